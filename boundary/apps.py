@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class BoundaryConfig(AppConfig):
+    name = "boundary"
+    verbose_name = "People and accounts"
+    default_auto_field = "django.db.models.BigAutoField"

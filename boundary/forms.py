@@ -1,0 +1,140 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
+from django.utils import timezone
+
+from .models import SocialAccount, User, normalise_handle
+
+
+class SignupForm(BaseUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("display_name", "email")
+        labels = {"display_name": "Your name"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Create my account"))
+
+
+class LoginForm(AuthenticationForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email"
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Log in"))
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = (
+            "display_name",
+            "job_title",
+            "department",
+            "manager",
+            "time_zone",
+            "work_country",
+            "work_state",
+        )
+        help_texts = {"time_zone": "Times are shown, and reminders sent, in this zone."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["manager"].queryset = User.objects.exclude(pk=self.instance.pk).only(
+            "pk", "display_name", "email"
+        )
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            "display_name",
+            Row(Column("job_title"), Column("department")),
+            "manager",
+            "time_zone",
+            Row(Column("work_country"), Column("work_state")),
+        )
+        self.helper.add_input(Submit("submit", "Save profile"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("work_state") and cleaned.get("work_country") != "US":
+            self.add_error("work_state", "A state applies only when you work in the United States.")
+        return cleaned
+
+
+class SocialAccountForm(forms.ModelForm):
+    class Meta:
+        model = SocialAccount
+        fields = (
+            "platform",
+            "handle",
+            "follower_count",
+            "followers_as_of",
+            "about",
+            "boundary",
+            "boundary_note",
+        )
+        widgets = {
+            "followers_as_of": forms.DateInput(attrs={"type": "date"}),
+            "boundary": forms.RadioSelect,
+            "boundary_note": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "handle": "As shown on your profile; a leading @ is fine.",
+            "boundary": "What your employer may ask of this account.",
+        }
+
+    def __init__(self, *args, owner: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        self.fields["follower_count"].widget.attrs.update(min=0, inputmode="numeric")
+        self.fields["follower_count"].max_value = 2_000_000_000
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("platform", css_class="col-sm-5"), Column("handle", css_class="col-sm-7")),
+            Row(Column("follower_count"), Column("followers_as_of")),
+            "about",
+            "boundary",
+            "boundary_note",
+        )
+        self.helper.add_input(Submit("submit", "Save account"))
+
+    def clean_follower_count(self):
+        count = self.cleaned_data.get("follower_count")
+        if count is not None and count > 2_000_000_000:
+            raise forms.ValidationError("That is more followers than any account has.")
+        return count
+
+    def clean_followers_as_of(self):
+        as_of = self.cleaned_data.get("followers_as_of")
+        if as_of and as_of > timezone.localdate():
+            raise forms.ValidationError("The date cannot be in the future.")
+        return as_of
+
+    def clean(self):
+        cleaned = super().clean()
+        platform, handle = cleaned.get("platform"), cleaned.get("handle")
+        if platform and handle:
+            try:
+                cleaned["handle"] = normalise_handle(platform, handle)
+            except ValueError:
+                label = SocialAccount.Platform(platform).label
+                self.add_error("handle", f"That is not a valid {label} handle.")
+                return cleaned
+            duplicate = (
+                SocialAccount.objects.filter(
+                    owner=self.owner,
+                    platform=platform,
+                    handle__iexact=cleaned["handle"],
+                    archived_at__isnull=True,
+                )
+                .exclude(pk=self.instance.pk)
+                .exists()
+            )
+            if duplicate:
+                self.add_error("handle", "You have already linked this account.")
+        if cleaned.get("follower_count") is not None and not cleaned.get("followers_as_of"):
+            cleaned["followers_as_of"] = timezone.localdate()
+        return cleaned

@@ -1,0 +1,177 @@
+import re
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django_countries.fields import CountryField
+from localflavor.us.models import USStateField
+from timezone_field import TimeZoneField
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        extra_fields.setdefault("role", User.Role.ADMIN)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person using Boundary: signs in with an email address.
+
+    Everyone is an employee with a record of their own; the role adds what they may
+    see of others (managers: requests they filed; HR: what was filed or shared).
+    """
+
+    class Role(models.TextChoices):
+        EMPLOYEE = "employee", "Employee"
+        MANAGER = "manager", "Manager"
+        HR = "hr", "HR"
+        ADMIN = "admin", "Admin"
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField("email address", unique=True)
+    display_name = models.CharField(max_length=120)
+    job_title = models.CharField(max_length=120, blank=True)
+    department = models.CharField(max_length=120, blank=True)
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    time_zone = TimeZoneField(default="UTC", use_pytz=False)
+    work_country = CountryField(blank=True)
+    work_state = USStateField(blank=True, help_text="For work in the United States.")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EMPLOYEE)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["display_name"]
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["display_name"]
+        indexes = [models.Index(fields=["role"]), models.Index(fields=["department"])]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.display_name
+
+    def get_short_name(self) -> str:
+        return self.display_name
+
+
+@dataclass(frozen=True)
+class PlatformRule:
+    handle_pattern: str
+    profile_url: str  # {handle} is replaced by the handle without its "@"
+
+
+PLATFORM_RULES = {
+    "instagram": PlatformRule(r"[A-Za-z0-9._]{1,30}", "https://www.instagram.com/{handle}/"),
+    "tiktok": PlatformRule(r"[A-Za-z0-9._]{2,24}", "https://www.tiktok.com/@{handle}"),
+    "youtube": PlatformRule(r"[A-Za-z0-9._-]{3,30}", "https://www.youtube.com/@{handle}"),
+    "x": PlatformRule(r"[A-Za-z0-9_]{1,15}", "https://x.com/{handle}"),
+    "linkedin": PlatformRule(r"[A-Za-z0-9-]{3,100}", "https://www.linkedin.com/in/{handle}/"),
+    "facebook": PlatformRule(r"[A-Za-z0-9.]{5,50}", "https://www.facebook.com/{handle}"),
+    "threads": PlatformRule(r"[A-Za-z0-9._]{1,30}", "https://www.threads.net/@{handle}"),
+    "bluesky": PlatformRule(
+        r"(?=.{3,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+",
+        "https://bsky.app/profile/{handle}",
+    ),
+    "twitch": PlatformRule(r"[A-Za-z0-9_]{4,25}", "https://www.twitch.tv/{handle}"),
+    "snapchat": PlatformRule(r"[A-Za-z][A-Za-z0-9._-]{2,14}", "https://www.snapchat.com/add/{handle}"),
+    "pinterest": PlatformRule(r"[A-Za-z0-9_]{3,30}", "https://www.pinterest.com/{handle}/"),
+    "other": PlatformRule(r"\S{1,100}", ""),
+}
+
+
+class SocialAccount(models.Model):
+    """A personal account the employee links by hand (no OAuth, no scraping)."""
+
+    class Platform(models.TextChoices):
+        INSTAGRAM = "instagram", "Instagram"
+        TIKTOK = "tiktok", "TikTok"
+        YOUTUBE = "youtube", "YouTube"
+        X = "x", "X"
+        LINKEDIN = "linkedin", "LinkedIn"
+        FACEBOOK = "facebook", "Facebook"
+        THREADS = "threads", "Threads"
+        BLUESKY = "bluesky", "Bluesky"
+        TWITCH = "twitch", "Twitch"
+        SNAPCHAT = "snapchat", "Snapchat"
+        PINTEREST = "pinterest", "Pinterest"
+        OTHER = "other", "Other"
+
+    class Boundary(models.TextChoices):
+        OPEN = "open", "Open to employer content"
+        ASK_FIRST = "ask_first", "Ask me first"
+        CLOSED = "closed", "Closed to employer content"
+
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="social_accounts")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    handle = models.CharField(max_length=253, help_text="Without the leading @.")
+    follower_count = models.PositiveIntegerField(null=True, blank=True)
+    followers_as_of = models.DateField("followers as of", null=True, blank=True)
+    about = models.CharField("what it is about", max_length=280, blank=True)
+    boundary = models.CharField(max_length=16, choices=Boundary.choices, default=Boundary.ASK_FIRST)
+    boundary_note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["platform", "handle"]
+        constraints = [
+            models.UniqueConstraint(
+                "owner",
+                "platform",
+                Lower("handle"),
+                condition=models.Q(archived_at__isnull=True),
+                name="socialaccount_unique_active_handle",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "archived_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} @{self.handle}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("boundary:account-edit", args=[self.pk])
+
+    @property
+    def profile_url(self) -> str:
+        template = PLATFORM_RULES[self.platform].profile_url
+        return template.format(handle=self.handle) if template else ""
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+def normalise_handle(platform: str, raw: str) -> str:
+    """Strip whitespace and one leading "@"; raise ValueError if the platform would refuse it."""
+    handle = raw.strip().removeprefix("@")
+    rule = PLATFORM_RULES.get(platform)
+    if rule is None or not re.fullmatch(rule.handle_pattern, handle):
+        raise ValueError(handle)
+    return handle

@@ -1,0 +1,90 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from . import services
+from .forms import ProfileForm, SignupForm, SocialAccountForm
+from .models import SocialAccount
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("requests_log:dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.user_register(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            display_name=form.cleaned_data["display_name"],
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome. Start by linking the accounts you keep personal.")
+        return redirect("boundary:account-list")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.profile_update(
+            user=request.user, **{field: form.cleaned_data[field] for field in form.changed_data}
+        )
+        messages.success(request, "Profile saved.")
+        return redirect("boundary:profile")
+    return render(request, "boundary/profile.html", {"form": form})
+
+
+def own_accounts(request: HttpRequest):
+    return SocialAccount.objects.filter(owner=request.user)
+
+
+@login_required
+def account_list(request: HttpRequest) -> HttpResponse:
+    accounts = own_accounts(request)
+    return render(
+        request,
+        "boundary/socialaccount_list.html",
+        {
+            "accounts": accounts.filter(archived_at__isnull=True),
+            "archived_accounts": accounts.filter(archived_at__isnull=False),
+        },
+    )
+
+
+@login_required
+def account_create(request: HttpRequest) -> HttpResponse:
+    form = SocialAccountForm(request.POST or None, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        account = services.social_account_link(owner=request.user, **form.cleaned_data)
+        messages.success(request, f"{account} linked.")
+        return redirect("boundary:account-list")
+    return render(request, "boundary/socialaccount_form.html", {"form": form})
+
+
+@login_required
+def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(own_accounts(request), pk=pk, archived_at__isnull=True)
+    form = SocialAccountForm(request.POST or None, instance=account, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.social_account_update(
+            account=account, **{field: form.cleaned_data[field] for field in form.changed_data}
+        )
+        messages.success(request, f"{account} saved.")
+        return redirect("boundary:account-list")
+    return render(request, "boundary/socialaccount_form.html", {"form": form, "account": account})
+
+
+@login_required
+@require_POST
+def account_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(own_accounts(request), pk=pk, archived_at__isnull=True)
+    archived = services.social_account_remove(account=account)
+    if archived:
+        messages.success(request, f"{account} archived: requests on your record still refer to it.")
+    else:
+        messages.success(request, f"{account} removed.")
+    return redirect("boundary:account-list")

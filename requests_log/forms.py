@@ -1,0 +1,432 @@
+import codecs
+from datetime import timedelta
+
+import filetype
+from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row, Submit
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from boundary.models import SocialAccount, User
+
+from .models import Decision, FollowUp, PromotionRequest
+
+# Detected from the file's content, never from its name or the browser's word.
+EVIDENCE_TYPES = {
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/heic",
+    "video/mp4",
+    "video/quicktime",
+    "video/webm",
+    "audio/mpeg",
+    "audio/mp4",
+    "audio/x-wav",
+    "audio/ogg",
+    "text/plain",
+}
+MAX_EVIDENCE_FILES = 10
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def detect_content_type(uploaded: UploadedFile) -> str | None:
+    head = uploaded.read(8192)
+    uploaded.seek(0)
+    kind = filetype.guess(head)
+    if kind is not None:
+        return kind.mime
+    if head and b"\x00" not in head:
+        try:
+            # Incremental, so a character cut at the 8 KiB mark is still text.
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        except UnicodeDecodeError:
+            return None
+        return "text/plain"
+    return None
+
+
+def validate_evidence_file(uploaded: UploadedFile) -> None:
+    """Refuse empty, oversized and disallowed files; set the content type we detected."""
+    if uploaded.size == 0:
+        raise forms.ValidationError(f"“{uploaded.name}” is empty.")
+    if uploaded.size > settings.EVIDENCE_MAX_BYTES:
+        raise forms.ValidationError(
+            f"“{uploaded.name}” is {filesizeformat(uploaded.size)}; the limit is "
+            f"{filesizeformat(settings.EVIDENCE_MAX_BYTES)}."
+        )
+    content_type = detect_content_type(uploaded)
+    if content_type not in EVIDENCE_TYPES:
+        raise forms.ValidationError(
+            f"“{uploaded.name}” is not a file type Boundary keeps. Use a PDF, an image, "
+            "a video, an audio recording or a plain-text file."
+        )
+    uploaded.content_type = content_type
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class EvidenceField(forms.FileField):
+    widget = MultipleFileInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Evidence files")
+        kwargs.setdefault(
+            "help_text",
+            "Screenshots, emails saved as PDF, recordings. Up to "
+            f"{MAX_EVIDENCE_FILES} files, {filesizeformat(settings.EVIDENCE_MAX_BYTES)} each.",
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if len(files) > MAX_EVIDENCE_FILES:
+            raise forms.ValidationError(f"Attach at most {MAX_EVIDENCE_FILES} files at a time.")
+        if self.required and not files:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        cleaned = [super(EvidenceField, self).clean(file, initial) for file in files]
+        for file in cleaned:
+            validate_evidence_file(file)
+        return cleaned
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL)
+
+
+def not_in_future(moment):
+    if moment and moment > timezone.now() + CLOCK_SKEW:
+        raise forms.ValidationError("This cannot be in the future.")
+
+
+class PromotionRequestForm(forms.ModelForm):
+    """Log a demand: the fields a person can fill in on a phone in under two minutes
+    come first; the rest are optional."""
+
+    occurred_at = LocalDateTimeField(label="When did it happen?", validators=[not_in_future])
+    deadline = LocalDateTimeField(label="By when?", required=False)
+    evidence = EvidenceField()
+
+    class Meta:
+        model = PromotionRequest
+        fields = (
+            "requester_user",
+            "requester_name",
+            "requester_title",
+            "occurred_at",
+            "channel",
+            "setting",
+            "framing",
+            "promoted_item",
+            "target_accounts",
+            "content_format",
+            "quantity",
+            "deadline",
+            "compensation_offered",
+            "words_used",
+            "witnesses",
+            "notes",
+        )
+        labels = {
+            "requester_user": "Who asked (if they use Boundary)",
+            "requester_name": "Who asked",
+            "requester_title": "Their title",
+            "setting": "Where (e.g. marketing meeting)",
+            "framing": "How was it framed?",
+            "promoted_item": "What are you asked to promote?",
+            "target_accounts": "Which of your accounts?",
+            "words_used": "The words used",
+            "compensation_offered": "What was offered in return",
+        }
+        help_texts = {
+            "words_used": "As close to verbatim as you can.",
+            "compensation_offered": "Leave empty if nothing was offered.",
+            "witnesses": "Who else was there.",
+        }
+        widgets = {
+            "framing": forms.RadioSelect,
+            "target_accounts": forms.CheckboxSelectMultiple,
+            "words_used": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+            "quantity": forms.NumberInput(attrs={"min": 1, "max": 1000, "inputmode": "numeric"}),
+        }
+
+    def __init__(self, *args, employee: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.employee = employee
+        if "target_accounts" in self.fields:
+            self.fields["target_accounts"].queryset = SocialAccount.objects.filter(
+                owner=employee, archived_at__isnull=True
+            )
+            self.fields["target_accounts"].required = False
+        if "requester_user" in self.fields:
+            self.fields["requester_user"].queryset = (
+                User.objects.filter(role__in=[User.Role.MANAGER, User.Role.HR])
+                .exclude(pk=employee.pk)
+                .only("pk", "display_name", "email")
+            )
+            self.fields["requester_name"].required = False
+        if not self.is_bound and not self.instance.pk:
+            self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
+            if employee.manager_id:
+                self.initial.setdefault("requester_user", employee.manager_id)
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            Row(Column("requester_name", css_class="col-sm-6"), Column("requester_title", css_class="col-sm-6")),
+            "requester_user",
+            Row(Column("occurred_at", css_class="col-sm-6"), Column("channel", css_class="col-sm-6")),
+            "setting",
+            "promoted_item",
+            "target_accounts",
+            InlineRadios("framing"),
+            Row(
+                Column("content_format", css_class="col-7"),
+                Column("quantity", css_class="col-5"),
+            ),
+            Row(Column("deadline", css_class="col-sm-6"), Column("compensation_offered", css_class="col-sm-6")),
+            "words_used",
+            "witnesses",
+            "notes",
+            "evidence",
+        )
+        self.helper.add_input(Submit("submit", "Log this request"))
+
+    def clean_quantity(self):
+        quantity = self.cleaned_data.get("quantity")
+        if quantity is not None and not 1 <= quantity <= 1000:
+            raise forms.ValidationError("Enter a number from 1 to 1000.")
+        return quantity
+
+    def clean(self):
+        cleaned = super().clean()
+        requester_user = cleaned.get("requester_user")
+        if not cleaned.get("requester_name") and "requester_name" not in self.errors:
+            if requester_user is not None:
+                cleaned["requester_name"] = requester_user.display_name
+                cleaned["requester_title"] = cleaned.get("requester_title") or requester_user.job_title
+            else:
+                self.add_error("requester_name", "Say who asked: a name, or pick them from the list.")
+        occurred_at, deadline = cleaned.get("occurred_at"), cleaned.get("deadline")
+        if occurred_at and deadline and deadline < occurred_at:
+            self.add_error("deadline", "The deadline cannot be before the request was made.")
+        return cleaned
+
+    def request_details(self) -> dict:
+        fields = set(self.Meta.fields) - {"target_accounts"}
+        return {field: self.cleaned_data[field] for field in fields}
+
+
+class CorrectionForm(PromotionRequestForm):
+    reason = forms.CharField(
+        label="Why the correction?", max_length=300, required=False,
+        help_text="Shown on the timeline next to the old and new values.",
+    )
+    evidence = None
+
+    class Meta(PromotionRequestForm.Meta):
+        fields = tuple(f for f in PromotionRequestForm.Meta.fields if f not in {"target_accounts", "requester_user"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout(
+            *[field for field in self.Meta.fields], "reason",
+        )
+        self.helper.inputs = []
+        self.helper.add_input(Submit("submit", "Save correction"))
+
+    def request_details(self) -> dict:
+        return {field: self.cleaned_data[field] for field in self.Meta.fields}
+
+
+class DecisionForm(forms.ModelForm):
+    class Meta:
+        model = Decision
+        fields = (
+            "kind",
+            "decline_reason",
+            "pay",
+            "disclosure_required",
+            "content_approval_required",
+            "ends_on",
+            "accounts",
+            "details",
+        )
+        labels = {
+            "kind": "Your answer",
+            "decline_reason": "Main reason",
+            "pay": "Pay",
+            "disclosure_required": "Every post discloses my connection to the company",
+            "content_approval_required": "I approve the content before it is published",
+            "ends_on": "The arrangement ends on",
+            "accounts": "On which accounts",
+            "details": "Details",
+        }
+        help_texts = {
+            "details": "Decline: more about why. Counter: what you propose instead.",
+            "pay": "For example “€400 per video”.",
+        }
+        widgets = {
+            "kind": forms.RadioSelect,
+            "accounts": forms.CheckboxSelectMultiple,
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+            "details": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, promotion_request: PromotionRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.promotion_request = promotion_request
+        self.fields["kind"].choices = Decision.Kind.choices
+        self.fields["decline_reason"].required = False
+        self.fields["accounts"].queryset = promotion_request.target_accounts.all()
+        self.fields["accounts"].required = False
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            Field("kind"),
+            Div("decline_reason", css_class="decision-decline"),
+            Div(
+                "pay",
+                "disclosure_required",
+                "content_approval_required",
+                "ends_on",
+                "accounts",
+                css_class="decision-accept",
+            ),
+            "details",
+        )
+        self.helper.add_input(Submit("submit", "Record my answer"))
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if kind == Decision.Kind.DECLINE and not cleaned.get("decline_reason"):
+            self.add_error("decline_reason", "Pick the main reason; add more in Details if you like.")
+        if kind == Decision.Kind.COUNTER and not cleaned.get("details", "").strip():
+            self.add_error("details", "Say what you propose instead.")
+        if kind != Decision.Kind.DECLINE:
+            cleaned["decline_reason"] = ""
+        if kind != Decision.Kind.ACCEPT:
+            for field in ("pay", "ends_on"):
+                cleaned[field] = self.fields[field].empty_value if field == "pay" else None
+            cleaned["disclosure_required"] = cleaned["content_approval_required"] = False
+            cleaned["accounts"] = []
+        ends_on = cleaned.get("ends_on")
+        if ends_on and ends_on < timezone.localdate():
+            self.add_error("ends_on", "The end date cannot be in the past.")
+        return cleaned
+
+    def decision_terms(self) -> dict:
+        fields = set(self.Meta.fields) - {"kind", "accounts"}
+        return {field: self.cleaned_data[field] for field in fields}
+
+
+class FollowUpForm(forms.ModelForm):
+    occurred_at = LocalDateTimeField(label="When did it happen?", validators=[not_in_future])
+    evidence = EvidenceField()
+
+    class Meta:
+        model = FollowUp
+        fields = ("kind", "occurred_at", "who", "what_was_said", "witnesses")
+        labels = {"kind": "What happened", "who": "Who", "what_was_said": "What was said"}
+        widgets = {"what_was_said": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"what_was_said": "As close to verbatim as you can."}
+
+    def __init__(self, *args, promotion_request: PromotionRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("who", promotion_request.requester_name)
+        self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            Row(Column("kind", css_class="col-sm-6"), Column("occurred_at", css_class="col-sm-6")),
+            "who",
+            "what_was_said",
+            "witnesses",
+            "evidence",
+        )
+        self.helper.add_input(Submit("submit", "Add to the timeline"))
+
+    def follow_up_details(self) -> dict:
+        return {field: self.cleaned_data[field] for field in self.Meta.fields}
+
+
+class EvidenceForm(forms.Form):
+    evidence = EvidenceField(required=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Attach"))
+
+
+class WithdrawForm(forms.Form):
+    note = forms.CharField(
+        label="Note", max_length=500, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}), help_text="How and when it was withdrawn.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Mark as withdrawn", css_class="btn-outline-secondary"))
+
+
+class DashboardFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *PromotionRequest.Status.choices]
+    )
+    requester = forms.ChoiceField(required=False, choices=[("", "Anyone")])
+    platform = forms.ChoiceField(
+        required=False, choices=[("", "Any platform"), *SocialAccount.Platform.choices]
+    )
+    framing = forms.ChoiceField(
+        required=False, choices=[("", "Any framing"), *PromotionRequest.Framing.choices]
+    )
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, requesters: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["requester"].choices = [("", "Anyone"), *requesters]
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_class = "dashboard-filters"
+        self.helper.layout = Layout(
+            Row(
+                Column("q", css_class="col-12 col-lg-4"),
+                Column("status", css_class="col-6 col-lg-2"),
+                Column("requester", css_class="col-6 col-lg-2"),
+                Column("platform", css_class="col-6 col-lg-2"),
+                Column("framing", css_class="col-6 col-lg-2"),
+            ),
+            Row(
+                Column("date_from", css_class="col-6 col-lg-2"),
+                Column("date_to", css_class="col-6 col-lg-2"),
+                Column(HTML('<button type="submit" class="btn btn-primary mt-lg-4">Filter</button> '
+                            '<a class="btn btn-link mt-lg-4" href="?">Clear</a>'),
+                       css_class="col-12 col-lg-4"),
+            ),
+        )
+        self.helper.form_tag = True
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_from"] > cleaned["date_to"]:
+            self.add_error("date_to", "“To” must be on or after “From”.")
+        return cleaned

@@ -1,0 +1,112 @@
+"""Reads of promotion requests, always scoped to the employee who owns them."""
+
+from datetime import datetime, time
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from boundary.models import User
+
+from .models import Decision, Evidence, FollowUp, PromotionRequest, RequestTarget, TimelineEvent
+
+TARGETS_WITH_ACCOUNTS = Prefetch(
+    "targets", queryset=RequestTarget.objects.select_related("account").order_by("account_id")
+)
+
+
+def promotion_requests_of(*, employee: User) -> QuerySet[PromotionRequest]:
+    return PromotionRequest.objects.filter(employee=employee)
+
+
+def with_flag_data(queryset: QuerySet[PromotionRequest]) -> QuerySet[PromotionRequest]:
+    """Prefetch what services.promotion_request_flags reads."""
+    return queryset.prefetch_related(TARGETS_WITH_ACCOUNTS, "follow_ups")
+
+
+def promotion_request_list_pending(*, employee: User) -> QuerySet[PromotionRequest]:
+    """Requests still waiting for the employee's answer, soonest deadline first."""
+    return with_flag_data(
+        promotion_requests_of(employee=employee)
+        .filter(status__in=[PromotionRequest.Status.PENDING, PromotionRequest.Status.NEGOTIATING])
+        .order_by("deadline", "-occurred_at")
+    )
+
+
+def promotion_request_list(*, employee: User, filters: dict) -> QuerySet[PromotionRequest]:
+    """The employee's requests narrowed by the dashboard's filters (all optional)."""
+    queryset = promotion_requests_of(employee=employee)
+    if filters.get("q"):
+        words = filters["q"]
+        queryset = queryset.filter(
+            Q(promoted_item__icontains=words)
+            | Q(requester_name__icontains=words)
+            | Q(words_used__icontains=words)
+            | Q(setting__icontains=words)
+            | Q(notes__icontains=words)
+            | Q(witnesses__icontains=words)
+        )
+    if filters.get("status"):
+        queryset = queryset.filter(status=filters["status"])
+    if filters.get("requester"):
+        queryset = queryset.filter(requester_key=filters["requester"])
+    if filters.get("framing"):
+        queryset = queryset.filter(framing=filters["framing"])
+    if filters.get("platform"):
+        queryset = queryset.filter(
+            pk__in=RequestTarget.objects.filter(account__platform=filters["platform"]).values(
+                "promotion_request_id"
+            )
+        )
+    zone = timezone.get_current_timezone()
+    if filters.get("date_from"):
+        queryset = queryset.filter(
+            occurred_at__gte=datetime.combine(filters["date_from"], time.min, tzinfo=zone)
+        )
+    if filters.get("date_to"):
+        queryset = queryset.filter(
+            occurred_at__lte=datetime.combine(filters["date_to"], time.max, tzinfo=zone)
+        )
+    return with_flag_data(queryset.order_by("-occurred_at", "-id"))
+
+
+def requester_choices(*, employee: User) -> list[tuple[str, str]]:
+    """Everyone who has asked this employee, for the dashboard's filter."""
+    rows = (
+        promotion_requests_of(employee=employee)
+        .order_by()
+        .values_list("requester_key", "requester_name")
+        .distinct()
+    )
+    return sorted(dict(rows).items(), key=lambda item: item[1].casefold())
+
+
+def timeline_recent(*, employee: User, limit: int = 8) -> QuerySet[TimelineEvent]:
+    return (
+        TimelineEvent.objects.filter(employee=employee)
+        .select_related("promotion_request")
+        .order_by("-seq")[:limit]
+    )
+
+
+def promotion_request_get(*, employee: User, pk: int) -> PromotionRequest:
+    """The request with everything its page shows; 404 unless the employee owns it."""
+    queryset = promotion_requests_of(employee=employee).prefetch_related(
+        TARGETS_WITH_ACCOUNTS,
+        Prefetch("follow_ups", queryset=FollowUp.objects.order_by("occurred_at", "id")),
+        Prefetch(
+            "decisions",
+            queryset=Decision.objects.select_related("decided_by").prefetch_related("accounts"),
+        ),
+        Prefetch("evidence", queryset=Evidence.objects.order_by("uploaded_at", "id")),
+        Prefetch("events", queryset=TimelineEvent.objects.select_related("actor").order_by("seq")),
+    )
+    return get_object_or_404(queryset.select_related("after_decline_of", "requester_user"), pk=pk)
+
+
+def evidence_get(*, employee: User, pk: int) -> Evidence:
+    return get_object_or_404(
+        Evidence.objects.select_related("promotion_request"),
+        pk=pk,
+        promotion_request__employee=employee,
+    )

@@ -1,0 +1,586 @@
+"""Every write to a promotion request, and the timeline event that records it."""
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from boundary.models import SocialAccount, User
+
+from . import chain
+from .models import (
+    DEADLINE_SOON,
+    Decision,
+    Evidence,
+    FollowUp,
+    PromotionRequest,
+    RequestTarget,
+    TimelineEvent,
+)
+
+# Fields of a request that the employee may correct, in the order the record shows them.
+CORRECTABLE_FIELDS = (
+    "requester_name",
+    "requester_title",
+    "occurred_at",
+    "channel",
+    "setting",
+    "words_used",
+    "promoted_item",
+    "content_format",
+    "quantity",
+    "deadline",
+    "framing",
+    "compensation_offered",
+    "witnesses",
+    "notes",
+)
+
+
+# --- The chain -------------------------------------------------------------------------
+
+
+def json_value(value: Any) -> Any:
+    """A model value as the canonical JSON the chain hashes."""
+    if isinstance(value, datetime):
+        return chain.utc_iso(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def timeline_append(
+    *,
+    employee: User,
+    kind: str,
+    actor: User | None,
+    payload: dict[str, Any],
+    promotion_request: PromotionRequest | None = None,
+    occurred_at: datetime | None = None,
+) -> TimelineEvent:
+    """Append one event to the employee's chain.
+
+    Locks the employee's row first, so concurrent writers queue up behind each other
+    instead of both linking to the same head (a fork).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("timeline_append must run inside a transaction.")
+    User.objects.select_for_update().only("pk").get(pk=employee.pk)
+    head = (
+        TimelineEvent.objects.filter(employee=employee).order_by("-seq").values("seq", "hash").first()
+    )
+    seq = head["seq"] + 1 if head else 1
+    prev_hash = head["hash"] if head else chain.GENESIS_HASH
+    recorded_at = timezone.now()
+    occurred_at = occurred_at or recorded_at
+    payload = {field: json_value(value) for field, value in payload.items()}
+    salt = secrets.token_hex(32)
+    header = chain.event_header(
+        employee_id=employee.pk,
+        seq=seq,
+        request_id=promotion_request.pk if promotion_request else None,
+        kind=kind,
+        actor_id=actor.pk if actor else None,
+        occurred_at=chain.utc_iso(occurred_at),
+        recorded_at=chain.utc_iso(recorded_at),
+        prev_hash=prev_hash,
+    )
+    return TimelineEvent.objects.create(
+        employee=employee,
+        seq=seq,
+        promotion_request=promotion_request,
+        kind=kind,
+        actor=actor,
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
+        payload=payload,
+        salt=salt,
+        prev_hash=prev_hash,
+        hash=chain.event_hash(header, chain.payload_digests(salt, payload)),
+    )
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    events_checked: int
+    head: str
+    broken_seq: int | None = None
+    reason: str = ""
+
+
+def verify_chain(*, employee: User) -> ChainReport:
+    """Recompute every hash of the employee's chain; report the first event that fails."""
+    expected_prev = chain.GENESIS_HASH
+    checked = 0
+    events = TimelineEvent.objects.filter(employee=employee).order_by("seq")
+    for expected_seq, event in enumerate(events.iterator(chunk_size=2000), start=1):
+        checked += 1
+        if event.seq != expected_seq:
+            return ChainReport(False, checked, expected_prev, event.seq,
+                               f"event #{expected_seq} is missing (found #{event.seq} next)")
+        if event.prev_hash != expected_prev:
+            return ChainReport(False, checked, expected_prev, event.seq,
+                               "does not link to the event before it")
+        header = chain.event_header(
+            employee_id=event.employee_id,
+            seq=event.seq,
+            request_id=event.promotion_request_id,
+            kind=event.kind,
+            actor_id=event.actor_id,
+            occurred_at=chain.utc_iso(event.occurred_at),
+            recorded_at=chain.utc_iso(event.recorded_at),
+            prev_hash=event.prev_hash,
+        )
+        if chain.event_hash(header, chain.payload_digests(event.salt, event.payload)) != event.hash:
+            return ChainReport(False, checked, expected_prev, event.seq,
+                               "its content does not match its hash (it was changed)")
+        expected_prev = event.hash
+    return ChainReport(True, checked, expected_prev)
+
+
+# --- Flags -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    label: str
+    level: str  # "danger" or "warning": how the page colours it
+
+
+def promotion_request_flags(promotion_request: PromotionRequest) -> list[Flag]:
+    """What a reader of the record should notice at once.
+
+    Reads `targets` (with accounts) and `follow_ups`; selectors prefetch both so a list
+    of requests costs no extra queries.
+    """
+    flags: list[Flag] = []
+    targets = list(promotion_request.targets.all())
+    closed = [t.account for t in targets if t.boundary_at_request == SocialAccount.Boundary.CLOSED]
+    ask_first = [
+        t.account for t in targets if t.boundary_at_request == SocialAccount.Boundary.ASK_FIRST
+    ]
+    if closed:
+        names = ", ".join(str(a) for a in closed)
+        flags.append(Flag("closed_account", f"Targets an account closed to employer content: {names}", "danger"))
+    if ask_first:
+        names = ", ".join(str(a) for a in ask_first)
+        flags.append(Flag("ask_first_account", f"Targets an account marked “ask me first”: {names}", "warning"))
+    framing = PromotionRequest.Framing
+    if promotion_request.framing in {framing.REQUIRED, framing.CONSEQUENCES}:
+        label = promotion_request.get_framing_display().lower()
+        flags.append(Flag("framing", f"Framed as {label}: consent may not be freely given", "danger"))
+    elif promotion_request.framing == framing.EXPECTED:
+        flags.append(Flag("framing", "Framed as expected, not as a free choice", "warning"))
+    if not promotion_request.compensation_offered.strip():
+        flags.append(Flag("no_compensation", "No compensation offered", "warning"))
+    if (
+        promotion_request.deadline is not None
+        and promotion_request.deadline - promotion_request.occurred_at < DEADLINE_SOON
+    ):
+        flags.append(Flag("short_deadline", "Deadline in under three days", "warning"))
+    asked_again = promotion_request.after_decline_of_id is not None or any(
+        f.after_decline and f.kind in FollowUp.PRESSURE_KINDS
+        for f in promotion_request.follow_ups.all()
+    )
+    if asked_again:
+        flags.append(Flag("asked_after_decline", "Asked again after a decline", "danger"))
+    return flags
+
+
+# --- Requests ---------------------------------------------------------------------------
+
+
+def requester_key_for(*, requester_user: User | None, requester_name: str) -> str:
+    if requester_user is not None:
+        return f"user:{requester_user.pk}"
+    return "name:" + " ".join(requester_name.casefold().split())
+
+
+def request_snapshot(promotion_request: PromotionRequest) -> dict[str, Any]:
+    """The request's details as the timeline stores them."""
+    snapshot = {field: getattr(promotion_request, field) for field in CORRECTABLE_FIELDS}
+    snapshot["requester_user"] = promotion_request.requester_user_id
+    snapshot["source"] = promotion_request.source
+    snapshot["targets"] = [
+        {
+            "account": target.account_id,
+            "platform": target.account.platform,
+            "handle": target.account.handle,
+            "boundary": target.boundary_at_request,
+        }
+        for target in promotion_request.targets.select_related("account").order_by("account_id")
+    ]
+    return snapshot
+
+
+def _earlier_decline(promotion_request: PromotionRequest) -> PromotionRequest | None:
+    return (
+        PromotionRequest.objects.filter(
+            employee_id=promotion_request.employee_id,
+            requester_key=promotion_request.requester_key,
+            decisions__kind=Decision.Kind.DECLINE,
+            decisions__decided_at__lte=promotion_request.occurred_at,
+        )
+        .exclude(pk=promotion_request.pk)
+        .order_by("-occurred_at")
+        .first()
+    )
+
+
+def _check_own_accounts(*, employee: User, accounts: Iterable[SocialAccount]) -> list[SocialAccount]:
+    accounts = list(accounts)
+    if any(account.owner_id != employee.pk for account in accounts):
+        raise ValidationError("A request can only target your own accounts.")
+    return accounts
+
+
+@transaction.atomic
+def promotion_request_log(
+    *,
+    employee: User,
+    actor: User,
+    target_accounts: Iterable[SocialAccount],
+    evidence_files: Iterable[UploadedFile] = (),
+    source: str = PromotionRequest.Source.LOGGED_BY_EMPLOYEE,
+    **details: Any,
+) -> PromotionRequest:
+    """Log a request: stores it with a snapshot of its targets' boundaries, links it to
+    an earlier declined request from the same requester, appends the "logged" (or
+    "filed") event, then one "evidence added" event per file."""
+    unknown = set(details) - set(CORRECTABLE_FIELDS) - {"requester_user"}
+    if unknown:
+        raise TypeError(f"Unknown request fields: {sorted(unknown)}")
+    accounts = _check_own_accounts(employee=employee, accounts=target_accounts)
+    promotion_request = PromotionRequest(
+        employee=employee,
+        source=source,
+        filed_by=actor if source == PromotionRequest.Source.FILED_IN_APP else None,
+        **details,
+    )
+    promotion_request.requester_key = requester_key_for(
+        requester_user=promotion_request.requester_user,
+        requester_name=promotion_request.requester_name,
+    )
+    promotion_request.save()
+    RequestTarget.objects.bulk_create(
+        RequestTarget(promotion_request=promotion_request, account=account,
+                      boundary_at_request=account.boundary)
+        for account in accounts
+    )
+    earlier = _earlier_decline(promotion_request)
+    if earlier is not None:
+        promotion_request.after_decline_of = earlier
+        promotion_request.save(update_fields=["after_decline_of"])
+    kind = (
+        TimelineEvent.Kind.FILED
+        if source == PromotionRequest.Source.FILED_IN_APP
+        else TimelineEvent.Kind.LOGGED
+    )
+    payload = request_snapshot(promotion_request)
+    payload["after_decline_of"] = promotion_request.after_decline_of_id
+    timeline_append(
+        employee=employee,
+        kind=kind,
+        actor=actor,
+        payload=payload,
+        promotion_request=promotion_request,
+        occurred_at=promotion_request.occurred_at,
+    )
+    for uploaded in evidence_files:
+        evidence_add(promotion_request=promotion_request, uploaded_file=uploaded, uploaded_by=actor)
+    return promotion_request
+
+
+@transaction.atomic
+def promotion_request_correct(
+    *,
+    promotion_request: PromotionRequest,
+    actor: User,
+    reason: str = "",
+    **changes: Any,
+) -> TimelineEvent | None:
+    """Correct details of a request: updates its current fields and appends a
+    "detail corrected" event holding each changed field's old and new value.
+    Returns None when nothing changed."""
+    unknown = set(changes) - set(CORRECTABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not correctable: {sorted(unknown)}")
+    promotion_request = PromotionRequest.objects.select_for_update().get(pk=promotion_request.pk)
+    changed = {
+        field: {"old": json_value(getattr(promotion_request, field)), "new": json_value(value)}
+        for field, value in changes.items()
+        if getattr(promotion_request, field) != value
+    }
+    if not changed:
+        return None
+    for field, value in changes.items():
+        setattr(promotion_request, field, value)
+    update_fields = [*changed, "updated_at"]
+    if {"requester_name"} & set(changed) and promotion_request.requester_user_id is None:
+        promotion_request.requester_key = requester_key_for(
+            requester_user=None, requester_name=promotion_request.requester_name
+        )
+        update_fields.append("requester_key")
+    promotion_request.save(update_fields=update_fields)
+    return timeline_append(
+        employee=promotion_request.employee,
+        kind=TimelineEvent.Kind.CORRECTED,
+        actor=actor,
+        payload={"changes": changed, "reason": reason},
+        promotion_request=promotion_request,
+    )
+
+
+def status_after_decision(kind: str) -> str:
+    return {
+        Decision.Kind.ACCEPT: PromotionRequest.Status.ACCEPTED,
+        Decision.Kind.DECLINE: PromotionRequest.Status.DECLINED,
+        Decision.Kind.COUNTER: PromotionRequest.Status.NEGOTIATING,
+    }[kind]
+
+
+@transaction.atomic
+def decision_record(
+    *,
+    promotion_request: PromotionRequest,
+    decided_by: User,
+    kind: str,
+    decided_at: datetime | None = None,
+    accounts: Iterable[SocialAccount] = (),
+    **terms: Any,
+) -> Decision:
+    """Record (or revise) the employee's answer: a new Decision row, a "decision"
+    event, and the request's status set from it. Earlier decisions stay."""
+    promotion_request = PromotionRequest.objects.select_for_update().get(pk=promotion_request.pk)
+    if promotion_request.status == PromotionRequest.Status.WITHDRAWN:
+        raise ValidationError("This request was withdrawn; there is nothing left to decide.")
+    accounts = _check_own_accounts(employee=promotion_request.employee, accounts=accounts)
+    decision = Decision.objects.create(
+        promotion_request=promotion_request,
+        kind=kind,
+        decided_at=decided_at or timezone.now(),
+        decided_by=decided_by,
+        **terms,
+    )
+    decision.accounts.set(accounts)
+    previous = promotion_request.status
+    promotion_request.status = status_after_decision(kind)
+    promotion_request.save(update_fields=["status", "updated_at"])
+    timeline_append(
+        employee=promotion_request.employee,
+        kind=TimelineEvent.Kind.DECISION,
+        actor=decided_by,
+        payload={
+            "decision": decision.pk,
+            "kind": kind,
+            "revises": previous != PromotionRequest.Status.PENDING,
+            **terms,
+            "accounts": sorted(a.pk for a in accounts),
+        },
+        promotion_request=promotion_request,
+        occurred_at=decision.decided_at,
+    )
+    return decision
+
+
+@transaction.atomic
+def reply_mark_sent(*, decision: Decision, actor: User) -> TimelineEvent | None:
+    """Record that the written reply for this decision was sent (once)."""
+    now = timezone.now()
+    claimed = Decision.objects.filter(pk=decision.pk, reply_sent_at__isnull=True).update(
+        reply_sent_at=now
+    )
+    if not claimed:
+        return None
+    decision.reply_sent_at = now
+    promotion_request = decision.promotion_request
+    return timeline_append(
+        employee=promotion_request.employee,
+        kind=TimelineEvent.Kind.REPLY_SENT,
+        actor=actor,
+        payload={"decision": decision.pk, "reply": reply_text_for(decision)},
+        promotion_request=promotion_request,
+    )
+
+
+@transaction.atomic
+def follow_up_add(
+    *,
+    promotion_request: PromotionRequest,
+    actor: User,
+    evidence_files: Iterable[UploadedFile] = (),
+    **details: Any,
+) -> FollowUp:
+    """Add what happened next: marks it as coming after a decline when one was
+    recorded before it, appends a "follow-up" event and one per evidence file."""
+    follow_up = FollowUp(promotion_request=promotion_request, **details)
+    follow_up.after_decline = promotion_request.decisions.filter(
+        kind=Decision.Kind.DECLINE, decided_at__lte=follow_up.occurred_at
+    ).exists()
+    follow_up.save()
+    timeline_append(
+        employee=promotion_request.employee,
+        kind=TimelineEvent.Kind.FOLLOW_UP,
+        actor=actor,
+        payload={
+            "follow_up": follow_up.pk,
+            "kind": follow_up.kind,
+            "who": follow_up.who,
+            "what_was_said": follow_up.what_was_said,
+            "witnesses": follow_up.witnesses,
+            "after_decline": follow_up.after_decline,
+        },
+        promotion_request=promotion_request,
+        occurred_at=follow_up.occurred_at,
+    )
+    for uploaded in evidence_files:
+        evidence_add(
+            promotion_request=promotion_request,
+            uploaded_file=uploaded,
+            uploaded_by=actor,
+            follow_up=follow_up,
+        )
+    return follow_up
+
+
+def sha256_of(uploaded_file: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
+    return digest.hexdigest()
+
+
+@transaction.atomic
+def evidence_add(
+    *,
+    promotion_request: PromotionRequest,
+    uploaded_file: UploadedFile,
+    uploaded_by: User,
+    follow_up: FollowUp | None = None,
+) -> Evidence:
+    """Store a file under a random name, hash it, and append an "evidence added"
+    event carrying the hash. The form has already checked its size and type."""
+    evidence = Evidence(
+        promotion_request=promotion_request,
+        follow_up=follow_up,
+        original_name=uploaded_file.name[:255],
+        content_type=uploaded_file.content_type,
+        size=uploaded_file.size,
+        sha256=sha256_of(uploaded_file),
+        uploaded_by=uploaded_by,
+    )
+    evidence.file.save("evidence", uploaded_file, save=False)
+    evidence.save()
+    timeline_append(
+        employee=promotion_request.employee,
+        kind=TimelineEvent.Kind.EVIDENCE_ADDED,
+        actor=uploaded_by,
+        payload={
+            "evidence": evidence.pk,
+            "follow_up": follow_up.pk if follow_up else None,
+            "name": evidence.original_name,
+            "content_type": evidence.content_type,
+            "size": evidence.size,
+            "sha256": evidence.sha256,
+        },
+        promotion_request=promotion_request,
+    )
+    return evidence
+
+
+@transaction.atomic
+def promotion_request_withdraw(
+    *, promotion_request: PromotionRequest, actor: User, note: str = ""
+) -> TimelineEvent:
+    """Record that the requester withdrew the ask."""
+    promotion_request = PromotionRequest.objects.select_for_update().get(pk=promotion_request.pk)
+    if promotion_request.status == PromotionRequest.Status.WITHDRAWN:
+        raise ValidationError("This request is already withdrawn.")
+    promotion_request.status = PromotionRequest.Status.WITHDRAWN
+    promotion_request.save(update_fields=["status", "updated_at"])
+    return timeline_append(
+        employee=promotion_request.employee,
+        kind=TimelineEvent.Kind.WITHDRAWN,
+        actor=actor,
+        payload={"note": note},
+        promotion_request=promotion_request,
+    )
+
+
+# --- Replies ----------------------------------------------------------------------------
+
+
+def reply_text_for(decision: Decision) -> str:
+    """A short, polite written reply the employee can copy and send."""
+    promotion_request = decision.promotion_request
+    greeting = f"Hi {promotion_request.requester_name.split()[0]},"
+    subject = promotion_request.promoted_item
+    if decision.kind == Decision.Kind.DECLINE:
+        reason = (
+            decision.get_decline_reason_display()
+            if decision.decline_reason and decision.decline_reason != Decision.DeclineReason.OTHER
+            else ""
+        )
+        lines = [
+            greeting,
+            "",
+            f"Thank you for thinking of me for {subject}. I have considered it and I will not "
+            "be posting about it on my personal accounts.",
+        ]
+        if reason:
+            lines.append(f"The main reason: {reason[0].lower()}{reason[1:]}.")
+        if decision.details.strip():
+            lines.append(decision.details.strip())
+        lines += [
+            "I am glad to support the launch in my role at work.",
+            "",
+            "Best regards,",
+            decision.decided_by.display_name,
+        ]
+    elif decision.kind == Decision.Kind.ACCEPT:
+        conditions = []
+        if decision.pay.strip():
+            conditions.append(f"compensation of {decision.pay.strip()}")
+        if decision.disclosure_required:
+            conditions.append("every post clearly discloses my connection to the company (#ad)")
+        if decision.content_approval_required:
+            conditions.append("I approve the final content before it is published")
+        if decision.ends_on:
+            conditions.append(f"the arrangement ends on {decision.ends_on:%d %B %Y}")
+        accounts = list(decision.accounts.all())
+        if accounts:
+            conditions.append("it is limited to " + ", ".join(str(a) for a in accounts))
+        if decision.details.strip():
+            conditions.append(decision.details.strip())
+        lines = [
+            greeting,
+            "",
+            f"Thank you for asking. I am happy to post about {subject} on these conditions:",
+            *[f"- {condition}" for condition in conditions],
+            "Please confirm in writing that these work for you.",
+            "",
+            "Best regards,",
+            decision.decided_by.display_name,
+        ]
+    else:
+        lines = [
+            greeting,
+            "",
+            f"Thank you for asking about {subject}. I cannot do it as asked, but I can offer this:",
+            decision.details.strip(),
+            "Let me know if that works for you.",
+            "",
+            "Best regards,",
+            decision.decided_by.display_name,
+        ]
+    return "\n".join(lines)

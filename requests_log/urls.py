@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "requests_log"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("requests/new/", views.request_create, name="request-create"),
+    path("requests/<int:pk>/", views.request_detail, name="request-detail"),
+    path("requests/<int:pk>/correct/", views.request_correct, name="request-correct"),
+    path("requests/<int:pk>/decide/", views.decision_create, name="decision-create"),
+    path(
+        "requests/<int:pk>/decisions/<int:decision_pk>/reply-sent/",
+        views.reply_sent,
+        name="reply-sent",
+    ),
+    path("requests/<int:pk>/follow-up/", views.follow_up_create, name="follow-up-create"),
+    path("requests/<int:pk>/withdraw/", views.request_withdraw, name="request-withdraw"),
+    path("requests/<int:pk>/evidence/", views.evidence_create, name="evidence-create"),
+    path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),
+]

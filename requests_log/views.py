@@ -1,0 +1,235 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .forms import (
+    CorrectionForm,
+    DecisionForm,
+    DashboardFilterForm,
+    EvidenceForm,
+    FollowUpForm,
+    PromotionRequestForm,
+    WithdrawForm,
+)
+from .models import Decision, PromotionRequest
+
+PAGE_SIZE = 25
+
+
+def with_flags(requests) -> list[tuple[PromotionRequest, list[services.Flag]]]:
+    return [(item, services.promotion_request_flags(item)) for item in requests]
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    employee = request.user
+    filter_form = DashboardFilterForm(
+        request.GET or None, requesters=selectors.requester_choices(employee=employee)
+    )
+    filters = filter_form.cleaned_data if filter_form.is_valid() else {}
+    page = Paginator(selectors.promotion_request_list(employee=employee, filters=filters), PAGE_SIZE)
+    page_obj = page.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "requests_log/dashboard.html",
+        {
+            "filter_form": filter_form,
+            "filtering": bool(filters and any(filters.values())),
+            "pending": with_flags(selectors.promotion_request_list_pending(employee=employee)),
+            "page_obj": page_obj,
+            "requests": with_flags(page_obj.object_list),
+            "recent_events": selectors.timeline_recent(employee=employee),
+            "has_accounts": employee.social_accounts.filter(archived_at__isnull=True).exists(),
+        },
+    )
+
+
+@login_required
+def request_create(request: HttpRequest) -> HttpResponse:
+    form = PromotionRequestForm(request.POST or None, request.FILES or None, employee=request.user)
+    if request.method == "POST" and form.is_valid():
+        promotion_request = services.promotion_request_log(
+            employee=request.user,
+            actor=request.user,
+            target_accounts=form.cleaned_data["target_accounts"],
+            evidence_files=form.cleaned_data["evidence"],
+            **form.request_details(),
+        )
+        messages.success(request, "Logged. Here is what stands out about this request.")
+        return redirect(promotion_request)
+    return render(request, "requests_log/promotionrequest_form.html", {"form": form})
+
+
+@login_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    promotion_request = selectors.promotion_request_get(employee=request.user, pk=pk)
+    decisions = list(promotion_request.decisions.all())
+    latest_decision = decisions[-1] if decisions else None
+    return render(
+        request,
+        "requests_log/promotionrequest_detail.html",
+        {
+            "promotion_request": promotion_request,
+            "flags": services.promotion_request_flags(promotion_request),
+            "decisions": decisions,
+            "latest_decision": latest_decision,
+            "reply_text": services.reply_text_for(latest_decision) if latest_decision else "",
+            "events": promotion_request.events.all(),
+            "evidence_form": EvidenceForm(),
+        },
+    )
+
+
+@login_required
+def request_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    promotion_request = get_object_or_404(
+        selectors.promotion_requests_of(employee=request.user), pk=pk
+    )
+    form = CorrectionForm(request.POST or None, instance=promotion_request, employee=request.user)
+    if request.method == "POST" and form.is_valid():
+        # The form wrote the new values onto its instance; the service compares
+        # them with a fresh copy from the database.
+        event = services.promotion_request_correct(
+            promotion_request=promotion_request,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            **form.request_details(),
+        )
+        messages.success(
+            request,
+            "Correction saved; the original stays on the timeline." if event else "Nothing changed.",
+        )
+        return redirect(promotion_request)
+    return render(
+        request,
+        "requests_log/promotionrequest_correct.html",
+        {"form": form, "promotion_request": promotion_request},
+    )
+
+
+@login_required
+def decision_create(request: HttpRequest, pk: int) -> HttpResponse:
+    promotion_request = get_object_or_404(
+        selectors.promotion_requests_of(employee=request.user), pk=pk
+    )
+    form = DecisionForm(request.POST or None, promotion_request=promotion_request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.decision_record(
+                promotion_request=promotion_request,
+                decided_by=request.user,
+                kind=form.cleaned_data["kind"],
+                accounts=form.cleaned_data["accounts"],
+                **form.decision_terms(),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Your answer is on the record. Copy the reply below.")
+            return redirect(f"{promotion_request.get_absolute_url()}#reply")
+    return render(
+        request,
+        "requests_log/decision_form.html",
+        {"form": form, "promotion_request": promotion_request},
+    )
+
+
+@login_required
+@require_POST
+def reply_sent(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
+    decision = get_object_or_404(
+        Decision.objects.select_related("promotion_request", "decided_by"),
+        pk=decision_pk,
+        promotion_request_id=pk,
+        promotion_request__employee=request.user,
+    )
+    if services.reply_mark_sent(decision=decision, actor=request.user):
+        messages.success(request, "Marked as sent. The timeline shows when.")
+    else:
+        messages.info(request, "This reply was already marked as sent.")
+    return redirect(decision.promotion_request)
+
+
+@login_required
+def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
+    promotion_request = get_object_or_404(
+        selectors.promotion_requests_of(employee=request.user), pk=pk
+    )
+    form = FollowUpForm(
+        request.POST or None, request.FILES or None, promotion_request=promotion_request
+    )
+    if request.method == "POST" and form.is_valid():
+        services.follow_up_add(
+            promotion_request=promotion_request,
+            actor=request.user,
+            evidence_files=form.cleaned_data["evidence"],
+            **form.follow_up_details(),
+        )
+        messages.success(request, "Added to the timeline.")
+        return redirect(promotion_request)
+    return render(
+        request,
+        "requests_log/followup_form.html",
+        {"form": form, "promotion_request": promotion_request},
+    )
+
+
+@login_required
+def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    promotion_request = get_object_or_404(
+        selectors.promotion_requests_of(employee=request.user), pk=pk
+    )
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.promotion_request_withdraw(
+                promotion_request=promotion_request, actor=request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Marked as withdrawn.")
+            return redirect(promotion_request)
+    return render(
+        request,
+        "requests_log/withdraw_form.html",
+        {"form": form, "promotion_request": promotion_request},
+    )
+
+
+@login_required
+@require_POST
+def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
+    promotion_request = get_object_or_404(
+        selectors.promotion_requests_of(employee=request.user), pk=pk
+    )
+    form = EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        for uploaded in form.cleaned_data["evidence"]:
+            services.evidence_add(
+                promotion_request=promotion_request, uploaded_file=uploaded, uploaded_by=request.user
+            )
+        messages.success(request, "Evidence attached and fingerprinted (SHA-256).")
+    else:
+        for error in form.errors.get("evidence", []):
+            messages.error(request, error)
+    return redirect(f"{promotion_request.get_absolute_url()}#evidence")
+
+
+@login_required
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    evidence = selectors.evidence_get(employee=request.user, pk=pk)
+    response = FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
