@@ -138,7 +138,7 @@ class PromotionRequestForm(forms.ModelForm):
             "notes",
         )
         labels = {
-            "requester_user": "Who asked (if they use Boundary)",
+            "requester_user": "Or pick them, if they use Boundary",
             "requester_name": "Who asked",
             "requester_title": "Their title",
             "setting": "Where (e.g. marketing meeting)",
@@ -176,6 +176,7 @@ class PromotionRequestForm(forms.ModelForm):
                 .only("pk", "display_name", "email")
             )
             self.fields["requester_name"].required = False
+        self.fields["framing"].choices = PromotionRequest.Framing.choices
         if not self.is_bound and not self.instance.pk:
             self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
             if employee.manager_id:
@@ -250,10 +251,16 @@ class CorrectionForm(PromotionRequestForm):
 
 
 class DecisionForm(forms.ModelForm):
+    decided_at = LocalDateTimeField(
+        label="When did you answer?", validators=[not_in_future],
+        help_text="Now, unless you answered earlier (in the meeting, say).",
+    )
+
     class Meta:
         model = Decision
         fields = (
             "kind",
+            "decided_at",
             "decline_reason",
             "pay",
             "disclosure_required",
@@ -290,10 +297,12 @@ class DecisionForm(forms.ModelForm):
         self.fields["decline_reason"].required = False
         self.fields["accounts"].queryset = promotion_request.target_accounts.all()
         self.fields["accounts"].required = False
+        self.initial.setdefault("decided_at", timezone.localtime().replace(second=0, microsecond=0))
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
             Field("kind"),
+            "decided_at",
             Div("decline_reason", css_class="decision-decline"),
             Div(
                 "pay",
@@ -321,6 +330,9 @@ class DecisionForm(forms.ModelForm):
                 cleaned[field] = self.fields[field].empty_value if field == "pay" else None
             cleaned["disclosure_required"] = cleaned["content_approval_required"] = False
             cleaned["accounts"] = []
+        decided_at = cleaned.get("decided_at")
+        if decided_at and decided_at < self.promotion_request.occurred_at.replace(second=0, microsecond=0):
+            self.add_error("decided_at", "You cannot have answered before you were asked.")
         ends_on = cleaned.get("ends_on")
         if ends_on and ends_on < timezone.localdate():
             self.add_error("ends_on", "The end date cannot be in the past.")
@@ -409,21 +421,21 @@ class DashboardFilterForm(forms.Form):
         self.helper.form_class = "dashboard-filters"
         self.helper.layout = Layout(
             Row(
-                Column("q", css_class="col-12 col-lg-4"),
-                Column("status", css_class="col-6 col-lg-2"),
-                Column("requester", css_class="col-6 col-lg-2"),
-                Column("platform", css_class="col-6 col-lg-2"),
-                Column("framing", css_class="col-6 col-lg-2"),
+                Column("q", css_class="col-12 col-md-6"),
+                Column("status", css_class="col-6 col-md-3"),
+                Column("framing", css_class="col-6 col-md-3"),
             ),
             Row(
-                Column("date_from", css_class="col-6 col-lg-2"),
-                Column("date_to", css_class="col-6 col-lg-2"),
-                Column(HTML('<button type="submit" class="btn btn-primary mt-lg-4">Filter</button> '
-                            '<a class="btn btn-link mt-lg-4" href="?">Clear</a>'),
-                       css_class="col-12 col-lg-4"),
+                Column("requester", css_class="col-6 col-md-3"),
+                Column("platform", css_class="col-6 col-md-3"),
+                Column("date_from", css_class="col-6 col-md-3"),
+                Column("date_to", css_class="col-6 col-md-3"),
+            ),
+            HTML(
+                '<button type="submit" class="btn btn-primary">Filter</button> '
+                '<a class="btn btn-link" href="?">Clear filters</a>'
             ),
         )
-        self.helper.form_tag = True
 
     def clean(self):
         cleaned = super().clean()

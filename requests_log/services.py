@@ -423,8 +423,10 @@ def follow_up_add(
     """Add what happened next: marks it as coming after a decline when one was
     recorded before it, appends a "follow-up" event and one per evidence file."""
     follow_up = FollowUp(promotion_request=promotion_request, **details)
+    # Forms take times to the minute, so a decline within that same minute counts as before.
+    end_of_minute = follow_up.occurred_at.replace(second=59, microsecond=999999)
     follow_up.after_decline = promotion_request.decisions.filter(
-        kind=Decision.Kind.DECLINE, decided_at__lte=follow_up.occurred_at
+        kind=Decision.Kind.DECLINE, decided_at__lte=end_of_minute
     ).exists()
     follow_up.save()
     timeline_append(
@@ -538,7 +540,7 @@ def reply_text_for(decision: Decision) -> str:
             "be posting about it on my personal accounts.",
         ]
         if reason:
-            lines.append(f"The main reason: {reason[0].lower()}{reason[1:]}.")
+            lines.append(f"The main reason: {reason}.")
         if decision.details.strip():
             lines.append(decision.details.strip())
         lines += [

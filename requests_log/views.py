@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -45,6 +46,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "requests": with_flags(page_obj.object_list),
             "recent_events": selectors.timeline_recent(employee=employee),
             "has_accounts": employee.social_accounts.filter(archived_at__isnull=True).exists(),
+            "now": timezone.now(),
         },
     )
 

@@ -1,0 +1,32 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from boundary.models import User
+from requests_log.services import verify_chain
+
+
+class Command(BaseCommand):
+    help = "Recompute every employee's timeline hash chain and report the first broken event."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--employee", metavar="EMAIL", help="Check only this employee.")
+
+    def handle(self, *args, employee: str | None = None, **options):
+        employees = User.objects.filter(timeline_events__isnull=False).distinct().order_by("pk")
+        if employee:
+            employees = User.objects.filter(email__iexact=employee)
+            if not employees.exists():
+                raise CommandError(f"No user with the email {employee}.")
+        broken = 0
+        for person in employees.iterator():
+            report = verify_chain(employee=person)
+            if report.ok:
+                self.stdout.write(
+                    f"OK     {person.email}: {report.events_checked} events, head {report.head}"
+                )
+            else:
+                broken += 1
+                self.stdout.write(
+                    f"BROKEN {person.email}: event #{report.broken_seq} {report.reason}"
+                )
+        if broken:
+            raise CommandError(f"{broken} chain(s) broken.")
