@@ -70,7 +70,6 @@ class PromotionRequest(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="When the person who asked uses Boundary.",
     )
     requester_name = models.CharField(max_length=120)
     requester_title = models.CharField(max_length=120, blank=True)
