@@ -11,7 +11,11 @@ class UserTimezoneMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and isinstance(user.time_zone, zoneinfo.ZoneInfo):
+        if (
+            user is not None
+            and user.is_authenticated
+            and isinstance(user.time_zone, zoneinfo.ZoneInfo)
+        ):
             timezone.activate(user.time_zone)
         else:
             timezone.deactivate()

@@ -99,7 +99,9 @@ PLATFORM_RULES = {
         "https://bsky.app/profile/{handle}",
     ),
     "twitch": PlatformRule(r"[A-Za-z0-9_]{4,25}", "https://www.twitch.tv/{handle}"),
-    "snapchat": PlatformRule(r"[A-Za-z][A-Za-z0-9._-]{2,14}", "https://www.snapchat.com/add/{handle}"),
+    "snapchat": PlatformRule(
+        r"[A-Za-z][A-Za-z0-9._-]{2,14}", "https://www.snapchat.com/add/{handle}"
+    ),
     "pinterest": PlatformRule(r"[A-Za-z0-9_]{3,30}", "https://www.pinterest.com/{handle}/"),
     "other": PlatformRule(r"\S{1,100}", ""),
 }

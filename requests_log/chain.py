@@ -40,7 +40,8 @@ def field_digest(salt: str, value: Any) -> str:
 
 def payload_digests(event_salt: str, payload: dict[str, Any]) -> dict[str, str]:
     return {
-        field: field_digest(field_salt(event_salt, field), value) for field, value in payload.items()
+        field: field_digest(field_salt(event_salt, field), value)
+        for field, value in payload.items()
     }
 
 

@@ -178,15 +178,22 @@ class PromotionRequestForm(forms.ModelForm):
             self.fields["requester_name"].required = False
         self.fields["framing"].choices = PromotionRequest.Framing.choices
         if not self.is_bound and not self.instance.pk:
-            self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
+            self.initial.setdefault(
+                "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
+            )
             if employee.manager_id:
                 self.initial.setdefault("requester_user", employee.manager_id)
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
-            Row(Column("requester_name", css_class="col-sm-6"), Column("requester_title", css_class="col-sm-6")),
+            Row(
+                Column("requester_name", css_class="col-sm-6"),
+                Column("requester_title", css_class="col-sm-6"),
+            ),
             "requester_user",
-            Row(Column("occurred_at", css_class="col-sm-6"), Column("channel", css_class="col-sm-6")),
+            Row(
+                Column("occurred_at", css_class="col-sm-6"), Column("channel", css_class="col-sm-6")
+            ),
             "setting",
             "promoted_item",
             "target_accounts",
@@ -195,7 +202,10 @@ class PromotionRequestForm(forms.ModelForm):
                 Column("content_format", css_class="col-7"),
                 Column("quantity", css_class="col-5"),
             ),
-            Row(Column("deadline", css_class="col-sm-6"), Column("compensation_offered", css_class="col-sm-6")),
+            Row(
+                Column("deadline", css_class="col-sm-6"),
+                Column("compensation_offered", css_class="col-sm-6"),
+            ),
             "words_used",
             "witnesses",
             "notes",
@@ -215,9 +225,13 @@ class PromotionRequestForm(forms.ModelForm):
         if not cleaned.get("requester_name") and "requester_name" not in self.errors:
             if requester_user is not None:
                 cleaned["requester_name"] = requester_user.display_name
-                cleaned["requester_title"] = cleaned.get("requester_title") or requester_user.job_title
+                cleaned["requester_title"] = (
+                    cleaned.get("requester_title") or requester_user.job_title
+                )
             else:
-                self.add_error("requester_name", "Say who asked: a name, or pick them from the list.")
+                self.add_error(
+                    "requester_name", "Say who asked: a name, or pick them from the list."
+                )
         occurred_at, deadline = cleaned.get("occurred_at"), cleaned.get("deadline")
         if occurred_at and deadline and deadline < occurred_at:
             self.add_error("deadline", "The deadline cannot be before the request was made.")
@@ -230,18 +244,25 @@ class PromotionRequestForm(forms.ModelForm):
 
 class CorrectionForm(PromotionRequestForm):
     reason = forms.CharField(
-        label="Why the correction?", max_length=300, required=False,
+        label="Why the correction?",
+        max_length=300,
+        required=False,
         help_text="Shown on the timeline next to the old and new values.",
     )
     evidence = None
 
     class Meta(PromotionRequestForm.Meta):
-        fields = tuple(f for f in PromotionRequestForm.Meta.fields if f not in {"target_accounts", "requester_user"})
+        fields = tuple(
+            f
+            for f in PromotionRequestForm.Meta.fields
+            if f not in {"target_accounts", "requester_user"}
+        )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper.layout = Layout(
-            *[field for field in self.Meta.fields], "reason",
+            *[field for field in self.Meta.fields],
+            "reason",
         )
         self.helper.inputs = []
         self.helper.add_input(Submit("submit", "Save correction"))
@@ -252,7 +273,8 @@ class CorrectionForm(PromotionRequestForm):
 
 class DecisionForm(forms.ModelForm):
     decided_at = LocalDateTimeField(
-        label="When did you answer?", validators=[not_in_future],
+        label="When did you answer?",
+        validators=[not_in_future],
         help_text="Now, unless you answered earlier (in the meeting, say).",
     )
 
@@ -320,7 +342,9 @@ class DecisionForm(forms.ModelForm):
         cleaned = super().clean()
         kind = cleaned.get("kind")
         if kind == Decision.Kind.DECLINE and not cleaned.get("decline_reason"):
-            self.add_error("decline_reason", "Pick the main reason; add more in Details if you like.")
+            self.add_error(
+                "decline_reason", "Pick the main reason; add more in Details if you like."
+            )
         if kind == Decision.Kind.COUNTER and not cleaned.get("details", "").strip():
             self.add_error("details", "Say what you propose instead.")
         if kind != Decision.Kind.DECLINE:
@@ -331,7 +355,9 @@ class DecisionForm(forms.ModelForm):
             cleaned["disclosure_required"] = cleaned["content_approval_required"] = False
             cleaned["accounts"] = []
         decided_at = cleaned.get("decided_at")
-        if decided_at and decided_at < self.promotion_request.occurred_at.replace(second=0, microsecond=0):
+        if decided_at and decided_at < self.promotion_request.occurred_at.replace(
+            second=0, microsecond=0
+        ):
             self.add_error("decided_at", "You cannot have answered before you were asked.")
         ends_on = cleaned.get("ends_on")
         if ends_on and ends_on < timezone.localdate():
@@ -357,7 +383,9 @@ class FollowUpForm(forms.ModelForm):
     def __init__(self, *args, promotion_request: PromotionRequest, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("who", promotion_request.requester_name)
-        self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
+        self.initial.setdefault(
+            "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
+        )
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
@@ -384,14 +412,19 @@ class EvidenceForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     note = forms.CharField(
-        label="Note", max_length=500, required=False,
-        widget=forms.Textarea(attrs={"rows": 2}), help_text="How and when it was withdrawn.",
+        label="Note",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="How and when it was withdrawn.",
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Mark as withdrawn", css_class="btn-outline-secondary"))
+        self.helper.add_input(
+            Submit("submit", "Mark as withdrawn", css_class="btn-outline-secondary")
+        )
 
 
 class DashboardFilterForm(forms.Form):
@@ -439,6 +472,10 @@ class DashboardFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_from"] > cleaned["date_to"]:
+        if (
+            cleaned.get("date_from")
+            and cleaned.get("date_to")
+            and cleaned["date_from"] > cleaned["date_to"]
+        ):
             self.add_error("date_to", "“To” must be on or after “From”.")
         return cleaned

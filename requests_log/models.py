@@ -174,7 +174,9 @@ class Decision(models.Model):
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     decided_at = models.DateTimeField()
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     # Accept: the conditions.
     pay = models.CharField(max_length=200, blank=True)
     disclosure_required = models.BooleanField(default=False)
@@ -207,7 +209,9 @@ class FollowUp(models.Model):
         RETALIATION = "retaliation", "Retaliation"
         OTHER = "other", "Other"
 
-    PRESSURE_KINDS = frozenset({Kind.ASKED_AGAIN, Kind.PRESSURE, Kind.CONSEQUENCE, Kind.RETALIATION})
+    PRESSURE_KINDS = frozenset(
+        {Kind.ASKED_AGAIN, Kind.PRESSURE, Kind.CONSEQUENCE, Kind.RETALIATION}
+    )
 
     promotion_request = models.ForeignKey(
         PromotionRequest, on_delete=models.PROTECT, related_name="follow_ups"
@@ -251,7 +255,9 @@ class Evidence(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -274,7 +280,9 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 @pgtrigger.register(
-    pgtrigger.Protect(name="timelineevent_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+    pgtrigger.Protect(
+        name="timelineevent_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+    ),
     pgtrigger.Trigger(
         name="timelineevent_no_truncate",
         when=pgtrigger.Before,

@@ -74,7 +74,10 @@ def timeline_append(
         raise RuntimeError("timeline_append must run inside a transaction.")
     User.objects.select_for_update().only("pk").get(pk=employee.pk)
     head = (
-        TimelineEvent.objects.filter(employee=employee).order_by("-seq").values("seq", "hash").first()
+        TimelineEvent.objects.filter(employee=employee)
+        .order_by("-seq")
+        .values("seq", "hash")
+        .first()
     )
     seq = head["seq"] + 1 if head else 1
     prev_hash = head["hash"] if head else chain.GENESIS_HASH
@@ -124,11 +127,17 @@ def verify_chain(*, employee: User) -> ChainReport:
     for expected_seq, event in enumerate(events.iterator(chunk_size=2000), start=1):
         checked += 1
         if event.seq != expected_seq:
-            return ChainReport(False, checked, expected_prev, event.seq,
-                               f"event #{expected_seq} is missing (found #{event.seq} next)")
+            return ChainReport(
+                False,
+                checked,
+                expected_prev,
+                event.seq,
+                f"event #{expected_seq} is missing (found #{event.seq} next)",
+            )
         if event.prev_hash != expected_prev:
-            return ChainReport(False, checked, expected_prev, event.seq,
-                               "does not link to the event before it")
+            return ChainReport(
+                False, checked, expected_prev, event.seq, "does not link to the event before it"
+            )
         header = chain.event_header(
             employee_id=event.employee_id,
             seq=event.seq,
@@ -140,8 +149,13 @@ def verify_chain(*, employee: User) -> ChainReport:
             prev_hash=event.prev_hash,
         )
         if chain.event_hash(header, chain.payload_digests(event.salt, event.payload)) != event.hash:
-            return ChainReport(False, checked, expected_prev, event.seq,
-                               "its content does not match its hash (it was changed)")
+            return ChainReport(
+                False,
+                checked,
+                expected_prev,
+                event.seq,
+                "its content does not match its hash (it was changed)",
+            )
         expected_prev = event.hash
     return ChainReport(True, checked, expected_prev)
 
@@ -170,14 +184,26 @@ def promotion_request_flags(promotion_request: PromotionRequest) -> list[Flag]:
     ]
     if closed:
         names = ", ".join(str(a) for a in closed)
-        flags.append(Flag("closed_account", f"Targets an account closed to employer content: {names}", "danger"))
+        flags.append(
+            Flag(
+                "closed_account",
+                f"Targets an account closed to employer content: {names}",
+                "danger",
+            )
+        )
     if ask_first:
         names = ", ".join(str(a) for a in ask_first)
-        flags.append(Flag("ask_first_account", f"Targets an account marked “ask me first”: {names}", "warning"))
+        flags.append(
+            Flag(
+                "ask_first_account", f"Targets an account marked “ask me first”: {names}", "warning"
+            )
+        )
     framing = PromotionRequest.Framing
     if promotion_request.framing in {framing.REQUIRED, framing.CONSEQUENCES}:
         label = promotion_request.get_framing_display().lower()
-        flags.append(Flag("framing", f"Framed as {label}: consent may not be freely given", "danger"))
+        flags.append(
+            Flag("framing", f"Framed as {label}: consent may not be freely given", "danger")
+        )
     elif promotion_request.framing == framing.EXPECTED:
         flags.append(Flag("framing", "Framed as expected, not as a free choice", "warning"))
     if not promotion_request.compensation_offered.strip():
@@ -236,7 +262,9 @@ def _earlier_decline(promotion_request: PromotionRequest) -> PromotionRequest | 
     )
 
 
-def _check_own_accounts(*, employee: User, accounts: Iterable[SocialAccount]) -> list[SocialAccount]:
+def _check_own_accounts(
+    *, employee: User, accounts: Iterable[SocialAccount]
+) -> list[SocialAccount]:
     accounts = list(accounts)
     if any(account.owner_id != employee.pk for account in accounts):
         raise ValidationError("A request can only target your own accounts.")
@@ -272,8 +300,11 @@ def promotion_request_log(
     )
     promotion_request.save()
     RequestTarget.objects.bulk_create(
-        RequestTarget(promotion_request=promotion_request, account=account,
-                      boundary_at_request=account.boundary)
+        RequestTarget(
+            promotion_request=promotion_request,
+            account=account,
+            boundary_at_request=account.boundary,
+        )
         for account in accounts
     )
     earlier = _earlier_decline(promotion_request)

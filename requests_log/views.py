@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 from . import selectors, services
 from .forms import (
     CorrectionForm,
-    DecisionForm,
     DashboardFilterForm,
+    DecisionForm,
     EvidenceForm,
     FollowUpForm,
     PromotionRequestForm,
@@ -33,7 +33,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request.GET or None, requesters=selectors.requester_choices(employee=employee)
     )
     filters = filter_form.cleaned_data if filter_form.is_valid() else {}
-    page = Paginator(selectors.promotion_request_list(employee=employee, filters=filters), PAGE_SIZE)
+    page = Paginator(
+        selectors.promotion_request_list(employee=employee, filters=filters), PAGE_SIZE
+    )
     page_obj = page.get_page(request.GET.get("page"))
     return render(
         request,
@@ -104,7 +106,9 @@ def request_correct(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(
             request,
-            "Correction saved; the original stays on the timeline." if event else "Nothing changed.",
+            "Correction saved; the original stays on the timeline."
+            if event
+            else "Nothing changed.",
         )
         return redirect(promotion_request)
     return render(
@@ -190,7 +194,9 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.promotion_request_withdraw(
-                promotion_request=promotion_request, actor=request.user, note=form.cleaned_data["note"]
+                promotion_request=promotion_request,
+                actor=request.user,
+                note=form.cleaned_data["note"],
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -214,7 +220,9 @@ def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         for uploaded in form.cleaned_data["evidence"]:
             services.evidence_add(
-                promotion_request=promotion_request, uploaded_file=uploaded, uploaded_by=request.user
+                promotion_request=promotion_request,
+                uploaded_file=uploaded,
+                uploaded_by=request.user,
             )
         messages.success(request, "Evidence attached and fingerprinted (SHA-256).")
     else:

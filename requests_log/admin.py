@@ -1,0 +1,37 @@
+"""Admin is for user management and support: the record itself is read-only here,
+because every change must go through a service and leave a timeline event."""
+
+from django.contrib import admin
+
+from .models import Decision, Evidence, FollowUp, PromotionRequest, TimelineEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PromotionRequest)
+class PromotionRequestAdmin(ReadOnlyAdmin):
+    list_display = ["promoted_item", "employee", "requester_name", "status", "occurred_at"]
+    list_filter = ["status", "framing", "source"]
+    search_fields = ["promoted_item", "requester_name", "employee__email"]
+    list_select_related = ["employee"]
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "employee", "kind", "occurred_at", "recorded_at", "hash"]
+    list_filter = ["kind"]
+    search_fields = ["employee__email", "hash"]
+    list_select_related = ["employee"]
+
+
+for model in (Decision, FollowUp, Evidence):
+    admin.site.register(model, ReadOnlyAdmin)
