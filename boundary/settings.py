@@ -142,6 +142,8 @@ STORAGES = {
         )
     },
 }
+# Outside production, serve static files straight from their folders (no collectstatic).
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_PERMISSIONS = 0o600
 

@@ -395,6 +395,7 @@ def decision_record(
     if promotion_request.status == PromotionRequest.Status.WITHDRAWN:
         raise ValidationError("This request was withdrawn; there is nothing left to decide.")
     accounts = _check_own_accounts(employee=promotion_request.employee, accounts=accounts)
+    revises = promotion_request.decisions.exists()
     decision = Decision.objects.create(
         promotion_request=promotion_request,
         kind=kind,
@@ -403,7 +404,6 @@ def decision_record(
         **terms,
     )
     decision.accounts.set(accounts)
-    previous = promotion_request.status
     promotion_request.status = status_after_decision(kind)
     promotion_request.save(update_fields=["status", "updated_at"])
     timeline_append(
@@ -413,7 +413,7 @@ def decision_record(
         payload={
             "decision": decision.pk,
             "kind": kind,
-            "revises": previous != PromotionRequest.Status.PENDING,
+            "revises": revises,
             **terms,
             "accounts": sorted(a.pk for a in accounts),
         },
@@ -453,6 +453,8 @@ def follow_up_add(
 ) -> FollowUp:
     """Add what happened next: marks it as coming after a decline when one was
     recorded before it, appends a "follow-up" event and one per evidence file."""
+    # Lock the request so a decision recorded at the same moment is seen (or waits).
+    promotion_request = PromotionRequest.objects.select_for_update().get(pk=promotion_request.pk)
     follow_up = FollowUp(promotion_request=promotion_request, **details)
     # Forms take times to the minute, so a decline within that same minute counts as before.
     end_of_minute = follow_up.occurred_at.replace(second=59, microsecond=999999)

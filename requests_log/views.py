@@ -2,10 +2,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .forms import (
@@ -146,7 +145,6 @@ def decision_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def reply_sent(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
     decision = get_object_or_404(
         Decision.objects.select_related("promotion_request", "decided_by"),
@@ -154,6 +152,8 @@ def reply_sent(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
         promotion_request_id=pk,
         promotion_request__employee=request.user,
     )
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     if services.reply_mark_sent(decision=decision, actor=request.user):
         messages.success(request, "Marked as sent. The timeline shows when.")
     else:
@@ -211,11 +211,12 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
     promotion_request = get_object_or_404(
         selectors.promotion_requests_of(employee=request.user), pk=pk
     )
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
         for uploaded in form.cleaned_data["evidence"]:

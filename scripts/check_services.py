@@ -29,7 +29,12 @@ def check_postgres(url: str) -> str | None:
         # pytest-django connects there to create the test database anyway.
         connection = psycopg2.connect(url, dbname="postgres", connect_timeout=TIMEOUT_SECONDS)
     except psycopg2.OperationalError as error:
-        detail = str(error).strip().splitlines()[-1] if str(error).strip() else ""
+        detail = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+        if "FATAL:" in detail:  # the server answered: it is up, but refused this login
+            return (
+                f"PostgreSQL at {where(url, 5432)} refused the connection: check the user "
+                f"and password in DATABASE_URL\n  ({detail})"
+            )
         return (
             f"PostgreSQL is not reachable at {where(url, 5432)} — start it (see README)\n"
             f"  ({detail})"

@@ -179,7 +179,7 @@ class DemoStory:
             framing=Framing.ASKED,
             compensation_offered="$250 per video",
         )
-        decision = decision_record(
+        decision_record(
             promotion_request=request,
             decided_by=self.maya,
             kind=Decision.Kind.ACCEPT,
@@ -191,7 +191,6 @@ class DemoStory:
             ends_on=self.today + timedelta(days=20),
             details="YouTube only; nothing on Instagram or TikTok.",
         )
-        reply_mark_sent(decision=decision, actor=self.maya)
 
     def counter_proposal(self) -> None:
         request = promotion_request_log(
