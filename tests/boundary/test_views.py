@@ -1,0 +1,226 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from boundary.models import SocialAccount, User
+from tests.factories import SocialAccountFactory, UserFactory, log_request
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def maya(client):
+    user = UserFactory(display_name="Maya Chen", email="maya@example.com")
+    client.force_login(user)
+    return user
+
+
+def test_signup_creates_the_user_and_logs_in(client):
+    response = client.post(
+        reverse("signup"),
+        {
+            "display_name": "Maya Chen",
+            "email": "maya@example.com",
+            "password1": "a long unusual passphrase",
+            "password2": "a long unusual passphrase",
+        },
+        follow=True,
+    )
+
+    user = User.objects.get()
+    assert (user.email, user.display_name, user.role) == (
+        "maya@example.com",
+        "Maya Chen",
+        "employee",
+    )
+    assert response.redirect_chain == [(reverse("boundary:account-list"), 302)]
+    assert response.context["user"] == user
+
+
+def test_signup_refuses_a_taken_email_and_a_weak_password(client):
+    UserFactory(email="maya@example.com")
+
+    response = client.post(
+        reverse("signup"),
+        {"display_name": "M", "email": "maya@example.com", "password1": "123", "password2": "123"},
+    )
+
+    errors = response.context["form"].errors
+    assert response.status_code == 200
+    assert "email" in errors
+    assert "password2" in errors
+    assert User.objects.count() == 1
+
+
+def test_login_with_email_and_logout(client, settings):
+    settings.AXES_ENABLED = True
+    UserFactory(email="maya@example.com")
+
+    logged_in = client.post(
+        reverse("login"),
+        {"username": "maya@example.com", "password": "correct horse battery staple"},
+    )
+    logged_out = client.post(reverse("logout"))
+    after = client.get(reverse("requests_log:dashboard"))
+
+    assert logged_in["Location"] == reverse("requests_log:dashboard")
+    assert logged_out["Location"] == reverse("login")
+    assert after.status_code == 302
+
+
+def test_login_with_wrong_password_says_so(client, settings):
+    settings.AXES_ENABLED = True
+    UserFactory(email="maya@example.com")
+
+    response = client.post(reverse("login"), {"username": "maya@example.com", "password": "nope"})
+
+    assert response.status_code == 200
+    assert "Please enter a correct email address and password" in response.content.decode()
+
+
+def test_password_reset_by_email(client, mailoutbox):
+    user = UserFactory(email="maya@example.com")
+
+    client.post(reverse("password_reset"), {"email": "maya@example.com"})
+    link = re.search(r"http://testserver(/reset/\S+/)", mailoutbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "another long passphrase", "new_password2": "another long passphrase"},
+    )
+
+    assert mailoutbox[0].subject == "Reset your Boundary password"
+    assert mailoutbox[0].to == ["maya@example.com"]
+    user.refresh_from_db()
+    assert user.check_password("another long passphrase")
+
+
+def test_password_reset_for_unknown_email_sends_nothing(client, mailoutbox):
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.com"})
+
+    assert response["Location"] == reverse("password_reset_done")
+    assert mailoutbox == []
+
+
+def test_profile_update(client, maya):
+    boss = UserFactory(display_name="Daniel Reyes")
+
+    client.post(
+        reverse("boundary:profile"),
+        {
+            "display_name": "Maya C.",
+            "job_title": "Designer",
+            "department": "Design",
+            "manager": boss.pk,
+            "time_zone": "America/Los_Angeles",
+            "work_country": "US",
+            "work_state": "OR",
+        },
+    )
+
+    maya.refresh_from_db()
+    assert (maya.display_name, maya.manager, str(maya.time_zone), maya.work_state) == (
+        "Maya C.",
+        boss,
+        "America/Los_Angeles",
+        "OR",
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("time_zone", "Mars/Olympus"),
+        ("work_country", "XX"),
+        ("manager", "999999"),
+        ("display_name", ""),
+    ],
+)
+def test_profile_bad_input_is_refused(client, maya, field, value):
+    data = {"display_name": "Maya", "time_zone": "UTC", field: value}
+
+    response = client.post(reverse("boundary:profile"), data)
+
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+
+
+def test_link_account_normalises_the_handle(client, maya):
+    response = client.post(
+        reverse("boundary:account-create"),
+        {
+            "platform": "instagram",
+            "handle": " @maya.makes ",
+            "follower_count": "31200",
+            "boundary": "closed",
+        },
+    )
+
+    account = SocialAccount.objects.get(owner=maya)
+    assert response["Location"] == reverse("boundary:account-list")
+    assert (account.handle, account.follower_count, account.boundary) == (
+        "maya.makes",
+        31200,
+        "closed",
+    )
+    assert account.profile_url == "https://www.instagram.com/maya.makes/"
+
+
+def test_link_account_bad_input_is_explained(client, maya):
+    response = client.post(
+        reverse("boundary:account-create"),
+        {
+            "platform": "tiktok",
+            "handle": "no spaces allowed",
+            "follower_count": "-5",
+            "boundary": "x",
+        },
+    )
+
+    errors = response.context["form"].errors
+    assert response.status_code == 200
+    assert set(errors) == {"handle", "follower_count", "boundary"}
+    assert errors["handle"] == ["That is not a valid TikTok handle."]
+    assert not SocialAccount.objects.exists()
+
+
+def test_remove_account_archives_it_when_a_request_targets_it(client, maya):
+    targeted = SocialAccountFactory(owner=maya)
+    unused = SocialAccountFactory(owner=maya)
+    log_request(maya, target_accounts=[targeted])
+
+    client.post(reverse("boundary:account-remove", args=[targeted.pk]))
+    client.post(reverse("boundary:account-remove", args=[unused.pk]))
+
+    targeted.refresh_from_db()
+    assert targeted.archived_at is not None
+    assert list(SocialAccount.objects.filter(owner=maya)) == [targeted]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("name", ["boundary:account-edit", "boundary:account-remove"])
+def test_someone_elses_account_is_not_found(client, maya, method, name):
+    account = SocialAccountFactory(handle="not.mine", boundary="closed")
+
+    response = getattr(client, method)(
+        reverse(name, args=[account.pk]),
+        {"platform": "instagram", "handle": "x", "boundary": "open"},
+    )
+
+    assert response.status_code == (
+        405 if (method, name) == ("get", "boundary:account-remove") else 404
+    )
+    account.refresh_from_db()
+    assert (account.handle, account.boundary, account.archived_at) == ("not.mine", "closed", None)
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_account_list_query_count_is_constant(client, maya, django_assert_num_queries, rows):
+    SocialAccountFactory.create_batch(rows, owner=maya)
+
+    # session, user, active accounts, archived accounts
+    with django_assert_num_queries(4):
+        response = client.get(reverse("boundary:account-list"))
+
+    assert len(response.context["accounts"]) == rows
