@@ -46,7 +46,8 @@ def detect_content_type(uploaded: UploadedFile) -> str | None:
     if head and b"\x00" not in head:
         try:
             # Incremental, so a character cut at the 8 KiB mark is still text.
-            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+            final = uploaded.size <= len(head)
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=final)
         except UnicodeDecodeError:
             return None
         return "text/plain"
@@ -101,7 +102,19 @@ class EvidenceField(forms.FileField):
 
 
 class LocalDateTimeField(forms.DateTimeField):
+    """A date and time in the user's zone, to the minute, within a sensible range."""
+
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL)
+    earliest_year, latest_year = 1970, 2100
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is not None and not self.earliest_year <= moment.year <= self.latest_year:
+            raise forms.ValidationError(
+                f"Enter a date between {self.earliest_year} and {self.latest_year}.",
+                code="out_of_range",
+            )
+        return moment
 
 
 def not_in_future(moment):

@@ -21,7 +21,7 @@ def promotion_requests_of(*, employee: User) -> QuerySet[PromotionRequest]:
 
 def with_flag_data(queryset: QuerySet[PromotionRequest]) -> QuerySet[PromotionRequest]:
     """Prefetch what services.promotion_request_flags reads."""
-    return queryset.prefetch_related(TARGETS_WITH_ACCOUNTS, "follow_ups")
+    return queryset.prefetch_related(TARGETS_WITH_ACCOUNTS, "follow_ups", "decisions")
 
 
 def promotion_request_list_pending(*, employee: User) -> QuerySet[PromotionRequest]:
@@ -99,7 +99,11 @@ def promotion_request_get(*, employee: User, pk: int) -> PromotionRequest:
             queryset=Decision.objects.select_related("decided_by").prefetch_related("accounts"),
         ),
         Prefetch("evidence", queryset=Evidence.objects.order_by("uploaded_at", "id")),
-        Prefetch("events", queryset=TimelineEvent.objects.select_related("actor").order_by("seq")),
+        # Shown in the order things happened; the chain order (seq) is on each entry.
+        Prefetch(
+            "events",
+            queryset=TimelineEvent.objects.select_related("actor").order_by("occurred_at", "seq"),
+        ),
     )
     return get_object_or_404(queryset.select_related("after_decline_of", "requester_user"), pk=pk)
 

@@ -213,13 +213,28 @@ def promotion_request_flags(promotion_request: PromotionRequest) -> list[Flag]:
         and promotion_request.deadline - promotion_request.occurred_at < DEADLINE_SOON
     ):
         flags.append(Flag("short_deadline", "Deadline in under three days", "warning"))
-    asked_again = promotion_request.after_decline_of_id is not None or any(
-        f.after_decline and f.kind in FollowUp.PRESSURE_KINDS
-        for f in promotion_request.follow_ups.all()
+    asked_again = promotion_request.after_decline_of_id is not None or bool(
+        pressure_after_decline(promotion_request)
     )
     if asked_again:
         flags.append(Flag("asked_after_decline", "Asked again after a decline", "danger"))
     return flags
+
+
+def pressure_after_decline(promotion_request: PromotionRequest) -> list[FollowUp]:
+    """Follow-ups that pressed again after the first decline, decided at read time so a
+    decline recorded (or backdated) after the follow-up was logged still counts."""
+    declines = [
+        d.decided_at for d in promotion_request.decisions.all() if d.kind == Decision.Kind.DECLINE
+    ]
+    if not declines:
+        return []
+    first_decline = min(declines).replace(second=0, microsecond=0)
+    return [
+        f
+        for f in promotion_request.follow_ups.all()
+        if f.kind in FollowUp.PRESSURE_KINDS and f.occurred_at >= first_decline
+    ]
 
 
 # --- Requests ---------------------------------------------------------------------------
@@ -260,6 +275,18 @@ def _earlier_decline(promotion_request: PromotionRequest) -> PromotionRequest | 
         .order_by("-occurred_at")
         .first()
     )
+
+
+def _link_later_requests_to_decline(
+    promotion_request: PromotionRequest, *, declined_at: datetime
+) -> None:
+    # A decline recorded after a later ask was logged still makes that ask "asked again".
+    PromotionRequest.objects.filter(
+        employee_id=promotion_request.employee_id,
+        requester_key=promotion_request.requester_key,
+        occurred_at__gte=declined_at,
+        after_decline_of__isnull=True,
+    ).exclude(pk=promotion_request.pk).update(after_decline_of=promotion_request)
 
 
 def _check_own_accounts(
@@ -404,6 +431,8 @@ def decision_record(
         **terms,
     )
     decision.accounts.set(accounts)
+    if kind == Decision.Kind.DECLINE:
+        _link_later_requests_to_decline(promotion_request, declined_at=decision.decided_at)
     promotion_request.status = status_after_decision(kind)
     promotion_request.save(update_fields=["status", "updated_at"])
     timeline_append(

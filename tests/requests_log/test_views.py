@@ -89,7 +89,8 @@ def test_log_request_with_evidence_hashes_the_file(client, maya, evidence_root):
     ("field", "value", "message"),
     [
         ("occurred_at", "yesterday-ish", "Enter a valid date/time."),
-        ("occurred_at", "2999-01-01T10:00", "This cannot be in the future."),
+        ("occurred_at", "2099-01-01T10:00", "This cannot be in the future."),
+        ("occurred_at", "0001-01-01T00:00", "Enter a date between 1970 and 2100."),
         ("deadline", "2001-01-01T10:00", "The deadline cannot be before the request was made."),
         ("promoted_item", "x" * 301, "Ensure this value has at most 300 characters"),
         ("quantity", "99999999999999999999", "Enter a number from 1 to 1000."),
@@ -333,9 +334,9 @@ def populate(employee, count):
 def test_dashboard_query_count_is_constant(client, maya, django_assert_num_queries, rows):
     populate(maya, rows)
 
-    # session, user, requester choices, count, page, targets, follow-ups, pending,
-    # its targets, its follow-ups, recent events, has accounts
-    with django_assert_num_queries(12):
+    # session, user, requester choices, count, page (+ its targets, follow-ups,
+    # decisions), pending (+ the same three), recent events, has accounts
+    with django_assert_num_queries(14):
         response = client.get(reverse("requests_log:dashboard"))
 
     assert len(response.context["pending"]) == rows

@@ -1,0 +1,76 @@
+"""Test-only settings and database set-up. Run against PostgreSQL (see DATABASE_URL):
+the append-only triggers exist only there."""
+
+import pgtrigger
+import pytest
+from django.db import connection
+
+TRUNCATE_TRIGGER = "requests_log.TimelineEvent:timelineevent_no_truncate"
+
+
+def _truncate_trigger_sql(action: str) -> str:
+    model, trigger = pgtrigger.registry.registered(TRUNCATE_TRIGGER)[0]
+    return f'ALTER TABLE "{model._meta.db_table}" {action} TRIGGER "{trigger.get_pgid(model)}"'
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Disable the TRUNCATE-refusing trigger in the test database.
+
+    Transactional tests (and live_server) are cleaned up by a flush, which TRUNCATEs
+    every table. pgtrigger.ignore() does let a TRUNCATE through, but a fixture's
+    ignore() has already ended when pytest-django flushes after the test, so the
+    trigger has to be off for the whole session. `truncate_trigger_enabled` turns it
+    back on for the test that proves it works.
+    """
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(_truncate_trigger_sql("DISABLE"))
+
+
+def _switch_truncate_trigger(action: str) -> None:
+    with connection.cursor() as cursor:
+        # ALTER TABLE refuses to run while deferred foreign-key checks are pending,
+        # as they are in a test's transaction after any insert: run them first.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(_truncate_trigger_sql(action))
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+@pytest.fixture
+def truncate_trigger_enabled(db):
+    """The TRUNCATE trigger switched on, as in production, for this test only."""
+    _switch_truncate_trigger("ENABLE")
+    yield
+    _switch_truncate_trigger("DISABLE")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _axes_disabled(settings):
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def evidence_root(settings, tmp_path, monkeypatch):
+    """Evidence files go to a fresh folder per test, never to var/evidence."""
+    from django.core.files.storage import storages
+
+    from requests_log.models import Evidence
+
+    root = tmp_path / "evidence"
+    settings.EVIDENCE_ROOT = root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": root, "base_url": None},
+        },
+    }
+    # Changing STORAGES resets `storages`, but Django calls a FileField's storage
+    # callable once, when the model class is built: point the field at the new one.
+    monkeypatch.setattr(Evidence._meta.get_field("file"), "storage", storages["evidence"])
+    return root

@@ -1,0 +1,855 @@
+import hashlib
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from boundary.models import SocialAccount
+from requests_log import chain, services
+from requests_log.models import (
+    Decision,
+    Evidence,
+    FollowUp,
+    PromotionRequest,
+    RequestTarget,
+    TimelineEvent,
+)
+from tests.factories import SocialAccountFactory, UserFactory, log_request
+
+pytestmark = pytest.mark.django_db
+
+Boundary = SocialAccount.Boundary
+Framing = PromotionRequest.Framing
+MONDAY = datetime(2025, 6, 30, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def employee():
+    return UserFactory(display_name="Maya Lopez", email="maya@example.com")
+
+
+def kinds(promotion_request):
+    return list(promotion_request.events.order_by("seq").values_list("kind", flat=True))
+
+
+def flag_codes(promotion_request):
+    fresh = PromotionRequest.objects.get(pk=promotion_request.pk)
+    return [(flag.code, flag.level) for flag in services.promotion_request_flags(fresh)]
+
+
+def decline(promotion_request, *, at, reason=Decision.DeclineReason.PERSONAL_SEPARATE):
+    return services.decision_record(
+        promotion_request=promotion_request,
+        decided_by=promotion_request.employee,
+        kind=Decision.Kind.DECLINE,
+        decided_at=at,
+        decline_reason=reason,
+    )
+
+
+# --- Logging ----------------------------------------------------------------------------
+
+
+def test_log_appends_logged_event_with_snapshot_of_targets_and_boundaries(employee):
+    instagram = SocialAccountFactory(
+        owner=employee, platform="instagram", handle="maya.makes", boundary=Boundary.CLOSED
+    )
+    tiktok = SocialAccountFactory(
+        owner=employee, platform="tiktok", handle="mayamakes", boundary=Boundary.ASK_FIRST
+    )
+
+    promotion_request = log_request(
+        employee,
+        target_accounts=[tiktok, instagram],
+        occurred_at=MONDAY,
+        deadline=MONDAY + timedelta(days=4),
+        framing=Framing.EXPECTED,
+        compensation_offered="",
+        witnesses="Ana, Ben",
+    )
+
+    event = TimelineEvent.objects.get(promotion_request=promotion_request)
+    assert (event.seq, event.kind, event.actor, event.occurred_at, event.prev_hash) == (
+        1,
+        TimelineEvent.Kind.LOGGED,
+        employee,
+        MONDAY,
+        chain.GENESIS_HASH,
+    )
+    assert event.payload == {
+        "requester_name": "Daniel Reyes",
+        "requester_title": "Head of Marketing",
+        "occurred_at": "2025-06-30T09:00:00.000000Z",
+        "channel": "meeting",
+        "setting": "Marketing meeting",
+        "words_used": "Would you post about the new line?",
+        "promoted_item": "The new product line",
+        "content_format": "videos",
+        "quantity": 3,
+        "deadline": "2025-07-04T09:00:00.000000Z",
+        "framing": "expected",
+        "compensation_offered": "",
+        "witnesses": "Ana, Ben",
+        "notes": "",
+        "requester_user": None,
+        "source": "employee",
+        "targets": [
+            {
+                "account": instagram.pk,
+                "platform": "instagram",
+                "handle": "maya.makes",
+                "boundary": "closed",
+            },
+            {
+                "account": tiktok.pk,
+                "platform": "tiktok",
+                "handle": "mayamakes",
+                "boundary": "ask_first",
+            },
+        ],
+        "after_decline_of": None,
+    }
+
+
+def test_log_keeps_boundary_as_it_was_when_account_changes_later(employee):
+    account = SocialAccountFactory(owner=employee, boundary=Boundary.CLOSED)
+    promotion_request = log_request(employee, target_accounts=[account])
+
+    account.boundary = Boundary.OPEN
+    account.save(update_fields=["boundary"])
+
+    target = RequestTarget.objects.get(promotion_request=promotion_request)
+    assert target.boundary_at_request == Boundary.CLOSED
+    assert flag_codes(promotion_request) == [("closed_account", "danger")]
+
+
+def test_log_filed_in_app_appends_filed_event_and_records_who_filed(employee):
+    manager = UserFactory(role="manager")
+
+    promotion_request = log_request(
+        employee,
+        actor=manager,
+        source=PromotionRequest.Source.FILED_IN_APP,
+        requester_user=manager,
+        requester_name=manager.display_name,
+    )
+
+    event = promotion_request.events.get()
+    assert (promotion_request.filed_by, promotion_request.requester_key) == (
+        manager,
+        f"user:{manager.pk}",
+    )
+    assert (event.kind, event.actor, event.payload["requester_user"], event.payload["source"]) == (
+        TimelineEvent.Kind.FILED,
+        manager,
+        manager.pk,
+        "filed",
+    )
+
+
+def test_log_with_evidence_appends_logged_then_evidence_events(employee):
+    files = [
+        SimpleUploadedFile("a.txt", b"first", content_type="text/plain"),
+        SimpleUploadedFile("b.txt", b"second", content_type="text/plain"),
+    ]
+
+    promotion_request = log_request(employee, evidence_files=files)
+
+    assert kinds(promotion_request) == ["logged", "evidence_added", "evidence_added"]
+    assert sorted(promotion_request.evidence.values_list("original_name", flat=True)) == [
+        "a.txt",
+        "b.txt",
+    ]
+
+
+def test_log_targeting_someone_elses_account_raises_and_stores_nothing(employee):
+    foreign = SocialAccountFactory()
+
+    with pytest.raises(ValidationError, match="only target your own accounts"):
+        log_request(employee, target_accounts=[foreign])
+
+    assert list(PromotionRequest.objects.all()) == []
+    assert list(TimelineEvent.objects.all()) == []
+
+
+def test_log_refuses_unknown_fields(employee):
+    with pytest.raises(TypeError):
+        log_request(employee, status=PromotionRequest.Status.ACCEPTED)
+
+
+def test_log_appends_to_one_chain_per_employee(employee):
+    other = UserFactory()
+
+    log_request(employee)
+    log_request(other)
+    log_request(employee)
+
+    assert list(TimelineEvent.objects.filter(employee=employee).values_list("seq", flat=True)) == [
+        1,
+        2,
+    ]
+    assert services.verify_chain(employee=employee).ok
+    assert services.verify_chain(employee=other).events_checked == 1
+
+
+# --- Flags ------------------------------------------------------------------------------
+
+
+def test_flags_none_for_a_free_paid_request_to_open_accounts(employee):
+    account = SocialAccountFactory(owner=employee, boundary=Boundary.OPEN)
+
+    promotion_request = log_request(
+        employee, target_accounts=[account], deadline=timezone.now() + timedelta(days=10)
+    )
+
+    assert flag_codes(promotion_request) == []
+
+
+def test_flags_closed_account_naming_it(employee):
+    account = SocialAccountFactory(
+        owner=employee, platform="instagram", handle="maya.makes", boundary=Boundary.CLOSED
+    )
+    promotion_request = log_request(employee, target_accounts=[account])
+
+    flags = services.promotion_request_flags(promotion_request)
+
+    assert [(f.code, f.level, f.label) for f in flags] == [
+        (
+            "closed_account",
+            "danger",
+            "Targets an account closed to employer content: Instagram @maya.makes",
+        )
+    ]
+
+
+def test_flags_ask_first_account(employee):
+    account = SocialAccountFactory(owner=employee, boundary=Boundary.ASK_FIRST)
+
+    promotion_request = log_request(employee, target_accounts=[account])
+
+    assert flag_codes(promotion_request) == [("ask_first_account", "warning")]
+
+
+@pytest.mark.parametrize(
+    ("framing", "level"),
+    [
+        (Framing.EXPECTED, "warning"),
+        (Framing.REQUIRED, "danger"),
+        (Framing.CONSEQUENCES, "danger"),
+    ],
+)
+def test_flags_framing_expected_is_warning_required_or_consequences_danger(
+    employee, framing, level
+):
+    promotion_request = log_request(employee, framing=framing)
+
+    assert flag_codes(promotion_request) == [("framing", level)]
+
+
+@pytest.mark.parametrize("compensation", ["", "   "])
+def test_flags_no_compensation(employee, compensation):
+    promotion_request = log_request(employee, compensation_offered=compensation)
+
+    assert flag_codes(promotion_request) == [("no_compensation", "warning")]
+
+
+@pytest.mark.parametrize(
+    ("deadline_after", "expected"),
+    [
+        (timedelta(days=2, hours=23), [("short_deadline", "warning")]),
+        (timedelta(days=3), []),
+    ],
+)
+def test_flags_deadline_under_three_days_after_the_ask(employee, deadline_after, expected):
+    promotion_request = log_request(employee, occurred_at=MONDAY, deadline=MONDAY + deadline_after)
+
+    assert flag_codes(promotion_request) == expected
+
+
+def test_flags_pressure_follow_up_after_decline(employee):
+    now = timezone.now()
+    promotion_request = log_request(employee, occurred_at=now - timedelta(days=2))
+    decline(promotion_request, at=now - timedelta(days=1))
+
+    follow_up = services.follow_up_add(
+        promotion_request=promotion_request,
+        actor=employee,
+        kind=FollowUp.Kind.PRESSURE,
+        occurred_at=now - timedelta(hours=1),
+        who="Daniel Reyes",
+        what_was_said="You are not a team player.",
+    )
+
+    assert follow_up.after_decline is True
+    assert flag_codes(promotion_request) == [("asked_after_decline", "danger")]
+
+
+def test_flags_pressure_follow_up_logged_before_a_backdated_earlier_decline(employee):
+    # Maya declined in Monday's meeting, logs Wednesday's pressure first and her
+    # Monday answer afterwards: the pressure still came after the decline.
+    now = timezone.now()
+    promotion_request = log_request(employee, occurred_at=now - timedelta(days=3))
+    services.follow_up_add(
+        promotion_request=promotion_request,
+        actor=employee,
+        kind=FollowUp.Kind.PRESSURE,
+        occurred_at=now - timedelta(days=1),
+        who="Daniel Reyes",
+        what_was_said="You are not a team player.",
+    )
+
+    decline(promotion_request, at=now - timedelta(days=3) + timedelta(minutes=5))
+
+    assert flag_codes(promotion_request) == [("asked_after_decline", "danger")]
+
+
+@pytest.mark.parametrize(
+    ("kind", "follow_up_after"),
+    [
+        (FollowUp.Kind.PRESSURE, timedelta(hours=-1)),  # before the decline
+        (FollowUp.Kind.OTHER, timedelta(hours=1)),  # after it, but not pressure
+    ],
+)
+def test_flags_no_asked_again_for_follow_up_before_decline_or_not_pressure(
+    employee, kind, follow_up_after
+):
+    now = timezone.now()
+    promotion_request = log_request(employee, occurred_at=now - timedelta(days=2))
+    declined_at = now - timedelta(days=1)
+    decline(promotion_request, at=declined_at)
+
+    services.follow_up_add(
+        promotion_request=promotion_request,
+        actor=employee,
+        kind=kind,
+        occurred_at=declined_at + follow_up_after,
+        who="Daniel Reyes",
+        what_was_said="About that video…",
+    )
+
+    assert flag_codes(promotion_request) == []
+
+
+@pytest.mark.parametrize("name_again", ["Daniel Reyes", "  daniel   REYES "])
+def test_flags_new_request_from_same_requester_after_earlier_decline(employee, name_again):
+    now = timezone.now()
+    earlier = log_request(employee, occurred_at=now - timedelta(days=5))
+    decline(earlier, at=now - timedelta(days=4))
+
+    again = log_request(employee, occurred_at=now - timedelta(days=1), requester_name=name_again)
+
+    assert again.after_decline_of == earlier
+    assert again.events.get().payload["after_decline_of"] == earlier.pk
+    assert flag_codes(again) == [("asked_after_decline", "danger")]
+
+
+def test_flags_new_request_from_same_app_user_after_earlier_decline(employee):
+    now = timezone.now()
+    manager = UserFactory(role="manager", display_name="Daniel Reyes")
+    earlier = log_request(employee, requester_user=manager, occurred_at=now - timedelta(days=5))
+    decline(earlier, at=now - timedelta(days=4))
+
+    again = log_request(
+        employee,
+        requester_user=manager,
+        requester_name="D. Reyes",
+        occurred_at=now - timedelta(days=1),
+    )
+
+    assert again.after_decline_of == earlier
+
+
+@pytest.mark.parametrize(
+    ("requester_name", "declined_days_ago"),
+    [
+        ("Priya Shah", 4),  # someone else asked
+        ("Daniel Reyes", 0),  # the decline came after the new ask
+    ],
+)
+def test_flags_new_request_not_after_decline(employee, requester_name, declined_days_ago):
+    now = timezone.now()
+    earlier = log_request(employee, occurred_at=now - timedelta(days=5))
+    decline(earlier, at=now - timedelta(days=declined_days_ago))
+
+    other = log_request(
+        employee, requester_name=requester_name, occurred_at=now - timedelta(days=1)
+    )
+
+    assert other.after_decline_of is None
+    assert flag_codes(other) == []
+
+
+def test_flags_declined_request_of_another_employee_does_not_count(employee):
+    now = timezone.now()
+    colleague = UserFactory()
+    earlier = log_request(colleague, occurred_at=now - timedelta(days=5))
+    decline(earlier, at=now - timedelta(days=4))
+
+    mine = log_request(employee, occurred_at=now - timedelta(days=1))
+
+    assert mine.after_decline_of is None
+
+
+# --- Corrections ------------------------------------------------------------------------
+
+
+def test_correct_appends_corrected_event_with_old_and_new_values(employee):
+    promotion_request = log_request(employee, occurred_at=MONDAY, quantity=3)
+    logged = promotion_request.events.get()
+
+    event = services.promotion_request_correct(
+        promotion_request=promotion_request,
+        actor=employee,
+        reason="It was Tuesday, and four videos",
+        occurred_at=MONDAY + timedelta(days=1),
+        quantity=4,
+        promoted_item="The new product line",  # unchanged: not listed
+    )
+
+    promotion_request.refresh_from_db()
+    assert (event.kind, event.seq, event.prev_hash) == ("corrected", 2, logged.hash)
+    assert event.payload == {
+        "changes": {
+            "occurred_at": {
+                "old": "2025-06-30T09:00:00.000000Z",
+                "new": "2025-07-01T09:00:00.000000Z",
+            },
+            "quantity": {"old": 3, "new": 4},
+        },
+        "reason": "It was Tuesday, and four videos",
+    }
+    assert (promotion_request.occurred_at, promotion_request.quantity) == (
+        MONDAY + timedelta(days=1),
+        4,
+    )
+
+
+def test_correct_leaves_logged_event_unchanged(employee):
+    promotion_request = log_request(employee, promoted_item="The new line")
+    logged = promotion_request.events.get()
+
+    services.promotion_request_correct(
+        promotion_request=promotion_request, actor=employee, promoted_item="The autumn line"
+    )
+
+    stored = TimelineEvent.objects.get(pk=logged.pk)
+    assert (stored.payload, stored.hash, stored.salt) == (logged.payload, logged.hash, logged.salt)
+    assert stored.payload["promoted_item"] == "The new line"
+    assert kinds(promotion_request) == ["logged", "corrected"]
+    assert services.verify_chain(employee=employee).ok
+
+
+def test_correct_with_nothing_changed_returns_none_and_appends_nothing(employee):
+    promotion_request = log_request(employee, quantity=3)
+
+    event = services.promotion_request_correct(
+        promotion_request=promotion_request,
+        actor=employee,
+        quantity=3,
+        requester_name="Daniel Reyes",
+    )
+
+    assert event is None
+    assert kinds(promotion_request) == ["logged"]
+
+
+def test_correct_requester_name_updates_requester_key(employee):
+    promotion_request = log_request(employee, requester_name="Dan")
+
+    services.promotion_request_correct(
+        promotion_request=promotion_request, actor=employee, requester_name="Daniel Reyes"
+    )
+
+    promotion_request.refresh_from_db()
+    assert promotion_request.requester_key == "name:daniel reyes"
+
+
+def test_correct_refuses_fields_that_are_not_correctable(employee):
+    promotion_request = log_request(employee)
+
+    with pytest.raises(TypeError):
+        services.promotion_request_correct(
+            promotion_request=promotion_request, actor=employee, status="accepted"
+        )
+
+    assert kinds(promotion_request) == ["logged"]
+
+
+# --- Decisions --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "terms", "status"),
+    [
+        ("accept", {"pay": "€400 per video", "disclosure_required": True}, "accepted"),
+        ("decline", {"decline_reason": "content_fit"}, "declined"),
+        ("counter", {"details": "One story, paid"}, "negotiating"),
+    ],
+)
+def test_decision_sets_status_from_kind(employee, kind, terms, status):
+    promotion_request = log_request(employee)
+
+    decision = services.decision_record(
+        promotion_request=promotion_request, decided_by=employee, kind=kind, **terms
+    )
+
+    promotion_request.refresh_from_db()
+    event = promotion_request.events.get(kind="decision")
+    assert promotion_request.status == status
+    assert event.payload == {
+        "decision": decision.pk,
+        "kind": kind,
+        "revises": False,
+        "accounts": [],
+        **terms,
+    }
+
+
+def test_decision_revision_appends_event_and_keeps_earlier_decision(employee):
+    account = SocialAccountFactory(owner=employee)
+    promotion_request = log_request(employee, target_accounts=[account])
+    first = decline(promotion_request, at=timezone.now() - timedelta(hours=1))
+
+    second = services.decision_record(
+        promotion_request=promotion_request,
+        decided_by=employee,
+        kind=Decision.Kind.ACCEPT,
+        accounts=[account],
+        pay="€400",
+    )
+
+    promotion_request.refresh_from_db()
+    decision_events = list(promotion_request.events.filter(kind="decision").order_by("seq"))
+    assert list(promotion_request.decisions.all()) == [first, second]
+    assert promotion_request.status == PromotionRequest.Status.ACCEPTED
+    assert [(e.payload["decision"], e.payload["revises"]) for e in decision_events] == [
+        (first.pk, False),
+        (second.pk, True),
+    ]
+    assert decision_events[1].payload["accounts"] == [account.pk]
+    assert Decision.objects.get(pk=first.pk).kind == Decision.Kind.DECLINE
+
+
+def test_decision_with_someone_elses_account_raises(employee):
+    promotion_request = log_request(employee)
+    foreign = SocialAccountFactory()
+
+    with pytest.raises(ValidationError, match="only target your own accounts"):
+        services.decision_record(
+            promotion_request=promotion_request,
+            decided_by=employee,
+            kind=Decision.Kind.ACCEPT,
+            accounts=[foreign],
+        )
+
+    assert list(promotion_request.decisions.all()) == []
+
+
+def test_decision_on_withdrawn_request_raises(employee):
+    promotion_request = log_request(employee)
+    services.promotion_request_withdraw(promotion_request=promotion_request, actor=employee)
+
+    with pytest.raises(ValidationError, match="withdrawn"):
+        decline(promotion_request, at=timezone.now())
+
+    assert kinds(promotion_request) == ["logged", "withdrawn"]
+
+
+# --- Replies ----------------------------------------------------------------------------
+
+
+def test_reply_mark_sent_once_only(employee):
+    promotion_request = log_request(employee)
+    decision = decline(promotion_request, at=timezone.now())
+
+    first = services.reply_mark_sent(decision=decision, actor=employee)
+    second = services.reply_mark_sent(decision=decision, actor=employee)
+
+    decision.refresh_from_db()
+    assert (first.kind, first.payload) == (
+        "reply_sent",
+        {"decision": decision.pk, "reply": services.reply_text_for(decision)},
+    )
+    assert second is None
+    assert decision.reply_sent_at is not None
+    assert kinds(promotion_request) == ["logged", "decision", "reply_sent"]
+
+
+def test_reply_text_for_decline_gives_reason_and_details(employee):
+    promotion_request = log_request(employee, promoted_item="the new product line")
+    decision = services.decision_record(
+        promotion_request=promotion_request,
+        decided_by=employee,
+        kind=Decision.Kind.DECLINE,
+        decline_reason=Decision.DeclineReason.PERSONAL_SEPARATE,
+        details="The products do not fit my content either.",
+    )
+
+    text = services.reply_text_for(decision)
+
+    assert text == (
+        "Hi Daniel,\n"
+        "\n"
+        "Thank you for thinking of me for the new product line. I have considered it and I "
+        "will not be posting about it on my personal accounts.\n"
+        "The main reason: I keep my personal life apart from work.\n"
+        "The products do not fit my content either.\n"
+        "I am glad to support the launch in my role at work.\n"
+        "\n"
+        "Best regards,\n"
+        "Maya Lopez"
+    )
+
+
+@pytest.mark.parametrize("reason", sorted(set(Decision.DeclineReason) - {"other"}))
+def test_reply_text_for_decline_quotes_each_reason(employee, reason):
+    promotion_request = log_request(employee)
+    decision = decline(promotion_request, at=timezone.now(), reason=reason)
+
+    text = services.reply_text_for(decision)
+
+    label = Decision.DeclineReason(reason).label
+    assert [line for line in text.splitlines() if line.startswith("The main reason")] == [
+        f"The main reason: {label}."
+    ]
+
+
+def test_reply_text_for_decline_with_other_reason_has_no_reason_line(employee):
+    promotion_request = log_request(employee)
+    decision = decline(promotion_request, at=timezone.now(), reason=Decision.DeclineReason.OTHER)
+
+    text = services.reply_text_for(decision)
+
+    assert [line for line in text.splitlines() if line.startswith("The main reason")] == []
+
+
+def test_reply_text_for_accept_lists_every_condition(employee):
+    account = SocialAccountFactory(owner=employee, platform="instagram", handle="maya.makes")
+    promotion_request = log_request(
+        employee, promoted_item="the new product line", target_accounts=[account]
+    )
+    decision = services.decision_record(
+        promotion_request=promotion_request,
+        decided_by=employee,
+        kind=Decision.Kind.ACCEPT,
+        accounts=[account],
+        pay="€400 per video",
+        disclosure_required=True,
+        content_approval_required=True,
+        ends_on=date(2025, 9, 30),
+        details="No more than one post a week.",
+    )
+
+    text = services.reply_text_for(decision)
+
+    assert text == (
+        "Hi Daniel,\n"
+        "\n"
+        "Thank you for asking. I am happy to post about the new product line on these "
+        "conditions:\n"
+        "- compensation of €400 per video\n"
+        "- every post clearly discloses my connection to the company (#ad)\n"
+        "- I approve the final content before it is published\n"
+        "- the arrangement ends on 30 September 2025\n"
+        "- it is limited to Instagram @maya.makes\n"
+        "- No more than one post a week.\n"
+        "Please confirm in writing that these work for you.\n"
+        "\n"
+        "Best regards,\n"
+        "Maya Lopez"
+    )
+
+
+def test_reply_text_for_counter_gives_the_proposal(employee):
+    promotion_request = log_request(employee, promoted_item="the new product line")
+    decision = services.decision_record(
+        promotion_request=promotion_request,
+        decided_by=employee,
+        kind=Decision.Kind.COUNTER,
+        details="One paid story, marked #ad.",
+    )
+
+    text = services.reply_text_for(decision)
+
+    assert text == (
+        "Hi Daniel,\n"
+        "\n"
+        "Thank you for asking about the new product line. I cannot do it as asked, but I can "
+        "offer this:\n"
+        "One paid story, marked #ad.\n"
+        "Let me know if that works for you.\n"
+        "\n"
+        "Best regards,\n"
+        "Maya Lopez"
+    )
+
+
+# --- Follow-ups and withdrawal ----------------------------------------------------------
+
+
+def test_follow_up_add_appends_event_with_what_was_said(employee):
+    promotion_request = log_request(employee)
+    when = timezone.now() - timedelta(minutes=5)
+
+    follow_up = services.follow_up_add(
+        promotion_request=promotion_request,
+        actor=employee,
+        kind=FollowUp.Kind.ASKED_AGAIN,
+        occurred_at=when,
+        who="Daniel Reyes",
+        what_was_said="Any news on the videos?",
+        witnesses="Ana",
+    )
+
+    event = promotion_request.events.get(kind="follow_up")
+    assert (event.occurred_at, event.payload) == (
+        when,
+        {
+            "follow_up": follow_up.pk,
+            "kind": "asked_again",
+            "who": "Daniel Reyes",
+            "what_was_said": "Any news on the videos?",
+            "witnesses": "Ana",
+            "after_decline": False,
+        },
+    )
+
+
+def test_withdraw_sets_status_and_appends_event(employee):
+    promotion_request = log_request(employee)
+
+    event = services.promotion_request_withdraw(
+        promotion_request=promotion_request, actor=employee, note="Daniel said to forget it."
+    )
+
+    promotion_request.refresh_from_db()
+    assert promotion_request.status == PromotionRequest.Status.WITHDRAWN
+    assert (event.kind, event.payload) == ("withdrawn", {"note": "Daniel said to forget it."})
+
+
+def test_withdraw_twice_raises(employee):
+    promotion_request = log_request(employee)
+    services.promotion_request_withdraw(promotion_request=promotion_request, actor=employee)
+
+    with pytest.raises(ValidationError, match="already withdrawn"):
+        services.promotion_request_withdraw(promotion_request=promotion_request, actor=employee)
+
+    assert kinds(promotion_request) == ["logged", "withdrawn"]
+
+
+# --- Evidence ---------------------------------------------------------------------------
+
+
+def test_evidence_add_stores_hash_under_random_name_and_appends_event(employee, evidence_root):
+    promotion_request = log_request(employee)
+    content = b"%PDF-1.4\n% the invitation email\n"
+    uploaded = SimpleUploadedFile(
+        "Invitation from Daniel.pdf", content, content_type="application/pdf"
+    )
+
+    evidence = services.evidence_add(
+        promotion_request=promotion_request, uploaded_file=uploaded, uploaded_by=employee
+    )
+
+    sha256 = hashlib.sha256(content).hexdigest()
+    stored_path = evidence_root / evidence.file.name
+    event = promotion_request.events.get(kind="evidence_added")
+    assert (evidence.sha256, evidence.size, evidence.original_name) == (
+        sha256,
+        len(content),
+        "Invitation from Daniel.pdf",
+    )
+    assert evidence.file.name.startswith(f"{employee.pk}/")
+    assert "Invitation" not in evidence.file.name
+    assert ".pdf" not in evidence.file.name
+    assert stored_path.read_bytes() == content
+    assert event.payload == {
+        "evidence": evidence.pk,
+        "follow_up": None,
+        "name": "Invitation from Daniel.pdf",
+        "content_type": "application/pdf",
+        "size": len(content),
+        "sha256": sha256,
+    }
+
+
+def test_evidence_add_same_name_twice_gets_two_different_files(employee, evidence_root):
+    promotion_request = log_request(employee)
+
+    first, second = (
+        services.evidence_add(
+            promotion_request=promotion_request,
+            uploaded_file=SimpleUploadedFile("screenshot.txt", content),
+            uploaded_by=employee,
+        )
+        for content in (b"first", b"second")
+    )
+
+    assert first.file.name != second.file.name
+    assert [
+        (evidence_root / e.file.name).read_bytes() for e in Evidence.objects.order_by("id")
+    ] == [b"first", b"second"]
+
+
+def test_follow_up_add_with_evidence_links_file_to_follow_up(employee):
+    promotion_request = log_request(employee)
+
+    follow_up = services.follow_up_add(
+        promotion_request=promotion_request,
+        actor=employee,
+        evidence_files=[SimpleUploadedFile("chat.txt", b"not a team player")],
+        kind=FollowUp.Kind.PRESSURE,
+        occurred_at=timezone.now(),
+        who="Daniel Reyes",
+        what_was_said="Not a team player.",
+    )
+
+    evidence = Evidence.objects.get()
+    assert evidence.follow_up == follow_up
+    assert promotion_request.events.get(kind="evidence_added").payload["follow_up"] == follow_up.pk
+    assert kinds(promotion_request) == ["logged", "follow_up", "evidence_added"]
+
+
+# --- The whole story --------------------------------------------------------------------
+
+
+def test_the_meeting_story_keeps_an_intact_chain(employee):
+    now = timezone.now()
+    accounts = [
+        SocialAccountFactory(owner=employee, handle="maya.makes", boundary=Boundary.CLOSED),
+        SocialAccountFactory(
+            owner=employee, platform="tiktok", handle="mayamakes", boundary=Boundary.CLOSED
+        ),
+    ]
+    promotion_request = log_request(
+        employee,
+        target_accounts=accounts,
+        occurred_at=now - timedelta(days=3),
+        deadline=now + timedelta(days=1),
+        framing=Framing.EXPECTED,
+        compensation_offered="",
+    )
+    decision = decline(promotion_request, at=now - timedelta(days=2))
+    services.reply_mark_sent(decision=decision, actor=employee)
+    services.follow_up_add(
+        promotion_request=promotion_request,
+        actor=employee,
+        kind=FollowUp.Kind.PRESSURE,
+        occurred_at=now - timedelta(hours=2),
+        who="Daniel Reyes",
+        what_was_said="Not a team player.",
+    )
+
+    report = services.verify_chain(employee=employee)
+
+    head = TimelineEvent.objects.filter(employee=employee).order_by("-seq").first()
+    assert report == services.ChainReport(ok=True, events_checked=4, head=head.hash)
+    assert kinds(promotion_request) == ["logged", "decision", "reply_sent", "follow_up"]
+    assert flag_codes(promotion_request) == [
+        ("closed_account", "danger"),
+        ("framing", "warning"),
+        ("no_compensation", "warning"),
+        ("asked_after_decline", "danger"),
+    ]
