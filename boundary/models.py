@@ -1,5 +1,6 @@
 import re
 from dataclasses import dataclass
+from datetime import time
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -60,6 +61,32 @@ class User(AbstractUser):
     work_country = CountryField(blank=True)
     work_state = USStateField(blank=True, help_text="For work in the United States.")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.EMPLOYEE)
+
+    class ReminderChannels(models.TextChoices):
+        EMAIL_AND_APP = "email_and_app", "By email and in Boundary"
+        APP_ONLY = "app_only", "In Boundary only"
+        OFF = "off", "Off"
+
+    deadline_reminders = models.CharField(
+        "before a deadline",
+        max_length=16,
+        choices=ReminderChannels.choices,
+        default=ReminderChannels.EMAIL_AND_APP,
+    )
+    no_decision_reminders = models.CharField(
+        "when nothing is decided",
+        max_length=16,
+        choices=ReminderChannels.choices,
+        default=ReminderChannels.EMAIL_AND_APP,
+    )
+    reply_reminders = models.CharField(
+        "to confirm my answer in writing",
+        max_length=16,
+        choices=ReminderChannels.choices,
+        default=ReminderChannels.APP_ONLY,
+    )
+    quiet_hours_start = models.TimeField(default=time(21, 0))
+    quiet_hours_end = models.TimeField(default=time(8, 0))
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["display_name"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 import xstatic.pkg.bootstrap
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -186,7 +187,7 @@ if PRODUCTION:
 
 # Celery. The embedded broker keeps messages in files so `make run` needs no server;
 # kombu never creates its folders, so create them here.
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 60 * 60}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery-broker"
     for _folder in (_broker_dir / "queue", _broker_dir / "control"):
@@ -206,7 +207,23 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-reminders": {
+        "task": "requests_log.sweep_reminders",
+        "schedule": crontab(),  # every minute
+        # A sweep that waited longer than a minute is superseded by the next one.
+        "options": {"expires": 55},
+    },
+}
+# Longer than the longest task, so Redis never redelivers a message still being worked on.
+CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("visibility_timeout", 60 * 60)
+
+# Reminders (seconds). See requests_log/reminders.py.
+REMINDER_STALE_AFTER = env.int("REMINDER_STALE_AFTER", default=24 * 60 * 60)
+REMINDER_QUEUE_TIMEOUT = env.int("REMINDER_QUEUE_TIMEOUT", default=10 * 60)
+REMINDER_CLAIM_TIMEOUT = env.int("REMINDER_CLAIM_TIMEOUT", default=5 * 60)
+REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=6)
+REMINDER_RETRY_BACKOFF = env.int("REMINDER_RETRY_BACKOFF", default=30)
 
 LOGGING = {
     "version": 1,

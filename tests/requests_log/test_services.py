@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from boundary.models import SocialAccount
-from requests_log import chain, services
+from requests_log import chain, services, timeline
 from requests_log.models import (
     Decision,
     Evidence,
@@ -190,8 +190,8 @@ def test_log_appends_to_one_chain_per_employee(employee):
         1,
         2,
     ]
-    assert services.verify_chain(employee=employee).ok
-    assert services.verify_chain(employee=other).events_checked == 1
+    assert timeline.verify_chain(employee=employee).ok
+    assert timeline.verify_chain(employee=other).events_checked == 1
 
 
 # --- Flags ------------------------------------------------------------------------------
@@ -438,7 +438,7 @@ def test_correct_leaves_logged_event_unchanged(employee):
     assert (stored.payload, stored.hash, stored.salt) == (logged.payload, logged.hash, logged.salt)
     assert stored.payload["promoted_item"] == "The new line"
     assert kinds(promotion_request) == ["logged", "corrected"]
-    assert services.verify_chain(employee=employee).ok
+    assert timeline.verify_chain(employee=employee).ok
 
 
 def test_correct_with_nothing_changed_returns_none_and_appends_nothing(employee):
@@ -842,10 +842,10 @@ def test_the_meeting_story_keeps_an_intact_chain(employee):
         what_was_said="Not a team player.",
     )
 
-    report = services.verify_chain(employee=employee)
+    report = timeline.verify_chain(employee=employee)
 
     head = TimelineEvent.objects.filter(employee=employee).order_by("-seq").first()
-    assert report == services.ChainReport(ok=True, events_checked=4, head=head.hash)
+    assert report == timeline.ChainReport(ok=True, events_checked=4, head=head.hash)
     assert kinds(promotion_request) == ["logged", "decision", "reply_sent", "follow_up"]
     assert flag_codes(promotion_request) == [
         ("closed_account", "danger"),

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import InternalError, connection, transaction
 
-from requests_log import chain, services
+from requests_log import chain, services, timeline
 from requests_log.models import FollowUp, TimelineEvent
 from tests.factories import UserFactory, log_request
 
@@ -142,16 +142,16 @@ def test_raw_sql_truncate_refused_by_database(events, truncate_trigger_enabled):
 
 
 def test_verify_chain_ok_with_count_and_head(employee, events):
-    report = services.verify_chain(employee=employee)
+    report = timeline.verify_chain(employee=employee)
 
-    assert report == services.ChainReport(ok=True, events_checked=3, head=events[-1].hash)
+    assert report == timeline.ChainReport(ok=True, events_checked=3, head=events[-1].hash)
     assert [e.prev_hash for e in events] == [chain.GENESIS_HASH, events[0].hash, events[1].hash]
 
 
 def test_verify_chain_of_employee_without_events_is_ok_and_empty(employee):
-    report = services.verify_chain(employee=employee)
+    report = timeline.verify_chain(employee=employee)
 
-    assert report == services.ChainReport(ok=True, events_checked=0, head=chain.GENESIS_HASH)
+    assert report == timeline.ChainReport(ok=True, events_checked=0, head=chain.GENESIS_HASH)
 
 
 def test_verify_chain_reports_changed_payload_value(employee, events):
@@ -161,10 +161,10 @@ def test_verify_chain_reports_changed_payload_value(employee, events):
         [events[1].pk],
     )
 
-    report = services.verify_chain(employee=employee)
+    report = timeline.verify_chain(employee=employee)
 
     assert TimelineEvent.objects.get(pk=events[1].pk).payload["changes"]["quantity"]["new"] == 40
-    assert report == services.ChainReport(
+    assert report == timeline.ChainReport(
         ok=False,
         events_checked=2,
         head=events[0].hash,
@@ -188,7 +188,7 @@ def test_verify_chain_reports_changed_header_field(employee, events, column, val
         [value, events[2].pk],
     )
 
-    report = services.verify_chain(employee=employee)
+    report = timeline.verify_chain(employee=employee)
 
     assert (report.ok, report.broken_seq, report.reason) == (
         False,
@@ -200,9 +200,9 @@ def test_verify_chain_reports_changed_header_field(employee, events, column, val
 def test_verify_chain_reports_missing_event(employee, events):
     run_bypassing_trigger(f"DELETE FROM {TABLE} WHERE id = %s", [events[1].pk])
 
-    report = services.verify_chain(employee=employee)
+    report = timeline.verify_chain(employee=employee)
 
-    assert report == services.ChainReport(
+    assert report == timeline.ChainReport(
         ok=False,
         events_checked=2,
         head=events[0].hash,
@@ -217,9 +217,9 @@ def test_verify_chain_reports_changed_prev_hash_link(employee, events):
         ["f" * 64, events[2].pk],
     )
 
-    report = services.verify_chain(employee=employee)
+    report = timeline.verify_chain(employee=employee)
 
-    assert report == services.ChainReport(
+    assert report == timeline.ChainReport(
         ok=False,
         events_checked=3,
         head=events[1].hash,
@@ -236,7 +236,7 @@ def test_verify_chain_of_one_employee_unaffected_by_tampering_with_another(emplo
         [events[0].pk],
     )
 
-    reports = [services.verify_chain(employee=p) for p in (employee, colleague)]
+    reports = [timeline.verify_chain(employee=p) for p in (employee, colleague)]
 
     assert [(r.ok, r.broken_seq) for r in reports] == [(False, 1), (True, None)]
 
@@ -273,7 +273,7 @@ def test_timeline_concurrent_appends_make_one_chain_without_gaps():
     def append_ten(index):
         for i in range(10):
             with transaction.atomic():
-                services.timeline_append(
+                timeline.timeline_append(
                     employee=employee,
                     kind=TimelineEvent.Kind.REMINDER_SENT,
                     actor=None,
@@ -283,7 +283,7 @@ def test_timeline_concurrent_appends_make_one_chain_without_gaps():
     errors = run_in_threads(append_ten, 8)
 
     seqs = list(TimelineEvent.objects.filter(employee=employee).values_list("seq", flat=True))
-    report = services.verify_chain(employee=employee)
+    report = timeline.verify_chain(employee=employee)
     assert errors == []
     assert seqs == list(range(1, 81))
     assert (report.ok, report.events_checked) == (True, 80)
@@ -300,7 +300,7 @@ def test_timeline_concurrent_logging_for_one_employee_makes_one_chain():
     errors = run_in_threads(log_ten, 8)
 
     seqs = list(TimelineEvent.objects.filter(employee=employee).values_list("seq", flat=True))
-    report = services.verify_chain(employee=employee)
+    report = timeline.verify_chain(employee=employee)
     assert [repr(e) for e in errors] == []
     assert seqs == list(range(1, 81))
     assert (report.ok, report.events_checked) == (True, 80)
@@ -327,7 +327,7 @@ def test_timeline_concurrent_follow_ups_on_one_request_make_one_chain():
     seqs = list(TimelineEvent.objects.filter(employee=employee).values_list("seq", flat=True))
     assert [repr(e) for e in errors] == []
     assert seqs == list(range(1, 82))
-    assert services.verify_chain(employee=employee).ok
+    assert timeline.verify_chain(employee=employee).ok
 
 
 # --- The verify_chain command -----------------------------------------------------------

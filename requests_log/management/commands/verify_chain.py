@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from boundary.models import User
-from requests_log.services import verify_chain
+from requests_log.timeline import verify_chain
 
 
 class Command(BaseCommand):

@@ -1,0 +1,127 @@
+"""The employee's timeline: appending hash-chained events and checking the chain."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from boundary.models import User
+
+from . import chain
+from .models import PromotionRequest, TimelineEvent
+
+
+def json_value(value: Any) -> Any:
+    """A model value as the canonical JSON the chain hashes."""
+    if isinstance(value, datetime):
+        return chain.utc_iso(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def timeline_append(
+    *,
+    employee: User,
+    kind: str,
+    actor: User | None,
+    payload: dict[str, Any],
+    promotion_request: PromotionRequest | None = None,
+    occurred_at: datetime | None = None,
+) -> TimelineEvent:
+    """Append one event to the employee's chain.
+
+    Locks the employee's row first, so concurrent writers queue up behind each other
+    instead of both linking to the same head (a fork).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("timeline_append must run inside a transaction.")
+    User.objects.select_for_update().only("pk").get(pk=employee.pk)
+    head = (
+        TimelineEvent.objects.filter(employee=employee)
+        .order_by("-seq")
+        .values("seq", "hash")
+        .first()
+    )
+    seq = head["seq"] + 1 if head else 1
+    prev_hash = head["hash"] if head else chain.GENESIS_HASH
+    recorded_at = timezone.now()
+    occurred_at = occurred_at or recorded_at
+    payload = {field: json_value(value) for field, value in payload.items()}
+    salt = secrets.token_hex(32)
+    header = chain.event_header(
+        employee_id=employee.pk,
+        seq=seq,
+        request_id=promotion_request.pk if promotion_request else None,
+        kind=kind,
+        actor_id=actor.pk if actor else None,
+        occurred_at=chain.utc_iso(occurred_at),
+        recorded_at=chain.utc_iso(recorded_at),
+        prev_hash=prev_hash,
+    )
+    return TimelineEvent.objects.create(
+        employee=employee,
+        seq=seq,
+        promotion_request=promotion_request,
+        kind=kind,
+        actor=actor,
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
+        payload=payload,
+        salt=salt,
+        prev_hash=prev_hash,
+        hash=chain.event_hash(header, chain.payload_digests(salt, payload)),
+    )
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    events_checked: int
+    head: str
+    broken_seq: int | None = None
+    reason: str = ""
+
+
+def verify_chain(*, employee: User) -> ChainReport:
+    """Recompute every hash of the employee's chain; report the first event that fails."""
+    expected_prev = chain.GENESIS_HASH
+    checked = 0
+    events = TimelineEvent.objects.filter(employee=employee).order_by("seq")
+    for expected_seq, event in enumerate(events.iterator(chunk_size=2000), start=1):
+        checked += 1
+        if event.seq != expected_seq:
+            return ChainReport(
+                False,
+                checked,
+                expected_prev,
+                event.seq,
+                f"event #{expected_seq} is missing (found #{event.seq} next)",
+            )
+        if event.prev_hash != expected_prev:
+            return ChainReport(
+                False, checked, expected_prev, event.seq, "does not link to the event before it"
+            )
+        header = chain.event_header(
+            employee_id=event.employee_id,
+            seq=event.seq,
+            request_id=event.promotion_request_id,
+            kind=event.kind,
+            actor_id=event.actor_id,
+            occurred_at=chain.utc_iso(event.occurred_at),
+            recorded_at=chain.utc_iso(event.recorded_at),
+            prev_hash=event.prev_hash,
+        )
+        if chain.event_hash(header, chain.payload_digests(event.salt, event.payload)) != event.hash:
+            return ChainReport(
+                False,
+                checked,
+                expected_prev,
+                event.seq,
+                "its content does not match its hash (it was changed)",
+            )
+        expected_prev = event.hash
+    return ChainReport(True, checked, expected_prev)
