@@ -1,5 +1,5 @@
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Layout, Row, Submit
+from crispy_forms.layout import HTML, Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.utils import timezone
@@ -39,8 +39,24 @@ class ProfileForm(forms.ModelForm):
             "time_zone",
             "work_country",
             "work_state",
+            "deadline_reminders",
+            "no_decision_reminders",
+            "reply_reminders",
+            "quiet_hours_start",
+            "quiet_hours_end",
         )
         help_texts = {"time_zone": "Times are shown, and reminders sent, in this zone."}
+        labels = {
+            "deadline_reminders": "Before a deadline",
+            "no_decision_reminders": "When nothing is decided after a few days",
+            "reply_reminders": "To confirm my answer in writing",
+            "quiet_hours_start": "Quiet from",
+            "quiet_hours_end": "Until",
+        }
+        widgets = {
+            "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,6 +70,21 @@ class ProfileForm(forms.ModelForm):
             "manager",
             "time_zone",
             Row(Column("work_country"), Column("work_state")),
+            Fieldset(
+                "Reminders",
+                HTML(
+                    '<p class="small text-body-secondary" id="reminders">About decisions still '
+                    "waiting for you: never about posting. Emails have a generic subject.</p>"
+                ),
+                "deadline_reminders",
+                "no_decision_reminders",
+                "reply_reminders",
+                Row(Column("quiet_hours_start"), Column("quiet_hours_end")),
+                HTML(
+                    '<p class="small text-body-secondary">A reminder due in your quiet hours '
+                    "waits until they end.</p>"
+                ),
+            ),
         )
         self.helper.add_input(Submit("submit", "Save profile"))
 

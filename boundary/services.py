@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from requests_log.models import Decision, RequestTarget
+from requests_log.reminders import reminders_reschedule_for_employee
 
 from .models import SocialAccount, User
 
@@ -17,7 +18,14 @@ PROFILE_FIELDS = (
     "time_zone",
     "work_country",
     "work_state",
+    "deadline_reminders",
+    "no_decision_reminders",
+    "reply_reminders",
+    "quiet_hours_start",
+    "quiet_hours_end",
 )
+# Changing these moves when reminders fall due.
+REMINDER_TIMING_FIELDS = {"time_zone", "quiet_hours_start", "quiet_hours_end"}
 
 
 def user_register(*, email: str, password: str, display_name: str, **profile: Any) -> User:
@@ -26,13 +34,17 @@ def user_register(*, email: str, password: str, display_name: str, **profile: An
     )
 
 
+@transaction.atomic
 def profile_update(*, user: User, **changes: Any) -> User:
+    """Save profile changes; re-time pending reminders if the zone or quiet hours moved."""
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"Not profile fields: {sorted(unknown)}")
     for field, value in changes.items():
         setattr(user, field, value)
     user.save(update_fields=list(changes))
+    if REMINDER_TIMING_FIELDS & set(changes):
+        reminders_reschedule_for_employee(employee=user)
     return user
 
 

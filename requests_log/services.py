@@ -18,6 +18,7 @@ from .models import (
     Decision,
     Evidence,
     FollowUp,
+    Notification,
     PromotionRequest,
     RequestTarget,
     TimelineEvent,
@@ -471,6 +472,14 @@ def promotion_request_withdraw(
     )
     reminders_reschedule(promotion_request=promotion_request)
     return event
+
+
+def notifications_mark_read(*, user: User, pk: int | None = None) -> int:
+    """Mark one of the user's notifications, or all of them, as read."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if pk is not None:
+        unread = unread.filter(pk=pk)
+    return unread.update(read_at=timezone.now())
 
 
 # --- Replies ----------------------------------------------------------------------------

@@ -19,4 +19,7 @@ urlpatterns = [
     path("requests/<int:pk>/withdraw/", views.request_withdraw, name="request-withdraw"),
     path("requests/<int:pk>/evidence/", views.evidence_create, name="evidence-create"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),
+    path("notifications/", views.notification_list, name="notification-list"),
+    path("notifications/read/", views.notification_read_all, name="notification-read-all"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
 ]

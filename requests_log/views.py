@@ -16,7 +16,7 @@ from .forms import (
     PromotionRequestForm,
     WithdrawForm,
 )
-from .models import Decision, PromotionRequest
+from .models import Decision, Notification, PromotionRequest
 
 PAGE_SIZE = 25
 
@@ -244,3 +244,31 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(
+        request.user.notifications.select_related("promotion_request"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(request, "requests_log/notification_list.html", {"page_obj": page})
+
+
+@login_required
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    notification = get_object_or_404(request.user.notifications, pk=pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    services.notifications_mark_read(user=request.user, pk=notification.pk)
+    if notification.promotion_request_id:
+        return redirect(notification.promotion_request)
+    return redirect("requests_log:notification-list")
+
+
+@login_required
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    count = services.notifications_mark_read(user=request.user)
+    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+    return redirect("requests_log:notification-list")

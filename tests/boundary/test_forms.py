@@ -162,10 +162,19 @@ def test_account_form_saves_normalised_handle():
     )
 
 
+PROFILE_DEFAULTS = {
+    "display_name": "Maya",
+    "time_zone": "America/Los_Angeles",
+    "deadline_reminders": "email_and_app",
+    "no_decision_reminders": "email_and_app",
+    "reply_reminders": "app_only",
+    "quiet_hours_start": "21:00",
+    "quiet_hours_end": "08:00",
+}
+
+
 def profile_form(user, **data):
-    return ProfileForm(
-        data={"display_name": "Maya", "time_zone": "America/Los_Angeles", **data}, instance=user
-    )
+    return ProfileForm(data={**PROFILE_DEFAULTS, **data}, instance=user)
 
 
 def test_profile_form_accepts_state_for_united_states():

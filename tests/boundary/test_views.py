@@ -116,6 +116,11 @@ def test_profile_update(client, maya):
             "time_zone": "America/Los_Angeles",
             "work_country": "US",
             "work_state": "OR",
+            "deadline_reminders": "email_and_app",
+            "no_decision_reminders": "off",
+            "reply_reminders": "app_only",
+            "quiet_hours_start": "22:00",
+            "quiet_hours_end": "07:30",
         },
     )
 
@@ -138,7 +143,7 @@ def test_profile_update(client, maya):
     ],
 )
 def test_profile_bad_input_is_refused(client, maya, field, value):
-    data = {"display_name": "Maya", "time_zone": "UTC", field: value}
+    data = {"display_name": "Maya", "time_zone": "UTC", "quiet_hours_start": "21:00", field: value}
 
     response = client.post(reverse("boundary:profile"), data)
 
@@ -219,8 +224,8 @@ def test_someone_elses_account_is_not_found(client, maya, method, name):
 def test_account_list_query_count_is_constant(client, maya, django_assert_num_queries, rows):
     SocialAccountFactory.create_batch(rows, owner=maya)
 
-    # session, user, active accounts, archived accounts
-    with django_assert_num_queries(4):
+    # session, user, active accounts, archived accounts, unread notifications
+    with django_assert_num_queries(5):
         response = client.get(reverse("boundary:account-list"))
 
     assert len(response.context["accounts"]) == rows

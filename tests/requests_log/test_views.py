@@ -335,8 +335,9 @@ def test_dashboard_query_count_is_constant(client, maya, django_assert_num_queri
     populate(maya, rows)
 
     # session, user, requester choices, count, page (+ its targets, follow-ups,
-    # decisions), pending (+ the same three), recent events, has accounts
-    with django_assert_num_queries(14):
+    # decisions), pending (+ the same three), recent events, has accounts, unread
+    # notifications
+    with django_assert_num_queries(15):
         response = client.get(reverse("requests_log:dashboard"))
 
     assert len(response.context["pending"]) == rows
@@ -365,8 +366,8 @@ def test_request_detail_query_count_is_constant(
         )
 
     # session, user, request (with its earlier declined one), targets, follow-ups,
-    # decisions, their accounts, evidence, events (with their actors)
-    with django_assert_num_queries(9):
+    # decisions, their accounts, evidence, events (with their actors), unread notifications
+    with django_assert_num_queries(10):
         response = client.get(promotion_request.get_absolute_url())
 
     assert len(response.context["events"]) == follow_ups + 2
