@@ -1,3 +1,5 @@
+import zoneinfo
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Fieldset, Layout, Row, Submit
 from django import forms
@@ -8,6 +10,9 @@ from .models import SocialAccount, User, normalise_handle
 
 
 class SignupForm(BaseUserCreationForm):
+    # Filled in by the browser (static/js/signup.js) so times start out in the right zone.
+    time_zone = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
+
     class Meta:
         model = User
         fields = ("display_name", "email")
@@ -15,9 +20,15 @@ class SignupForm(BaseUserCreationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["email"].widget.attrs.pop("autofocus", None)
+        self.fields["display_name"].widget.attrs.update(autofocus=True, autocomplete="name")
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Create my account"))
+
+    def clean_time_zone(self) -> str:
+        zone = self.cleaned_data["time_zone"]
+        return zone if zone in zoneinfo.available_timezones() else "UTC"
 
 
 class LoginForm(AuthenticationForm):
@@ -120,6 +131,7 @@ class SocialAccountForm(forms.ModelForm):
     def __init__(self, *args, owner: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.owner = owner
+        self.fields["platform"].choices = [("", "Choose…"), *SocialAccount.Platform.choices]
         self.fields["follower_count"].widget.attrs.update(min=0, inputmode="numeric")
         self.fields["follower_count"].max_value = 2_000_000_000
         self.helper = FormHelper()

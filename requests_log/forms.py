@@ -2,14 +2,15 @@ import codecs
 from datetime import timedelta
 
 import filetype
-from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row, Submit
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from boundary.models import SocialAccount, User
 
@@ -166,6 +167,7 @@ class PromotionRequestForm(forms.ModelForm):
             "compensation_offered": "Leave empty if nothing was offered.",
             "witnesses": "Who else was there.",
         }
+        error_messages = {"requester_name": {"required": "Say who asked."}}
         widgets = {
             "framing": forms.RadioSelect,
             "target_accounts": forms.CheckboxSelectMultiple,
@@ -177,24 +179,38 @@ class PromotionRequestForm(forms.ModelForm):
     def __init__(self, *args, employee: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.employee = employee
+        self.fields["framing"].choices = PromotionRequest.Framing.choices
+        self.fields["channel"].choices = [("", "Choose…"), *PromotionRequest.Channel.choices]
+        self.fields["quantity"].widget.attrs.update(min=1, max=1000)
         if "target_accounts" in self.fields:
-            self.fields["target_accounts"].queryset = SocialAccount.objects.filter(
+            accounts = self.fields["target_accounts"]
+            accounts.queryset = SocialAccount.objects.filter(
                 owner=employee, archived_at__isnull=True
             )
-            self.fields["target_accounts"].required = False
+            accounts.required = False
+            if not accounts.queryset.exists():
+                accounts.help_text = format_html(
+                    'You have not linked any accounts yet. <a href="{}">Link one</a> so Boundary '
+                    "can flag requests that cross your boundaries.",
+                    reverse("boundary:account-create"),
+                )
         if "requester_user" in self.fields:
-            self.fields["requester_user"].queryset = (
+            colleagues = (
                 User.objects.filter(role__in=[User.Role.MANAGER, User.Role.HR])
                 .exclude(pk=employee.pk)
                 .only("pk", "display_name", "email")
             )
-            self.fields["requester_name"].required = False
-        self.fields["framing"].choices = PromotionRequest.Framing.choices
+            if colleagues.exists():
+                self.fields["requester_user"].queryset = colleagues
+                self.fields["requester_user"].empty_label = "Choose…"
+                self.fields["requester_name"].required = False
+            else:
+                del self.fields["requester_user"]
         if not self.is_bound and not self.instance.pk:
             self.initial.setdefault(
                 "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
             )
-            if employee.manager_id:
+            if employee.manager_id and "requester_user" in self.fields:
                 self.initial.setdefault("requester_user", employee.manager_id)
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}
@@ -203,14 +219,14 @@ class PromotionRequestForm(forms.ModelForm):
                 Column("requester_name", css_class="col-sm-6"),
                 Column("requester_title", css_class="col-sm-6"),
             ),
-            "requester_user",
+            *(["requester_user"] if "requester_user" in self.fields else []),
             Row(
                 Column("occurred_at", css_class="col-sm-6"), Column("channel", css_class="col-sm-6")
             ),
             "setting",
             "promoted_item",
             "target_accounts",
-            InlineRadios("framing"),
+            "framing",
             Row(
                 Column("content_format", css_class="col-7"),
                 Column("quantity", css_class="col-5"),
@@ -242,16 +258,19 @@ class PromotionRequestForm(forms.ModelForm):
                     cleaned.get("requester_title") or requester_user.job_title
                 )
             else:
-                self.add_error(
-                    "requester_name", "Say who asked: a name, or pick them from the list."
+                pick = (
+                    ": a name, or pick them from the list"
+                    if "requester_user" in self.fields
+                    else ""
                 )
+                self.add_error("requester_name", f"Say who asked{pick}.")
         occurred_at, deadline = cleaned.get("occurred_at"), cleaned.get("deadline")
         if occurred_at and deadline and deadline < occurred_at:
             self.add_error("deadline", "The deadline cannot be before the request was made.")
         return cleaned
 
     def request_details(self) -> dict:
-        fields = set(self.Meta.fields) - {"target_accounts"}
+        fields = (set(self.Meta.fields) & set(self.fields)) - {"target_accounts"}
         return {field: self.cleaned_data[field] for field in fields}
 
 
@@ -330,6 +349,7 @@ class DecisionForm(forms.ModelForm):
         self.promotion_request = promotion_request
         self.fields["kind"].choices = Decision.Kind.choices
         self.fields["decline_reason"].required = False
+        self.fields["decline_reason"].choices = [("", "Choose…"), *Decision.DeclineReason.choices]
         self.fields["accounts"].queryset = promotion_request.target_accounts.all()
         self.fields["accounts"].required = False
         self.initial.setdefault("decided_at", timezone.localtime().replace(second=0, microsecond=0))
@@ -395,6 +415,7 @@ class FollowUpForm(forms.ModelForm):
 
     def __init__(self, *args, promotion_request: PromotionRequest, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "Choose…"), *FollowUp.Kind.choices]
         self.initial.setdefault("who", promotion_request.requester_name)
         self.initial.setdefault(
             "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
@@ -415,7 +436,12 @@ class FollowUpForm(forms.ModelForm):
 
 
 class EvidenceForm(forms.Form):
-    evidence = EvidenceField(required=True)
+    evidence = EvidenceField(label="Add evidence files")
+
+    def clean_evidence(self):
+        if not self.cleaned_data["evidence"]:
+            raise forms.ValidationError("Choose at least one file to attach.")
+        return self.cleaned_data["evidence"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -507,7 +507,7 @@ def reply_text_for(decision: Decision) -> str:
         if decision.details.strip():
             lines.append(decision.details.strip())
         lines += [
-            "I am glad to support the launch in my role at work.",
+            "I am glad to help with it in my role at work.",
             "",
             "Best regards,",
             decision.decided_by.display_name,

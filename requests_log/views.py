@@ -16,7 +16,7 @@ from .forms import (
     PromotionRequestForm,
     WithdrawForm,
 )
-from .models import Decision, Notification, PromotionRequest
+from .models import Decision, PromotionRequest
 
 PAGE_SIZE = 25
 
@@ -158,7 +158,7 @@ def reply_sent(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
         messages.success(request, "Marked as sent. The timeline shows when.")
     else:
         messages.info(request, "This reply was already marked as sent.")
-    return redirect(decision.promotion_request)
+    return redirect(f"{decision.promotion_request.get_absolute_url()}#timeline")
 
 
 @login_required
@@ -177,7 +177,7 @@ def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
             **form.follow_up_details(),
         )
         messages.success(request, "Added to the timeline.")
-        return redirect(promotion_request)
+        return redirect(f"{promotion_request.get_absolute_url()}#timeline")
     return render(
         request,
         "requests_log/followup_form.html",

@@ -66,6 +66,7 @@ def request_form(employee, **data):
 
 
 def test_request_form_valid_gives_details_for_the_service(employee):
+    UserFactory(role="manager")
     account = SocialAccountFactory(owner=employee)
     deadline = timezone.now() + timedelta(days=4)
 
@@ -93,6 +94,8 @@ def test_request_form_valid_gives_details_for_the_service(employee):
 
 
 def test_request_form_requires_who_asked(employee):
+    UserFactory(role="manager")
+
     form = request_form(employee, requester_name="", requester_user="")
 
     assert form.errors == {"requester_name": ["Say who asked: a name, or pick them from the list."]}
@@ -112,7 +115,15 @@ def test_request_form_takes_name_and_title_from_requester_user(employee):
     )
 
 
+def test_request_form_without_colleagues_in_boundary_asks_for_a_name(employee):
+    form = request_form(employee, requester_name="", requester_user="")
+
+    assert "requester_user" not in form.fields
+    assert form.errors == {"requester_name": ["Say who asked."]}
+
+
 def test_request_form_requester_user_must_be_manager_or_hr(employee):
+    UserFactory(role="hr")
     colleague = UserFactory(role="employee")
 
     form = request_form(employee, requester_user=str(colleague.pk))
@@ -446,7 +457,7 @@ def test_evidence_refuses_more_than_ten_files():
 def test_evidence_form_requires_a_file():
     form = EvidenceForm(data={}, files=MultiValueDict())
 
-    assert form.errors == {"evidence": ["This field is required."]}
+    assert form.errors == {"evidence": ["Choose at least one file to attach."]}
 
 
 def test_evidence_optional_on_request_form(employee):

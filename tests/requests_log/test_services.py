@@ -596,7 +596,7 @@ def test_reply_text_for_decline_gives_reason_and_details(employee):
         "will not be posting about it on my personal accounts.\n"
         "The main reason: I keep my personal life apart from work.\n"
         "The products do not fit my content either.\n"
-        "I am glad to support the launch in my role at work.\n"
+        "I am glad to help with it in my role at work.\n"
         "\n"
         "Best regards,\n"
         "Maya Lopez"

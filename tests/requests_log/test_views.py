@@ -251,7 +251,7 @@ def test_evidence_upload_without_file_reports_error(client, maya):
         reverse("requests_log:evidence-create", args=[promotion_request.pk]), follow=True
     )
 
-    assert [str(m) for m in response.context["messages"]] == ["This field is required."]
+    assert [str(m) for m in response.context["messages"]] == ["Choose at least one file to attach."]
     assert not promotion_request.evidence.exists()
 
 
