@@ -3,7 +3,16 @@ because every change must go through a service and leave a timeline event."""
 
 from django.contrib import admin
 
-from .models import Decision, Evidence, FollowUp, PromotionRequest, TimelineEvent
+from .models import (
+    Decision,
+    Evidence,
+    FollowUp,
+    Notification,
+    PromotionRequest,
+    Reminder,
+    ReminderDelivery,
+    TimelineEvent,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -33,5 +42,15 @@ class TimelineEventAdmin(ReadOnlyAdmin):
     list_select_related = ["employee"]
 
 
-for model in (Decision, FollowUp, Evidence):
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    """Failed reminders show here (filter by state) with their last error."""
+
+    list_display = ["id", "employee", "kind", "number", "due_at", "state", "attempts", "last_error"]
+    list_filter = ["state", "kind"]
+    search_fields = ["employee__email"]
+    list_select_related = ["employee"]
+
+
+for model in (Decision, FollowUp, Evidence, ReminderDelivery, Notification):
     admin.site.register(model, ReadOnlyAdmin)

@@ -8,7 +8,15 @@ from django.utils import timezone
 
 from boundary.models import User
 
-from .models import Decision, Evidence, FollowUp, PromotionRequest, RequestTarget, TimelineEvent
+from .models import (
+    Decision,
+    Evidence,
+    FollowUp,
+    PromotionRequest,
+    Reminder,
+    RequestTarget,
+    TimelineEvent,
+)
 
 TARGETS_WITH_ACCOUNTS = Prefetch(
     "targets", queryset=RequestTarget.objects.select_related("account").order_by("account_id")
@@ -99,6 +107,10 @@ def promotion_request_get(*, employee: User, pk: int) -> PromotionRequest:
             queryset=Decision.objects.select_related("decided_by").prefetch_related("accounts"),
         ),
         Prefetch("evidence", queryset=Evidence.objects.order_by("uploaded_at", "id")),
+        Prefetch(
+            "reminders",
+            queryset=Reminder.objects.exclude(state=Reminder.State.CANCELLED).order_by("due_at"),
+        ),
         # Shown in the order things happened; the chain order (seq) is on each entry.
         Prefetch(
             "events",

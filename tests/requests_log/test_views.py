@@ -366,8 +366,9 @@ def test_request_detail_query_count_is_constant(
         )
 
     # session, user, request (with its earlier declined one), targets, follow-ups,
-    # decisions, their accounts, evidence, events (with their actors), unread notifications
-    with django_assert_num_queries(10):
+    # decisions, their accounts, evidence, reminders, events (with their actors), unread
+    # notifications
+    with django_assert_num_queries(11):
         response = client.get(promotion_request.get_absolute_url())
 
     assert len(response.context["events"]) == follow_ups + 2
