@@ -342,9 +342,11 @@ def decision_record(
 
 
 @transaction.atomic
-def reply_mark_sent(*, decision: Decision, actor: User) -> TimelineEvent | None:
+def reply_mark_sent(
+    *, decision: Decision, actor: User, sent_at: datetime | None = None
+) -> TimelineEvent | None:
     """Record that the written reply for this decision was sent (once)."""
-    now = timezone.now()
+    now = sent_at or timezone.now()
     claimed = Decision.objects.filter(pk=decision.pk, reply_sent_at__isnull=True).update(
         reply_sent_at=now
     )
@@ -358,6 +360,7 @@ def reply_mark_sent(*, decision: Decision, actor: User) -> TimelineEvent | None:
         actor=actor,
         payload={"decision": decision.pk, "reply": reply_text_for(decision)},
         promotion_request=promotion_request,
+        occurred_at=now,
     )
     reminders_reschedule(promotion_request=promotion_request)
     return event
@@ -455,7 +458,11 @@ def evidence_add(
 
 @transaction.atomic
 def promotion_request_withdraw(
-    *, promotion_request: PromotionRequest, actor: User, note: str = ""
+    *,
+    promotion_request: PromotionRequest,
+    actor: User,
+    note: str = "",
+    occurred_at: datetime | None = None,
 ) -> TimelineEvent:
     """Record that the requester withdrew the ask."""
     promotion_request = PromotionRequest.objects.select_for_update().get(pk=promotion_request.pk)
@@ -469,6 +476,7 @@ def promotion_request_withdraw(
         actor=actor,
         payload={"note": note},
         promotion_request=promotion_request,
+        occurred_at=occurred_at,
     )
     reminders_reschedule(promotion_request=promotion_request)
     return event

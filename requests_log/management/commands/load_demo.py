@@ -154,6 +154,7 @@ class DemoStory:
             promotion_request=request,
             actor=self.maya,
             note="Tom wrote the next morning that sharing was never mandatory; request withdrawn.",
+            occurred_at=self.days_ago(94, 9, 15),
         )
 
     def accepted_request(self) -> None:
@@ -263,7 +264,9 @@ class DemoStory:
                 "fit that content."
             ),
         )
-        reply_mark_sent(decision=decline, actor=self.maya)
+        reply_mark_sent(
+            decision=decline, actor=self.maya, sent_at=self.at(monday + timedelta(days=1), 9, 55)
+        )
         follow_up_add(
             promotion_request=request,
             actor=self.maya,
