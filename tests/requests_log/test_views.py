@@ -439,3 +439,17 @@ def test_reply_sent_for_a_decision_of_another_request_is_not_found(client, maya)
     response = client.post(reverse("requests_log:reply-sent", args=[mine.pk, decision.pk]))
 
     assert response.status_code == 404
+
+
+def test_evidence_missing_from_storage_is_not_found(client, maya, evidence_root):
+    promotion_request = log_request(maya)
+    evidence = services.evidence_add(
+        promotion_request=promotion_request,
+        uploaded_file=SimpleUploadedFile("shot.png", PNG),
+        uploaded_by=maya,
+    )
+    (evidence_root / evidence.file.name).unlink()
+
+    response = client.get(reverse("requests_log:evidence-download", args=[evidence.pk]))
+
+    assert response.status_code == 404
