@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.utils import timezone
 
 from .models import SocialAccount, User, normalise_handle
+from .services import PROFILE_FIELDS
 
 
 class SignupForm(BaseUserCreationForm):
@@ -42,20 +43,7 @@ class LoginForm(AuthenticationForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = (
-            "display_name",
-            "job_title",
-            "department",
-            "manager",
-            "time_zone",
-            "work_country",
-            "work_state",
-            "deadline_reminders",
-            "no_decision_reminders",
-            "reply_reminders",
-            "quiet_hours_start",
-            "quiet_hours_end",
-        )
+        fields = PROFILE_FIELDS
         help_texts = {"time_zone": "Times are shown, and reminders sent, in this zone."}
         labels = {
             "deadline_reminders": "Before a deadline",
