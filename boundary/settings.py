@@ -158,6 +158,8 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 # Email: console in development; EMAIL_URL (smtp+tls://user:pass@host:587) in production.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# A hung mail server must not hold a reminder's claim past REMINDER_CLAIM_TIMEOUT.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Boundary <boundary@localhost>")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
@@ -214,10 +216,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Tests set REMINDER_SWEEP_SECONDS to sweep every few seconds instead.
+REMINDER_SWEEP_SECONDS = env.int("REMINDER_SWEEP_SECONDS", default=0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-reminders": {
         "task": "requests_log.sweep_reminders",
-        "schedule": crontab(),  # every minute
+        "schedule": (
+            crontab()  # every minute
+            if not REMINDER_SWEEP_SECONDS
+            else timedelta(seconds=REMINDER_SWEEP_SECONDS)
+        ),
         # A sweep that waited longer than a minute is superseded by the next one.
         "options": {"expires": 55},
     },

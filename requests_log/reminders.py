@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -271,6 +272,20 @@ def reminders_claim_due(
     return claimed
 
 
+SWEEP_BATCH = 500
+
+
+def reminders_sweep(*, dispatch: Callable[[Iterable[int]], None], batch: int = SWEEP_BATCH) -> int:
+    """Claim every due reminder, a batch (one short transaction) at a time, so a
+    backlog goes out in one sweep without holding locks on all of it at once."""
+    total = 0
+    while True:
+        claimed = reminders_claim_due(dispatch=dispatch, batch=batch)
+        total += len(claimed)
+        if len(claimed) < batch:
+            return total
+
+
 # --- Sending ------------------------------------------------------------------------------
 
 
@@ -408,7 +423,12 @@ def reminder_email(reminder: Reminder) -> EmailMultiAlternatives:
         subject=subject,
         body=render_to_string("emails/reminder-body.txt", context),
         to=[reminder.employee.email],
-        headers={"Auto-Submitted": "auto-generated"},
+        # Stable per reminder, so a mail client drops the copy a crash between the mail
+        # server's "accepted" and our record of it could cause.
+        headers={
+            "Auto-Submitted": "auto-generated",
+            "Message-ID": f"<reminder-{reminder.pk}@{urlsplit(settings.SITE_URL).hostname}>",
+        },
     )
     message.attach_alternative(render_to_string("emails/reminder-body.html", context), "text/html")
     return message

@@ -18,7 +18,7 @@ def enqueue_sends(reminder_ids) -> None:
 @shared_task(name="requests_log.sweep_reminders", soft_time_limit=50, time_limit=60)
 def sweep_reminders() -> int:
     """Claim due reminders and queue one send task each (runs every minute)."""
-    return len(reminders.reminders_claim_due(dispatch=enqueue_sends))
+    return reminders.reminders_sweep(dispatch=enqueue_sends)
 
 
 @shared_task(

@@ -529,3 +529,31 @@ def test_notification_list_query_count_is_constant(client, maya, django_assert_n
         response = client.get(reverse("requests_log:notification-list"))
 
     assert len(response.context["page_obj"]) == min(rows, 25)
+
+
+def test_sweep_takes_a_backlog_larger_than_one_batch(maya, django_capture_on_commit_callbacks):
+    promotion_request = log_request(maya)
+    Reminder.objects.bulk_create(
+        Reminder(
+            promotion_request=promotion_request,
+            employee=maya,
+            kind=Reminder.Kind.NO_DECISION,
+            number=100 + n,
+            due_at=timezone.now() - timedelta(minutes=1),
+        )
+        for n in range(7)
+    )
+    dispatched = []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        total = reminders.reminders_sweep(dispatch=dispatched.extend, batch=3)
+
+    assert total == len(dispatched) == len(set(dispatched)) == 7
+
+
+def test_reminder_email_has_a_stable_message_id(due_reminder, django_capture_on_commit_callbacks):
+    first = reminders.reminder_email(due_reminder)
+    second = reminders.reminder_email(due_reminder)
+
+    assert first.extra_headers["Message-ID"] == second.extra_headers["Message-ID"]
+    assert first.extra_headers["Message-ID"] == f"<reminder-{due_reminder.pk}@127.0.0.1>"

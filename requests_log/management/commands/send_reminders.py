@@ -40,5 +40,5 @@ class Command(BaseCommand):
                     outcome = "retry later"
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
-        reminders.reminders_claim_due(dispatch=send_here)
+        reminders.reminders_sweep(dispatch=send_here)
         return outcomes
