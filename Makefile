@@ -12,13 +12,14 @@ DEPLOY_BROKER_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run test lint check-deploy clean bench-reminders
+.PHONY: help venv install run test lint check-deploy clean bench-export bench-reminders
 
 help:
 	@echo "make run           start Boundary with demo data at http://127.0.0.1:8000/"
 	@echo "make test          run the test suite (needs PostgreSQL and Redis)"
 	@echo "make lint          ruff, formatting, and missing migrations"
 	@echo "make check-deploy  Django's deployment checks with production settings"
+	@echo "make bench-export  export and verification timings on a 100,000-event record"
 	@echo "make bench-reminders  the reminder sweep on 1,000,000 rows, in its own database"
 	@echo "make venv          create or update .venv (make install is the same)"
 	@echo "make clean         remove .venv, caches and build output (keeps var/ data)"
@@ -64,6 +65,11 @@ check-deploy: $(STAMP)
 	DATABASE_URL="$(DEPLOY_DATABASE_URL)" \
 	CELERY_BROKER_URL="$(DEPLOY_BROKER_URL)" \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Drops, creates and fills its own database (BENCH_DATABASE_URL, default
+# boundary_bench_export) and prints a table of figures; exits 1 if a target is missed.
+bench-export: $(STAMP)
+	$(BIN)/python scripts/bench_export.py
 
 # Drops, creates and fills its own database (BENCH_DATABASE_URL, default
 # boundary_bench_reminders) and prints a table of figures; exits 1 if a target is missed.

@@ -248,3 +248,38 @@ LOGGING = {
 }
 
 ADMIN_URL = env.str("DJANGO_ADMIN_URL", default="admin/")
+
+# Exports. Signed with the instance's Ed25519 key, generated on first use into
+# BOUNDARY_SIGNING_KEY (keep it outside the database and back it up: exports signed with a
+# lost key can only be checked against its published fingerprint). Earlier keys the
+# instance still vouches for go in BOUNDARY_TRUSTED_KEYS (fingerprints or base64 keys).
+EXPORT_SIGNING_KEY = Path(
+    env.str("BOUNDARY_SIGNING_KEY", default=str(VAR_DIR / "keys" / "export-signing-key.pem"))
+)
+EXPORT_TRUSTED_KEYS = env.list("BOUNDARY_TRUSTED_KEYS", default=[])
+EXPORTS_ROOT = Path(env.str("EXPORTS_ROOT", default=str(VAR_DIR / "exports")))
+STORAGES["exports"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": EXPORTS_ROOT, "base_url": None},
+}
+# Built files are kept this long (seconds), then deleted by the purge task.
+EXPORT_FILE_TTL = env.int("EXPORT_FILE_TTL", default=7 * 24 * 60 * 60)
+# PDFs and ZIPs with more shown events than this are built by a worker, with progress.
+EXPORT_DIRECT_MAX_EVENTS = env.int("EXPORT_DIRECT_MAX_EVENTS", default=400)
+# A build still "running" after this long (seconds) is taken to have died.
+EXPORT_BUILD_TIMEOUT = env.int("EXPORT_BUILD_TIMEOUT", default=30 * 60)
+# "Verify a record": the largest upload, and how much a ZIP may unpack to.
+EXPORT_VERIFY_MAX_BYTES = env.int("EXPORT_VERIFY_MAX_BYTES", default=100 * 1024 * 1024)
+EXPORT_VERIFY_MAX_UNPACKED = env.int("EXPORT_VERIFY_MAX_UNPACKED", default=1024 * 1024 * 1024)
+# Checks per client address per ten minutes on the public page.
+EXPORT_VERIFY_RATE = env.int("EXPORT_VERIFY_RATE", default=30)
+CELERY_IMPORTS = ["requests_log.exports.tasks"]
+CELERY_BEAT_SCHEDULE["purge-expired-exports"] = {
+    "task": "requests_log.purge_expired_exports",
+    "schedule": crontab(minute=17),  # hourly, at :17
+    "options": {"expires": 30 * 60},
+}
+# WeasyPrint reports every layout step at INFO.
+LOGGING.setdefault("loggers", {}).update(
+    {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}}
+)

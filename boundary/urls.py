@@ -19,6 +19,7 @@ account_patterns = (
 
 urlpatterns = [
     path("", include("requests_log.urls")),
+    path("", include("requests_log.exports.urls")),
     path("me/", include(account_patterns)),
     path("signup/", views.signup, name="signup"),
     path(

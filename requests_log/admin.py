@@ -6,12 +6,14 @@ from django.contrib import admin
 from .models import (
     Decision,
     Evidence,
+    Export,
     FollowUp,
     Notification,
     PromotionRequest,
     Reminder,
     ReminderDelivery,
     TimelineEvent,
+    Verification,
 )
 
 
@@ -54,3 +56,18 @@ class ReminderAdmin(ReadOnlyAdmin):
 
 for model in (Decision, FollowUp, Evidence, ReminderDelivery, Notification):
     admin.site.register(model, ReadOnlyAdmin)
+
+
+@admin.register(Export)
+class ExportAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "employee", "format", "state", "head_seq", "manifest_sha256"]
+    list_filter = ["format", "state"]
+    search_fields = ["employee__email", "manifest_sha256"]
+    list_select_related = ["employee"]
+
+
+@admin.register(Verification)
+class VerificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "verdict", "file_kind", "file_name", "source", "export"]
+    list_filter = ["verdict", "source", "file_kind"]
+    search_fields = ["file_sha256", "manifest_sha256", "key_fingerprint"]

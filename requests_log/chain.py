@@ -14,16 +14,31 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 GENESIS_HASH = "0" * 64
 CHAIN_VERSION = 1
 
 
+# One encoder for every call: json.dumps would build a new one each time, and exports
+# and verification canonicalise hundreds of thousands of values.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def canonical_bytes(value: Any) -> bytes:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    # Most field values are strings, ints or null: encode those directly (the same
+    # output as the encoder's, which takes the slow path for everything but str).
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value).encode("utf-8")
+    if kind is int:
+        return int.__repr__(value).encode()
+    if value is None:
+        return b"null"
+    return _CANONICAL.encode(value).encode("utf-8")
 
 
 def utc_iso(moment: datetime) -> str:
@@ -31,7 +46,13 @@ def utc_iso(moment: datetime) -> str:
 
 
 def field_salt(event_salt: str, field: str) -> str:
-    return hmac.new(bytes.fromhex(event_salt), field.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(bytes.fromhex(event_salt), field.encode("utf-8"), "sha256").hex()
+
+
+def field_salts(event_salt: str, fields) -> dict[str, str]:
+    """field_salt for each of `fields`, decoding the event's salt once."""
+    key = bytes.fromhex(event_salt)
+    return {field: hmac.digest(key, field.encode("utf-8"), "sha256").hex() for field in fields}
 
 
 def field_digest(salt: str, value: Any) -> str:
@@ -39,10 +60,8 @@ def field_digest(salt: str, value: Any) -> str:
 
 
 def payload_digests(event_salt: str, payload: dict[str, Any]) -> dict[str, str]:
-    return {
-        field: field_digest(field_salt(event_salt, field), value)
-        for field, value in payload.items()
-    }
+    salts = field_salts(event_salt, payload)
+    return {field: field_digest(salts[field], value) for field, value in payload.items()}
 
 
 def event_header(

@@ -74,3 +74,26 @@ def evidence_root(settings, tmp_path, monkeypatch):
     # callable once, when the model class is built: point the field at the new one.
     monkeypatch.setattr(Evidence._meta.get_field("file"), "storage", storages["evidence"])
     return root
+
+
+@pytest.fixture(autouse=True)
+def export_files(settings, tmp_path_factory, monkeypatch):
+    """Exports and the signing key go to temporary folders, never to var/. The key is
+    made once per session (one per xdist worker), as an instance keeps one key."""
+    from django.core.files.storage import storages
+
+    from requests_log.models import Export
+
+    keys = tmp_path_factory.getbasetemp() / "signing-key"
+    settings.EXPORT_SIGNING_KEY = keys / "export-signing-key.pem"
+    root = tmp_path_factory.mktemp("exports")
+    settings.EXPORTS_ROOT = root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "exports": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": root, "base_url": None},
+        },
+    }
+    monkeypatch.setattr(Export._meta.get_field("file"), "storage", storages["exports"])
+    return root

@@ -56,7 +56,9 @@ def console_log() -> list[str]:
 
 
 def _new_page(browser: Browser, live_server, log: list[str], **options) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url, **options)
+    # Reduced motion turns off Bootstrap's transitions, so a menu is open (not
+    # half-way through opening) when a test clicks in it.
+    context = browser.new_context(base_url=live_server.url, reduced_motion="reduce", **options)
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.on("console", lambda message: log.append(f"{message.type}: {message.text}"))

@@ -29,7 +29,7 @@ def open_menu(page: Page) -> None:
     toggler = page.get_by_role("button", name="Menu")
     if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
         toggler.click()
-        expect(page.locator("#main-nav")).to_be_visible()
+        expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))
 
 
 def heading(page: Page, text: str):

@@ -1,0 +1,130 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout, Submit
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+
+from boundary.models import User
+
+from ..models import Export, PromotionRequest
+from .record import WITHHOLDABLE_FIELDS, Scope
+
+
+class RequestChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: PromotionRequest) -> str:
+        return f"{obj.occurred_at:%d %b %Y} · {obj.promoted_item} · {obj.requester_name}"
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(
+        choices=Export.Format.choices, widget=forms.RadioSelect, initial=Export.Format.PDF
+    )
+    mode = forms.ChoiceField(
+        label="Which requests",
+        choices=[
+            ("all", "Every request (in the period, if you give one)"),
+            ("chosen", "Only the requests I tick below"),
+            ("except", "Every request (in the period) except the ones I tick below"),
+        ],
+        widget=forms.RadioSelect,
+        initial="all",
+    )
+    date_from = forms.DateField(
+        label="Period from (optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label="Period to (optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    requests = RequestChoiceField(
+        label="Requests",
+        queryset=PromotionRequest.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    withhold = forms.MultipleChoiceField(
+        label="Withhold these details",
+        choices=list(WITHHOLDABLE_FIELDS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Withheld details appear as their hashes: the record still verifies, and "
+        "the reader sees that something was withheld.",
+    )
+
+    def __init__(self, *args, employee: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["requests"].queryset = PromotionRequest.objects.filter(
+            employee=employee
+        ).order_by("-occurred_at", "-id")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "format",
+            Fieldset(
+                "What to include",
+                "mode",
+                Div(
+                    Div("date_from", css_class="col-sm-6"),
+                    Div("date_to", css_class="col-sm-6"),
+                    css_class="row",
+                ),
+                Div("requests", css_class="request-choices"),
+            ),
+            Fieldset("Redaction", "withhold"),
+            Submit("submit", "Export", css_class="btn-primary btn-lg"),
+        )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end of the period is before its start.")
+        if data.get("mode") == "chosen" and not data.get("requests"):
+            self.add_error("requests", "Tick at least one request, or choose every request.")
+        return data
+
+    def scope(self) -> Scope:
+        data = self.cleaned_data
+        mode = data["mode"]
+        chosen = tuple(item.pk for item in data["requests"]) if mode != "all" else ()
+        return Scope(
+            mode=mode,
+            requests=chosen,
+            date_from=data["date_from"] if mode != "chosen" else None,
+            date_to=data["date_to"] if mode != "chosen" else None,
+            withhold=tuple(data["withhold"]),
+        )
+
+
+class VerifyForm(forms.Form):
+    export = forms.FileField(
+        label="The export to check",
+        help_text="A PDF, CSV, JSON or ZIP file made by Boundary.",
+    )
+    earlier = forms.FileField(
+        label="An earlier export of the same record (optional)",
+        required=False,
+        help_text="Boundary then checks that the export above contains it unchanged.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.attrs = {"enctype": "multipart/form-data"}
+        self.helper.add_input(Submit("submit", "Verify", css_class="btn-primary btn-lg"))
+
+    def clean(self):
+        data = super().clean()
+        limit = settings.EXPORT_VERIFY_MAX_BYTES
+        for name in ("export", "earlier"):
+            uploaded = data.get(name)
+            if uploaded is not None and uploaded.size > limit:
+                self.add_error(
+                    name,
+                    f"This file is {filesizeformat(uploaded.size)}; this page checks files up "
+                    f"to {filesizeformat(limit)}. Use the stand-alone verifier for larger ones.",
+                )
+        return data

@@ -1,0 +1,339 @@
+"""record.pdf: the readable record, with record.json attached and a seal after %%EOF.
+
+Pages are laid out in chunks of requests, so a large record reports progress and never
+holds one huge layout; the cover is laid out last, once the page count is known.
+WeasyPrint fetches nothing but our own static files (StaticOnlyFetcher).
+"""
+
+import mimetypes
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from io import BytesIO
+from typing import Any
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import CSS, HTML, Attachment
+from weasyprint.document import Document
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from .. import chain
+from ..models import PromotionRequest
+from ..services import promotion_request_flags
+from . import verifier
+from .jsonexport import json_chunks
+from .record import WITHHOLDABLE_FIELDS, Record, summarise, values_of
+from .signing import grouped, signing_key
+
+STATIC_SCHEME = "static:"
+EVENTS_PER_CHUNK = 600
+RIGHTS_NOTES_AS_OF = date(2026, 11, 24)
+EU_COUNTRIES = frozenset(
+    {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE"}
+    | {"IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
+)
+
+Progress = Callable[[int, str], None]
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Serves `static:` URLs from our static files and refuses everything else, so
+    nothing in a record can make the server fetch a URL."""
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        if not url.startswith(STATIC_SCHEME):
+            raise ValueError(f"Refused to fetch {url[:80]}")
+        relative = url.removeprefix(STATIC_SCHEME).lstrip("/")
+        path = finders.find(relative) if ".." not in relative else None
+        if not path:
+            raise ValueError(f"No static file {relative[:80]}")
+        with open(path, "rb") as handle:
+            body = handle.read()
+        content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
+
+
+@dataclass
+class ShownEvent:
+    seq: int
+    occurred_at: str
+    local: str
+    utc: str
+    kind: str
+    label: str
+    summary: str
+    actor: str
+    hash: str
+    after_decline: bool
+
+
+def rights_notes(employee) -> list[tuple[str, str]]:
+    """The disclosure and rights notes that apply where the employee works (all of them
+    when Boundary does not know)."""
+    country = str(employee.work_country or "")
+    state = str(employee.work_state or "")
+    notes = []
+    if country in {"", "US"}:
+        notes.append(
+            (
+                "United States: disclosure",
+                "FTC Endorsement Guides, 16 CFR 255.5: an employee's connection to the company "
+                "must be disclosed clearly and conspicuously in the post itself, not only in "
+                "the bio; a video needs it on screen and spoken. 16 CFR 465.5 (2024): a "
+                "business may not spread testimonials by its employees without disclosure.",
+            )
+        )
+        state_note = (
+            "Oregon ORS 659A.330(1)(b): an employer may not require an employee to authorise "
+            "it to advertise on a personal social media account. "
+            if state in {"", "OR"}
+            else ""
+        )
+        notes.append(
+            (
+                "United States: personal accounts",
+                state_note + "About 26 states restrict employer access to personal accounts "
+                "(for example California Labor Code 980).",
+            )
+        )
+    if country in {"", "GB"}:
+        notes.append(
+            (
+                "United Kingdom",
+                "Posts made at the employer's direction are ads: an upfront “#ad” is expected "
+                "(ASA rulings found “#iworkwith…” or “#BrandAmbassador” alone insufficient).",
+            )
+        )
+    if country == "" or country in EU_COUNTRIES:
+        notes.append(
+            (
+                "European Union",
+                "Consent from an employee is rarely freely given (GDPR Art. 7(4), EDPB "
+                "Guidelines 05/2020).",
+            )
+        )
+    notes.append(
+        (
+            "Platforms",
+            "TikTok has a content-disclosure setting; Instagram has a “Paid partnership” label.",
+        )
+    )
+    return notes
+
+
+def _shown_events(record: Record) -> tuple[dict[int | None, list[ShownEvent]], list[dict]]:
+    context = record.context()
+    people, kinds = context["people"], context["kinds"]
+    by_request: dict[int | None, list[ShownEvent]] = defaultdict(list)
+    runs = []
+    for entry in record.entries():
+        if "withheld" in entry:
+            runs.append({**entry["withheld"], "hash": entry["hash"]})
+            continue
+        header = entry["event"]
+        values = values_of(entry)
+        moment = datetime.fromisoformat(header["occurred_at"].replace("Z", "+00:00"))
+        actor = header["actor"]
+        by_request[header["request"]].append(
+            ShownEvent(
+                seq=header["seq"],
+                occurred_at=header["occurred_at"],
+                local=record.local(moment),
+                utc=moment.strftime("%H:%M UTC"),
+                kind=header["kind"],
+                label=kinds.get(header["kind"], header["kind"]),
+                summary=summarise(header["kind"], values),
+                actor=people.get(str(actor), "") if actor is not None else "",
+                hash=entry["hash"],
+                after_decline=bool(values.get("after_decline")),
+            )
+        )
+    return by_request, runs
+
+
+def _chunks(requests: list[dict], limit: int) -> list[list[dict]]:
+    chunks: list[list[dict]] = [[]]
+    size = 0
+    for item in requests:
+        if chunks[-1] and size + len(item["events"]) > limit:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += len(item["events"]) + 10
+    return chunks
+
+
+def _render(
+    template: str, context: dict[str, Any], first_page: int, *, of_total: bool = False
+) -> Document:
+    html = render_to_string(f"requests_log/exports/{template}", context)
+    css = f"@page:first {{ counter-reset: page {first_page} }}"
+    if first_page == 1:  # the cover: no footer
+        css += (
+            "@page:first { @bottom-left { content: none !important }"
+            " @bottom-right { content: none !important } }"
+        )
+    if of_total:
+        css += (
+            '@page { @bottom-right { content: "Page " counter(page) " of " counter(pages)'
+            " !important } }"
+        )
+    numbering = CSS(string=css)
+    return HTML(string=html, base_url=STATIC_SCHEME, url_fetcher=StaticOnlyFetcher()).render(
+        stylesheets=[numbering]
+    )
+
+
+def pdf_bytes(
+    record: Record,
+    *,
+    sealed: list[dict[str, Any]] | None = None,
+    progress: Progress | None = None,
+) -> bytes:
+    """The sealed PDF. Reads the chain twice: once for the attached JSON, once to lay out."""
+    report = progress or (lambda percent, note: None)
+    report(2, "Reading the record")
+    record_json = b"".join(json_chunks(record))
+    record_sha256 = verifier.sha256_hex(record_json)
+    by_request, runs = _shown_events(record)
+    key = signing_key()
+    context = record.context()
+    requests: list[dict[str, Any]] = []
+    for item in record.request_details():
+        # In the order things happened, as on the request's page; #seq shows chain order.
+        events = sorted(by_request.pop(item.pk, []), key=lambda e: (e.occurred_at, e.seq))
+        requests.append(_request_view(record, item, events))
+    other_events = [event for events in by_request.values() for event in events]
+    total_events = sum(len(item["events"]) for item in requests) + len(other_events) or 1
+    common = {
+        "employee": record.employee,
+        "context": context,
+        "generated_local": record.local(record.generated_at),
+        "generated_utc": chain.utc_iso(record.generated_at),
+        "head_seq": record.head_seq,
+        "head_hash": record.head_hash,
+        "fingerprint": grouped(key.fingerprint),
+        "fingerprint_raw": key.fingerprint,
+        "site_url": settings.SITE_URL.rstrip("/"),
+        "counts": record.counts,
+    }
+    closing_context = {
+        **common,
+        "other_events": other_events,
+        "runs": runs[:200],
+        "more_runs": max(0, len(runs) - 200),
+        "withheld_fields": [WITHHOLDABLE_FIELDS.get(n, n) for n in record.scope.withhold],
+        "rights_notes": rights_notes(record.employee),
+        "rights_as_of": RIGHTS_NOTES_AS_OF,
+    }
+    report(10, "Laying out the pages")
+    if total_events <= EVENTS_PER_CHUNK:
+        # One layout is quickest for a short record; the footer counts the pages.
+        cover = _render(
+            "record_single.html",
+            {**closing_context, "requests": requests, "request_count": len(requests)},
+            first_page=1,
+            of_total=True,
+        )
+        documents = []
+    else:
+        # A long record gets a denser timeline (one paragraph per event) and requests
+        # that follow on from each other rather than each on a new page.
+        cover, documents = _render_in_chunks(
+            requests, {**common, "compact": True}, closing_context, total_events, report
+        )
+    report(88, "Writing the PDF")
+    pages = [page for document in [cover, *documents] for page in document.pages]
+    total_pages = len(pages)
+    body = cover.copy(pages).write_pdf(
+        attachments=[
+            Attachment(
+                file_obj=BytesIO(record_json),
+                name="record.json",
+                description="The record with its hash chain and seal (verify this file)",
+            )
+        ],
+        pdf_identifier=record_sha256[:32].encode(),
+    )
+    if not body.endswith(b"\n"):
+        body += b"\n"
+    manifest = record.manifest(
+        file_kind="pdf",
+        body_sha256=verifier.sha256_hex(body),
+        record_sha256=record_sha256,
+        pages=total_pages,
+    )
+    seal = key.seal(manifest)
+    if sealed is not None:
+        sealed.append(seal)
+    report(99, "Sealing")
+    return body + verifier.PDF_SEAL_PREFIX + chain.canonical_bytes(seal) + b"\n"
+
+
+def _render_in_chunks(
+    requests: list[dict[str, Any]],
+    common: dict[str, Any],
+    closing_context: dict[str, Any],
+    total_events: int,
+    report: Progress,
+) -> tuple[Document, list[Document]]:
+    """Lay out a long record a chunk of requests at a time, reporting progress; the
+    cover comes last, once the number of pages is known."""
+    documents = []
+    next_page = 2
+    summary = _render("record_summary.html", {**common, "requests": requests}, next_page)
+    documents.append(summary)
+    next_page += len(summary.pages)
+    done = 0
+    for chunk in _chunks(requests, EVENTS_PER_CHUNK):
+        document = _render("record_requests.html", {**common, "requests": chunk}, next_page)
+        documents.append(document)
+        next_page += len(document.pages)
+        done += sum(len(item["events"]) for item in chunk)
+        report(10 + 75 * done // total_events, f"Laid out {done} of {total_events} events")
+    closing = _render("record_closing.html", closing_context, next_page)
+    documents.append(closing)
+    total_pages = next_page - 1 + len(closing.pages)
+    cover = _render(
+        "record_cover.html",
+        {**common, "total_pages": total_pages, "request_count": len(requests)},
+        first_page=1,
+    )
+    return cover, documents
+
+
+def _request_view(
+    record: Record, item: PromotionRequest, events: list[ShownEvent]
+) -> dict[str, Any]:
+    hide = record.withhold
+    decisions = list(item.decisions.all())
+    return {
+        "item": item,
+        "occurred_local": record.local(item.occurred_at),
+        "occurred_utc": item.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "deadline_local": record.local(item.deadline) if item.deadline else "",
+        "flags": promotion_request_flags(item),
+        "decisions": [
+            {
+                "decision": decision,
+                "decided_local": record.local(decision.decided_at),
+                "reply_local": record.local(decision.reply_sent_at)
+                if decision.reply_sent_at
+                else "",
+            }
+            for decision in decisions
+        ],
+        "evidence": list(item.evidence.all()),
+        "events": events,
+        "hide": {name: name in hide for name in WITHHOLDABLE_FIELDS},
+        "pressure_after_decline": sum(1 for event in events if event.after_decline),
+    }
+
+
+def filename_for(record: Record, extension: str) -> str:
+    stamp = timezone.localtime(record.generated_at, record.zone).strftime("%Y-%m-%d")
+    return f"boundary-record-{stamp}-{record.head_seq}.{extension}"

@@ -1,0 +1,422 @@
+"""What an export shows of an employee's record, read once, in chain order.
+
+Every export carries the whole chain, from event #1 to the head when it started: events
+of the requests in scope are shown (withheld fields as their digests only), everything
+else appears as withheld runs, so the chain still verifies and the reader sees that
+something was left out. Events that belong to no request (earlier exports) are always
+shown: they let a later export vouch for an earlier one.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from boundary.models import User
+
+from .. import chain
+from ..models import Decision, Evidence, FollowUp, PromotionRequest, TimelineEvent
+from ..selectors import TARGETS_WITH_ACCOUNTS, promotion_requests_of
+from ..services import promotion_request_flags
+from . import verifier
+
+CHUNK = 2000
+
+# Payload fields the employee may withhold, with how the export form names them.
+WITHHOLDABLE_FIELDS = {
+    "witnesses": "Witnesses' names",
+    "words_used": "The words used",
+    "who": "Who spoke, in follow-ups",
+    "what_was_said": "What was said, in follow-ups",
+    "setting": "The setting (meeting, channel name)",
+    "compensation_offered": "Compensation offered",
+    "notes": "My private notes",
+    "details": "Details of my decisions",
+    "reply": "The text of my replies",
+    "name": "Evidence file names",
+}
+WITHHELD = "[withheld]"
+EMPTY = ("", None, [], {})
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which requests an export shows and which fields it withholds.
+
+    mode "all": every request (in the period, if one is given); "chosen": only
+    `requests`; "except": every request in the period except `requests`.
+    """
+
+    mode: str = "all"
+    requests: tuple[int, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    withhold: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Scope":
+        def day(value: str | None) -> date | None:
+            return date.fromisoformat(value) if value else None
+
+        return cls(
+            mode=data.get("mode", "all"),
+            requests=tuple(data.get("requests", ())),
+            date_from=day(data.get("date_from")),
+            date_to=day(data.get("date_to")),
+            withhold=tuple(data.get("withhold", ())),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "requests": sorted(self.requests),
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+            "withhold": sorted(self.withhold),
+        }
+
+    def describe(self) -> str:
+        count = len(self.requests)
+        plural = "s" if count != 1 else ""
+        if self.mode == "chosen":
+            ids = ", ".join(f"#{pk}" for pk in sorted(self.requests)[:10])
+            text = f"{count} chosen request{plural} ({ids}{'…' if count > 10 else ''})"
+        elif self.mode == "except":
+            text = f"every request except {count} left out"
+        else:
+            text = "every request"
+        if self.mode != "chosen" and (self.date_from or self.date_to):
+            start = self.date_from.isoformat() if self.date_from else "the start"
+            end = self.date_to.isoformat() if self.date_to else "today"
+            text += f", from {start} to {end}"
+        if self.withhold:
+            text += "; withheld: " + ", ".join(
+                WITHHOLDABLE_FIELDS.get(name, name).lower() for name in sorted(self.withhold)
+            )
+        return text
+
+    def requests_of(self, employee: User, zone: ZoneInfo) -> QuerySet[PromotionRequest]:
+        queryset = promotion_requests_of(employee=employee)
+        if self.mode == "chosen":
+            return queryset.filter(pk__in=self.requests)
+        if self.date_from:
+            start = datetime.combine(self.date_from, time.min, tzinfo=zone)
+            queryset = queryset.filter(occurred_at__gte=start)
+        if self.date_to:
+            queryset = queryset.filter(
+                occurred_at__lte=datetime.combine(self.date_to, time.max, tzinfo=zone)
+            )
+        if self.mode == "except":
+            queryset = queryset.exclude(pk__in=self.requests)
+        return queryset
+
+
+@dataclass
+class Counts:
+    shown: int = 0
+    withheld: int = 0
+    fields_withheld: int = 0
+
+
+@dataclass
+class Record:
+    """One snapshot of an employee's chain for one export.
+
+    The head is fixed when the record is made; events appended later (the export's own
+    "exported" event among them) belong to the next export.
+    """
+
+    employee: User
+    scope: Scope
+    generated_at: datetime = field(default_factory=timezone.now)
+    head_seq: int = 0
+    head_hash: str = chain.GENESIS_HASH
+    counts: Counts = field(default_factory=Counts)
+
+    def __post_init__(self) -> None:
+        head = (
+            TimelineEvent.objects.filter(employee=self.employee)
+            .order_by("-seq")
+            .values_list("seq", "hash")
+            .first()
+        )
+        if head:
+            self.head_seq, self.head_hash = head
+        zone = self.employee.time_zone
+        self.zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(str(zone or "UTC"))
+        self.withhold = frozenset(self.scope.withhold)
+        self._context: dict[str, Any] | None = None
+        self._offsets: dict[str, tuple[Any, str]] = {}
+
+    # --- Which requests and events -----------------------------------------------------------
+
+    def requests(self) -> QuerySet[PromotionRequest]:
+        return self.scope.requests_of(self.employee, self.zone)
+
+    def shown_events(self) -> QuerySet[TimelineEvent]:
+        return TimelineEvent.objects.filter(
+            Q(promotion_request__in=self.requests().values("pk"))
+            | Q(promotion_request__isnull=True),
+            employee=self.employee,
+            seq__lte=self.head_seq,
+        ).order_by("seq")
+
+    def shown_event_count(self) -> int:
+        return self.shown_events().count()
+
+    def entries(self) -> Iterator[dict[str, Any]]:
+        """Every entry of the chain from #1 to the head, as the JSON file holds them."""
+        counts = self.counts = Counts()
+        next_seq = 1
+        employee_id = self.employee.pk
+        utc_iso = chain.utc_iso
+        for row in self._event_rows():
+            seq, request_id, kind, actor_id, occurred, recorded, payload, salt, prev, hsh = row
+            if seq > next_seq:
+                counts.withheld += seq - next_seq
+                yield {"withheld": {"from": next_seq, "to": seq - 1}, "hash": prev}
+            header = chain.event_header(
+                employee_id=employee_id,
+                seq=seq,
+                request_id=request_id,
+                kind=kind,
+                actor_id=actor_id,
+                occurred_at=utc_iso(occurred),
+                recorded_at=utc_iso(recorded),
+                prev_hash=prev,
+            )
+            yield {"event": header, "fields": self._fields(payload, salt), "hash": hsh}
+            counts.shown += 1
+            next_seq = seq + 1
+        if next_seq <= self.head_seq:
+            counts.withheld += self.head_seq - next_seq + 1
+            yield {"withheld": {"from": next_seq, "to": self.head_seq}, "hash": self.head_hash}
+
+    def _event_rows(self) -> Iterator[tuple]:
+        return (
+            self.shown_events()
+            .values_list(
+                "seq",
+                "promotion_request_id",
+                "kind",
+                "actor_id",
+                "occurred_at",
+                "recorded_at",
+                "payload",
+                "salt",
+                "prev_hash",
+                "hash",
+            )
+            .iterator(chunk_size=CHUNK)
+        )
+
+    def _fields(self, payload: dict[str, Any], salt: str) -> dict[str, Any]:
+        salts = chain.field_salts(salt, payload)
+        withhold = self.withhold
+        if not withhold:
+            return {name: {"value": value, "salt": salts[name]} for name, value in payload.items()}
+        fields = {}
+        for name, value in payload.items():
+            # An empty field hides nothing: show it, so "withheld" marks real redactions.
+            hidden = value not in EMPTY and (
+                name in withhold
+                or (
+                    # A correction names the fields it changed: withhold it with them.
+                    name == "changes" and isinstance(value, dict) and not withhold.isdisjoint(value)
+                )
+            )
+            if hidden:
+                self.counts.fields_withheld += 1
+                fields[name] = {"digest": chain.field_digest(salts[name], value)}
+            else:
+                fields[name] = {"value": value, "salt": salts[name]}
+        return fields
+
+    # --- What the reader sees besides the chain ----------------------------------------------
+
+    def request_details(self) -> QuerySet[PromotionRequest]:
+        """The shown requests with everything the PDF prints about them."""
+        return (
+            self.requests()
+            .select_related("requester_user", "after_decline_of")
+            .prefetch_related(
+                TARGETS_WITH_ACCOUNTS,
+                Prefetch("follow_ups", queryset=FollowUp.objects.order_by("occurred_at", "id")),
+                Prefetch(
+                    "decisions",
+                    queryset=Decision.objects.select_related("decided_by").prefetch_related(
+                        "accounts"
+                    ),
+                ),
+                Prefetch("evidence", queryset=Evidence.objects.order_by("uploaded_at", "id")),
+            )
+            .order_by("occurred_at", "id")
+        )
+
+    def context(self) -> dict[str, Any]:
+        """Names and summaries a reader needs beside the chain (covered by the seal)."""
+        if self._context is not None:
+            return self._context
+        actor_ids = (
+            self.shown_events()
+            .filter(actor__isnull=False)
+            .order_by()
+            .values_list("actor_id", flat=True)
+            .distinct()
+        )
+        people = {
+            str(pk): name
+            for pk, name in User.objects.filter(pk__in=actor_ids).values_list("pk", "display_name")
+        }
+        requests = [self._request_summary(item) for item in self.request_details()]
+        employee = self.employee
+        self._context = {
+            "employee": {
+                "id": employee.pk,
+                "name": employee.display_name,
+                "job_title": employee.job_title,
+                "department": employee.department,
+            },
+            "time_zone": str(self.zone),
+            "scope": self.scope.describe(),
+            "withheld_fields": sorted(self.withhold),
+            "kinds": {kind.value: kind.label for kind in TimelineEvent.Kind},
+            "people": people,
+            "requests": requests,
+        }
+        return self._context
+
+    def _request_summary(self, item: PromotionRequest) -> dict[str, Any]:
+        hide = self.withhold
+        return {
+            "id": item.pk,
+            "title": item.promoted_item,
+            "requester": item.requester_label,
+            "occurred_at": chain.utc_iso(item.occurred_at),
+            "status": item.status,
+            "framing": item.framing,
+            "flags": [flag.label for flag in promotion_request_flags(item)],
+            "decisions": [
+                {
+                    "kind": decision.kind,
+                    "decided_at": chain.utc_iso(decision.decided_at),
+                    "decline_reason": decision.decline_reason,
+                }
+                for decision in item.decisions.all()
+            ],
+            "evidence": [
+                {
+                    "id": evidence.pk,
+                    "name": WITHHELD if "name" in hide else evidence.original_name,
+                    "content_type": evidence.content_type,
+                    "size": evidence.size,
+                    "sha256": evidence.sha256,
+                }
+                for evidence in item.evidence.all()
+            ],
+        }
+
+    def manifest(self, *, file_kind: str, **extra: Any) -> dict[str, Any]:
+        """What the seal signs. Call after the entries were read (it holds their counts)."""
+        from .signing import signing_key
+
+        employee = self.employee
+        counts = self.counts
+        return {
+            "format": verifier.FORMAT,
+            "version": verifier.VERSION,
+            "file": file_kind,
+            "instance": settings.SITE_URL,
+            "key": signing_key().fingerprint,
+            "employee": {"id": employee.pk, "name": employee.display_name},
+            "generated_at": chain.utc_iso(self.generated_at),
+            "time_zone": str(self.zone),
+            "scope": self.scope.to_json(),
+            "scope_text": self.scope.describe(),
+            "chain": {
+                "version": chain.CHAIN_VERSION,
+                "head_seq": self.head_seq,
+                "head_hash": self.head_hash,
+                "events": self.head_seq,
+                "shown": counts.shown,
+                "withheld": counts.withheld,
+                "fields_withheld": counts.fields_withheld,
+            },
+            **extra,
+        }
+
+    # --- Display helpers shared by the CSV and the PDF ---------------------------------------
+
+    def local(self, moment: datetime) -> str:
+        return timezone.localtime(moment, self.zone).strftime("%Y-%m-%d %H:%M %Z")
+
+    def local_text(self, utc_text: str) -> str:
+        """local() of a chain timestamp ("…Z"), with the zone's offset looked up once per
+        UTC hour: a long CSV converts a hundred thousand of them."""
+        hour = utc_text[:13]
+        offset = self._offsets.get(hour)
+        if offset is None:
+            moment = datetime.fromisoformat(utc_text).astimezone(self.zone)
+            offset = self._offsets[hour] = (moment.utcoffset(), moment.strftime("%Z"))
+        moment = datetime.fromisoformat(utc_text[:16]) + offset[0]
+        return f"{moment.isoformat(' ', 'minutes')} {offset[1]}"
+
+
+def values_of(entry: dict[str, Any]) -> dict[str, Any]:
+    """The shown field values of an event entry."""
+    return {name: item["value"] for name, item in entry["fields"].items() if "value" in item}
+
+
+FRAMING_LABELS = {value: label.lower() for value, label in PromotionRequest.Framing.choices}
+FOLLOW_UP_LABELS = dict(FollowUp.Kind.choices)
+DECISION_LABELS = dict(Decision.Kind.choices)
+DECLINE_REASONS = dict(Decision.DeclineReason.choices)
+KIND_LABELS = dict(TimelineEvent.Kind.choices)
+K = TimelineEvent.Kind
+
+
+def summarise(kind: str, values: dict[str, Any]) -> str:
+    """One line a person reads for an event; withheld fields say so."""
+
+    def get(name: str) -> str:
+        value = values.get(name, WITHHELD)
+        return "" if value is None else str(value)
+
+    if kind == K.FOLLOW_UP:
+        label = FOLLOW_UP_LABELS.get(values.get("kind"), get("kind"))
+        after = " (after a decline)" if values.get("after_decline") else ""
+        return f"{label}{after}: {get('who')}: “{get('what_was_said')}”"
+    if kind == K.LOGGED or kind == K.FILED:
+        framing = FRAMING_LABELS.get(values.get("framing"), get("framing"))
+        quantity = f"{values['quantity']} " if values.get("quantity") else ""
+        return (
+            f"{get('requester_name')} asked for {quantity}{get('content_format')} about "
+            f"{get('promoted_item')} ({framing}). Words used: {get('words_used')}"
+        )
+    if kind == K.CORRECTED:
+        changes = values.get("changes")
+        fields = ", ".join(sorted(changes)) if isinstance(changes, dict) else WITHHELD
+        reason = values.get("reason") or ""
+        return f"Corrected {fields}" + (f". Why: {reason}" if reason else "")
+    if kind == K.DECISION:
+        label = DECISION_LABELS.get(values.get("kind"), get("kind"))
+        reason = DECLINE_REASONS.get(values.get("decline_reason"))
+        if reason:
+            label += f": {reason}"
+        details = values.get("details")
+        return label + (f". {details}" if details else "")
+    if kind == K.EVIDENCE_ADDED:
+        return f"{get('name')} ({get('size')} bytes), SHA-256 {get('sha256')}"
+    if kind == K.WITHDRAWN:
+        return "Withdrawn" + (f": {values['note']}" if values.get("note") else "")
+    if kind == K.EXPORTED:
+        return (
+            f"Exported as {get('format').upper()}: {get('scope')} "
+            f"(head #{get('head_seq')}, manifest {get('manifest_sha256')[:16]}…)"
+        )
+    return KIND_LABELS.get(kind, kind)

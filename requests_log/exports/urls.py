@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "exports"
+
+urlpatterns = [
+    path("exports/", views.export_list, name="export-list"),
+    path("exports/new/", views.export_create, name="export-create"),
+    path("exports/<int:pk>/", views.export_detail, name="export-detail"),
+    path("exports/<int:pk>/status/", views.export_status, name="export-status"),
+    path("exports/<int:pk>/download/", views.export_download, name="export-download"),
+    path("verify/", views.verify, name="verify"),
+    path("keys/", views.public_key, name="public-key"),
+    path("keys/boundary-export-key.pem", views.public_key_pem, name="public-key-pem"),
+]

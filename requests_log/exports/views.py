@@ -1,0 +1,247 @@
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from ..models import Export, Verification
+from . import services, signing, verifier
+from .forms import ExportForm, VerifyForm
+from .tasks import build_export as build_export_task
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 25
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def _own_export(request: HttpRequest, pk: int) -> Export:
+    return get_object_or_404(Export, pk=pk, employee=request.user)
+
+
+@login_required
+def export_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(
+        Export.objects.filter(employee=request.user).select_related("event"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(request, "requests_log/exports/export_list.html", {"page_obj": page})
+
+
+@login_required
+def export_create(request: HttpRequest) -> HttpResponse:
+    initial = {}
+    if request.GET.get("request", "").isdigit():
+        initial = {"mode": "chosen", "requests": [int(request.GET["request"])]}
+    form = ExportForm(request.POST or None, employee=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        export = services.export_request(
+            employee=request.user,
+            requested_by=request.user,
+            format=form.cleaned_data["format"],
+            scope=form.scope(),
+        )
+        record = services.export_record(export)
+        if services.export_runs_in_background(export, record):
+            transaction.on_commit(lambda: build_export_task.delay(export.pk))
+            messages.info(request, "Your export is being built. This page shows its progress.")
+            return redirect(export)
+        export = services.export_claim(export_id=export.pk)
+        if export is None:  # pragma: no cover - nobody else knows its id yet
+            raise Http404
+        if export.format in services.STREAMED_FORMATS:
+            chunks, filename = services.export_stream(export=export)
+            response = StreamingHttpResponse(
+                chunks, content_type=services.CONTENT_TYPES[export.format]
+            )
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            return response
+        try:
+            export = services.export_build(export=export)
+        except Exception as error:
+            logger.exception("Export %s failed", export.pk)
+            services.export_fail(export=export, error=f"{type(error).__name__}: {error}")
+            messages.error(
+                request, "The export could not be built. Nothing was added to your record."
+            )
+            return redirect(export)
+        return _file_response(export)
+    return render(request, "requests_log/exports/export_form.html", {"form": form})
+
+
+def _file_response(export: Export) -> FileResponse:
+    response = FileResponse(
+        export.file.open("rb"),
+        as_attachment=True,
+        filename=export.filename,
+        content_type=services.CONTENT_TYPES[export.format],
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    export = _own_export(request, pk)
+    verifications = export.verifications.order_by("-created_at")[:20]
+    return render(
+        request,
+        "requests_log/exports/export_detail.html",
+        {"export": export, "verifications": verifications},
+    )
+
+
+@never_cache
+@login_required
+def export_status(request: HttpRequest, pk: int) -> JsonResponse:
+    export = _own_export(request, pk)
+    return JsonResponse(
+        {
+            "state": export.state,
+            "state_label": export.get_state_display(),
+            "progress": export.progress,
+            "note": export.progress_note,
+            "done": export.is_done,
+        }
+    )
+
+
+@login_required
+def export_download(request: HttpRequest, pk: int) -> FileResponse:
+    export = _own_export(request, pk)
+    if not export.has_file:
+        raise Http404("This export has no file to download (it expired or was streamed).")
+    return _file_response(export)
+
+
+# --- Public pages ----------------------------------------------------------------------------
+
+
+class UploadTooLarge(FileUploadHandler):
+    """Stops reading an upload once it passes the limit, so a huge file never fills
+    the disk; the view then says it was too large."""
+
+    def __init__(self, request: HttpRequest, limit: int) -> None:
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.request.upload_too_large = True  # type: ignore[attr-defined]
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def _too_many_checks(request: HttpRequest) -> bool:
+    key = f"verify-rate:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, timeout=600)
+    try:
+        return cache.incr(key) > settings.EXPORT_VERIFY_RATE
+    except ValueError:
+        return False
+
+
+@csrf_exempt
+def verify(request: HttpRequest) -> HttpResponse:
+    """Public: check an uploaded export. Upload handlers must be set before the CSRF
+    check reads the body, so the check runs inside (csrf_protect)."""
+    limit = settings.EXPORT_VERIFY_MAX_BYTES
+    request.upload_handlers.insert(0, UploadTooLarge(request, 2 * limit + MULTIPART_OVERHEAD))
+    return _verify(request)
+
+
+@csrf_protect
+def _verify(request: HttpRequest) -> HttpResponse:
+    limit = settings.EXPORT_VERIFY_MAX_BYTES
+    context: dict = {"limit": limit, "fingerprint": signing.signing_key().fingerprint}
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if request.method == "POST" and (
+        declared > 2 * limit + MULTIPART_OVERHEAD or getattr(request, "upload_too_large", False)
+    ):
+        context["form"] = VerifyForm()
+        context["too_large"] = True
+        return render(request, "requests_log/exports/verify.html", context, status=413)
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    context["form"] = form
+    if request.method == "POST" and form.is_valid():
+        if _too_many_checks(request):
+            context["rate_limited"] = True
+            return render(request, "requests_log/exports/verify.html", context, status=429)
+        context["result"] = _check_uploads(request, form)
+        context["checked_name"] = form.cleaned_data["export"].name
+        context["checked_size"] = form.cleaned_data["export"].size
+        context["form"] = VerifyForm()
+    return render(request, "requests_log/exports/verify.html", context)
+
+
+def _check_uploads(request: HttpRequest, form: VerifyForm) -> verifier.Result:
+    limits = verifier.Limits(
+        max_bytes=settings.EXPORT_VERIFY_MAX_BYTES,
+        max_unpacked=settings.EXPORT_VERIFY_MAX_UNPACKED,
+    )
+    trusted = signing.trusted_fingerprints()
+    uploaded, earlier_upload = form.cleaned_data["export"], form.cleaned_data["earlier"]
+    earlier = None
+    earlier_sha = ""
+    try:
+        if earlier_upload is not None:
+            earlier_sha = services.sha256_of_file(earlier_upload.file)
+            earlier = verifier.verify_file(earlier_upload.file, trusted=trusted, limits=limits)
+        probe = earlier.chain.head_seq if earlier and earlier.chain else None
+        result = verifier.verify_file(
+            uploaded.file, trusted=trusted, limits=limits, probe_seq=probe
+        )
+        if earlier is not None:
+            result.prefix = verifier.compare(earlier, result)
+    except Exception:  # a bug must not become a 500 for HR: log it, answer plainly
+        logger.exception("Verification of %s failed unexpectedly", uploaded.name)
+        result = verifier.Result(verifier.NOT_EXPORT, "it could not be read as a Boundary export")
+    services.verification_record(
+        result=result,
+        source=Verification.Source.PAGE,
+        file_name=uploaded.name or "",
+        file_size=uploaded.size or 0,
+        file_sha256=services.sha256_of_file(uploaded.file),
+        verified_by=request.user,
+        earlier_sha256=earlier_sha,
+    )
+    return result
+
+
+def public_key(request: HttpRequest) -> HttpResponse:
+    key = signing.signing_key()
+    return render(
+        request,
+        "requests_log/exports/public_key.html",
+        {
+            "fingerprint": key.fingerprint,
+            "grouped": signing.grouped(key.fingerprint),
+            "pem": key.public_pem,
+            "base64": key.public_base64,
+        },
+    )
+
+
+def public_key_pem(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(signing.signing_key().public_pem, content_type="application/x-pem-file")
+    response["Content-Disposition"] = 'attachment; filename="boundary-export-key.pem"'
+    return response

@@ -1,0 +1,77 @@
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from requests_log import services
+from requests_log.exports import signing, verifier
+from requests_log.exports.record import Record, Scope
+from requests_log.models import Decision, FollowUp
+from tests.factories import SocialAccountFactory, UserFactory, log_request
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
+    b"\x00\x00IEND\xaeB`\x82"
+)
+
+
+@pytest.fixture
+def maya(db):
+    return UserFactory(
+        display_name="Maya Okafor",
+        email="maya@example.com",
+        job_title="Product designer",
+        department="Design",
+        time_zone="Europe/London",
+    )
+
+
+@pytest.fixture
+def dispute(maya):
+    """Flows 1-3: the meeting, the decline, the pressure; plus evidence and a second,
+    unrelated request."""
+    instagram = SocialAccountFactory(owner=maya, handle="maya.makes", boundary="closed")
+    meeting = log_request(
+        maya,
+        target_accounts=[instagram],
+        occurred_at=timezone.now() - timedelta(days=3),
+        words_used="You're expected to post three videos about the new product line by Friday.",
+        framing="expected",
+        compensation_offered="",
+        witnesses="Priya Shah, Tom Becker",
+        evidence_files=[SimpleUploadedFile("whiteboard.png", PNG, content_type="image/png")],
+    )
+    services.decision_record(
+        promotion_request=meeting,
+        decided_by=maya,
+        kind=Decision.Kind.DECLINE,
+        decline_reason=Decision.DeclineReason.PERSONAL_SEPARATE,
+        decided_at=timezone.now() - timedelta(days=2, hours=20),
+    )
+    services.follow_up_add(
+        promotion_request=meeting,
+        actor=maya,
+        kind=FollowUp.Kind.PRESSURE,
+        occurred_at=timezone.now() - timedelta(days=1),
+        who="Daniel Reyes",
+        what_was_said="Not a team player.",
+        witnesses="Priya Shah",
+    )
+    other = log_request(maya, promoted_item="The summer sale", occurred_at=timezone.now())
+    return {"meeting": meeting, "other": other, "instagram": instagram}
+
+
+@pytest.fixture
+def trusted():
+    return {signing.signing_key().fingerprint}
+
+
+def record_for(employee, **scope) -> Record:
+    return Record(employee=employee, scope=Scope(**scope))
+
+
+def check(data: bytes, trusted, probe_seq=None) -> verifier.Result:
+    return verifier.verify_file(io.BytesIO(data), trusted=trusted, probe_seq=probe_seq)

@@ -1,0 +1,181 @@
+"""The stand-alone verifier: runs with nothing but Python and cryptography."""
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cryptography
+import pytest
+
+import requests_log.chain
+import requests_log.exports.verifier
+from requests_log.exports import signing, verifier
+
+from .test_formats import make_csv, make_json, make_pdf, make_zip
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def standalone(tmp_path) -> Path:
+    """A folder holding only verifier.py, chain.py and the cryptography package (and
+    cffi, which it loads), as someone outside Boundary would set it up."""
+    folder = tmp_path / "verifier"
+    folder.mkdir()
+    shutil.copy(requests_log.exports.verifier.__file__, folder / "verifier.py")
+    shutil.copy(requests_log.chain.__file__, folder / "chain.py")
+    site = Path(cryptography.__file__).parent.parent
+    for name in ("cryptography", "cffi"):
+        (folder / name).symlink_to(site / name)
+    for backend in site.glob("_cffi_backend*.so"):
+        (folder / backend.name).symlink_to(backend)
+    return folder
+
+
+LAUNCH = (
+    "import runpy, sys; folder = sys.argv.pop(1); sys.path.insert(0, folder); "
+    "sys.argv[0] = 'verifier.py'; runpy.run_path(folder + '/verifier.py', run_name='__main__')"
+)
+
+
+def run_standalone(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    # -I ignores PYTHONPATH, the user's site and the current folder; -S skips
+    # site-packages: sys.path is the standard library plus the folder, as if the
+    # verifier were run there on a machine with only Python and cryptography.
+    return subprocess.run(  # noqa: S603 - a fixed argument list
+        [sys.executable, "-I", "-S", "-c", LAUNCH, str(folder), *args],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ.get("PATH", "")},
+        cwd=folder,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("make", [make_json, make_csv, make_pdf, make_zip])
+def test_standalone_verifier_says_intact(standalone, tmp_path, dispute, maya, make):
+    export = tmp_path / "export.bin"
+    export.write_bytes(make(maya))
+
+    completed = run_standalone(
+        standalone, str(export), "--public-key", signing.signing_key().fingerprint
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("Intact: Maya Okafor's record: events #1 to #5")
+
+
+def test_standalone_verifier_imports_nothing_of_boundary(standalone, tmp_path, dispute, maya):
+    export = tmp_path / "record.json"
+    export.write_bytes(make_json(maya))
+    probe = (
+        f"import runpy, sys; sys.path.insert(0, {str(standalone)!r}); "
+        "sys.argv = ['verifier.py', sys.argv[1]]\n"
+        "try:\n    runpy.run_path('verifier.py', run_name='__main__')\n"
+        "except SystemExit: pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'django', 'requests_log', 'boundary', 'weasyprint'}))"
+    )
+
+    completed = subprocess.run(  # noqa: S603 - a fixed argument list
+        [sys.executable, "-I", "-S", "-c", probe, str(export)],
+        capture_output=True,
+        text=True,
+        cwd=standalone,
+        timeout=60,
+        check=False,
+    )
+
+    assert completed.stdout.strip().splitlines()[-1] == "[]", completed.stderr
+
+
+def test_standalone_verifier_with_a_pem_key_and_an_earlier_export(
+    standalone, tmp_path, dispute, maya
+):
+    from tests.factories import log_request
+
+    key = tmp_path / "boundary-key.pem"
+    key.write_text(signing.signing_key().public_pem)
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_bytes(make_csv(maya))
+    log_request(maya)
+    later = tmp_path / "later.pdf"
+    later.write_bytes(make_pdf(maya))
+
+    completed = run_standalone(
+        standalone, str(later), "--earlier", str(earlier), "--public-key", str(key)
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert "Earlier export: this one contains it unchanged" in completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "start"),
+    [
+        (lambda data: data.replace(b"team player", b"team playr"), 1, "Altered: event #4's"),
+        (lambda data: b"hello", 3, "Not a Boundary export"),
+    ],
+)
+def test_standalone_verifier_exit_codes(standalone, tmp_path, dispute, maya, change, code, start):
+    export = tmp_path / "record.json"
+    export.write_bytes(change(make_json(maya)))
+
+    completed = run_standalone(
+        standalone, str(export), "--public-key", signing.signing_key().fingerprint
+    )
+
+    assert (completed.returncode, completed.stdout[: len(start)]) == (code, start)
+
+
+def test_standalone_verifier_without_a_key_says_whose_key_it_is(
+    standalone, tmp_path, dispute, maya
+):
+    export = tmp_path / "record.json"
+    export.write_bytes(make_json(maya))
+
+    completed = run_standalone(standalone, str(export), "--json")
+
+    assert completed.returncode == 2
+    assert signing.signing_key().fingerprint in completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+44 20", "'+44 20"),
+        ("-5", "'-5"),
+        ("@me", "'@me"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a=b", "a=b"),
+        ("| 50%", "| 50%"),
+        ("", ""),
+    ],
+)
+def test_neutralise(cell, written):
+    assert verifier.neutralise(cell) == written
+
+
+def test_file_over_the_size_limit_is_not_checked(dispute, maya):
+    result = verifier.verify_file(
+        io.BytesIO(make_json(maya)), limits=verifier.Limits(max_bytes=100)
+    )
+
+    assert result.verdict == verifier.NOT_EXPORT
+    assert result.reason == "it is larger than the 0 MB this check takes"
+
+
+def test_trusted_fingerprint_accepts_every_form_of_the_key(tmp_path):
+    key = signing.signing_key()
+    pem = tmp_path / "key.pem"
+    pem.write_text(key.public_pem)
+
+    forms = [key.fingerprint, key.public_base64, key.public_pem, str(pem)]
+
+    assert {verifier.trusted_fingerprint(form) for form in forms} == {key.fingerprint}
