@@ -10,6 +10,13 @@ from django.urls import reverse
 
 from boundary.models import SocialAccount
 
+SINGULAR_FORMATS = {
+    "videos": "video",
+    "posts": "post",
+    "stories": "story",
+    "reviews": "review or testimonial",
+}
+
 
 class PromotionRequest(models.Model):
     """One ask to promote something on the employee's personal accounts.
@@ -125,6 +132,15 @@ class PromotionRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in {self.Status.PENDING, self.Status.NEGOTIATING}
+
+    @property
+    def what_summary(self) -> str:
+        """What is asked, in words: "3 videos about …", "1 post about …"."""
+        label = self.get_content_format_display().lower()
+        if self.quantity == 1:
+            label = SINGULAR_FORMATS.get(self.content_format, label)
+        count = f"{self.quantity} " if self.quantity else ""
+        return f"{count}{label} about {self.promoted_item}"
 
     @property
     def requester_label(self) -> str:

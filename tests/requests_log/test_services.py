@@ -853,3 +853,20 @@ def test_the_meeting_story_keeps_an_intact_chain(employee):
         ("no_compensation", "warning"),
         ("asked_after_decline", "danger"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "content_format", "expected"),
+    [
+        (3, "videos", "3 videos about the new line"),
+        (1, "posts", "1 post about the new line"),
+        (1, "stories", "1 story about the new line"),
+        (None, "reviews", "reviews or testimonials about the new line"),
+    ],
+)
+def test_what_summary_counts_in_words(employee, quantity, content_format, expected):
+    promotion_request = log_request(
+        employee, quantity=quantity, content_format=content_format, promoted_item="the new line"
+    )
+
+    assert promotion_request.what_summary == expected
