@@ -453,3 +453,14 @@ def test_evidence_missing_from_storage_is_not_found(client, maya, evidence_root)
     response = client.get(reverse("requests_log:evidence-download", args=[evidence.pk]))
 
     assert response.status_code == 404
+
+
+def test_dashboard_pages_keep_the_filters(client, maya):
+    for number in range(26):
+        log_request(maya, promoted_item=f"Item {number}", framing="expected")
+
+    first = client.get(reverse("requests_log:dashboard") + "?framing=expected")
+    second = client.get(reverse("requests_log:dashboard") + "?framing=expected&page=2")
+
+    assert 'href="?framing=expected&amp;page=2"' in first.content.decode()
+    assert len(second.context["requests"]) == 1
