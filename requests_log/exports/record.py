@@ -9,7 +9,7 @@ shown: they let a later export vouch for an earlier one.
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -151,7 +151,7 @@ class Record:
         self.zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(str(zone or "UTC"))
         self.withhold = frozenset(self.scope.withhold)
         self._context: dict[str, Any] | None = None
-        self._offsets: dict[str, tuple[Any, str]] = {}
+        self._offsets: dict[str, tuple[str | None, timedelta, str]] = {}
 
     # --- Which requests and events -----------------------------------------------------------
 
@@ -169,33 +169,61 @@ class Record:
     def shown_event_count(self) -> int:
         return self.shown_events().count()
 
-    def entries(self) -> Iterator[dict[str, Any]]:
-        """Every entry of the chain from #1 to the head, as the JSON file holds them."""
+    def chain_rows(self) -> Iterator[tuple]:
+        """The chain from #1 to the head as plain tuples, for writers that need no dicts:
+        (first, last, hash) for a withheld run; for a shown event (seq, request_id, kind,
+        actor_id, occurred_at, recorded_at, payload, salt, prev_hash, hash), the times as
+        the chain hashes them (chain.utc_iso). Counts what it yields in self.counts."""
         counts = self.counts = Counts()
         next_seq = 1
-        employee_id = self.employee.pk
         utc_iso = chain.utc_iso
         for row in self._event_rows():
             seq, request_id, kind, actor_id, occurred, recorded, payload, salt, prev, hsh = row
             if seq > next_seq:
                 counts.withheld += seq - next_seq
-                yield {"withheld": {"from": next_seq, "to": seq - 1}, "hash": prev}
-            header = chain.event_header(
+                yield (next_seq, seq - 1, prev)
+            counts.shown += 1
+            next_seq = seq + 1
+            occurred_text = utc_iso(occurred)
+            # Events Boundary records itself (reminders, exports) happen when stored.
+            recorded_text = occurred_text if recorded == occurred else utc_iso(recorded)
+            yield (
+                seq,
+                request_id,
+                kind,
+                actor_id,
+                occurred_text,
+                recorded_text,
+                payload,
+                salt,
+                prev,
+                hsh,
+            )
+        if next_seq <= self.head_seq:
+            counts.withheld += self.head_seq - next_seq + 1
+            yield (next_seq, self.head_seq, self.head_hash)
+
+    def entries(self) -> Iterator[dict[str, Any]]:
+        """Every entry of the chain from #1 to the head, as the JSON file holds them."""
+        employee_id = self.employee.pk
+        event_header = chain.event_header
+        fields_of = self._fields
+        for row in self.chain_rows():
+            if len(row) == 3:
+                yield {"withheld": {"from": row[0], "to": row[1]}, "hash": row[2]}
+                continue
+            seq, request_id, kind, actor_id, occurred, recorded, payload, salt, prev, hsh = row
+            header = event_header(
                 employee_id=employee_id,
                 seq=seq,
                 request_id=request_id,
                 kind=kind,
                 actor_id=actor_id,
-                occurred_at=utc_iso(occurred),
-                recorded_at=utc_iso(recorded),
+                occurred_at=occurred,
+                recorded_at=recorded,
                 prev_hash=prev,
             )
-            yield {"event": header, "fields": self._fields(payload, salt), "hash": hsh}
-            counts.shown += 1
-            next_seq = seq + 1
-        if next_seq <= self.head_seq:
-            counts.withheld += self.head_seq - next_seq + 1
-            yield {"withheld": {"from": next_seq, "to": self.head_seq}, "hash": self.head_hash}
+            yield {"event": header, "fields": fields_of(payload, salt), "hash": hsh}
 
     def _event_rows(self) -> Iterator[tuple]:
         return (
@@ -215,22 +243,46 @@ class Record:
             .iterator(chunk_size=CHUNK)
         )
 
+    def is_hidden(self, name: str, value: Any) -> bool:
+        """Whether the scope withholds this field of an event."""
+        withhold = self.withhold
+        # An empty field hides nothing: show it, so "withheld" marks real redactions.
+        return value not in EMPTY and (
+            name in withhold
+            or (
+                # A correction names the fields it changed: withhold it with them.
+                name == "changes" and isinstance(value, dict) and not withhold.isdisjoint(value)
+            )
+        )
+
+    def split_fields(
+        self, payload: dict[str, Any], salt: str
+    ) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+        """An event's shown values, their salts and the withheld fields' digests (the
+        CSV's three JSON cells), in the payload's order."""
+        salts = chain.field_salts(salt, payload)
+        if not self.withhold:
+            return payload, salts, {}
+        values, shown_salts, digests = {}, {}, {}
+        hidden = self.is_hidden
+        for name, value in payload.items():
+            if hidden(name, value):
+                self.counts.fields_withheld += 1
+                digests[name] = chain.field_digest(salts[name], value)
+            else:
+                values[name] = value
+                shown_salts[name] = salts[name]
+        return values, shown_salts, digests
+
     def _fields(self, payload: dict[str, Any], salt: str) -> dict[str, Any]:
         salts = chain.field_salts(salt, payload)
         withhold = self.withhold
         if not withhold:
             return {name: {"value": value, "salt": salts[name]} for name, value in payload.items()}
         fields = {}
+        hidden = self.is_hidden
         for name, value in payload.items():
-            # An empty field hides nothing: show it, so "withheld" marks real redactions.
-            hidden = value not in EMPTY and (
-                name in withhold
-                or (
-                    # A correction names the fields it changed: withhold it with them.
-                    name == "changes" and isinstance(value, dict) and not withhold.isdisjoint(value)
-                )
-            )
-            if hidden:
+            if hidden(name, value):
                 self.counts.fields_withheld += 1
                 fields[name] = {"digest": chain.field_digest(salts[name], value)}
             else:
@@ -262,17 +314,7 @@ class Record:
         """Names and summaries a reader needs beside the chain (covered by the seal)."""
         if self._context is not None:
             return self._context
-        actor_ids = (
-            self.shown_events()
-            .filter(actor__isnull=False)
-            .order_by()
-            .values_list("actor_id", flat=True)
-            .distinct()
-        )
-        people = {
-            str(pk): name
-            for pk, name in User.objects.filter(pk__in=actor_ids).values_list("pk", "display_name")
-        }
+        people = self._people()
         requests = [self._request_summary(item) for item in self.request_details()]
         employee = self.employee
         self._context = {
@@ -285,11 +327,39 @@ class Record:
             "time_zone": str(self.zone),
             "scope": self.scope.describe(),
             "withheld_fields": sorted(self.withhold),
-            "kinds": {kind.value: kind.label for kind in TimelineEvent.Kind},
+            "kinds": kind_labels(),
             "people": people,
             "requests": requests,
         }
         return self._context
+
+    def names(self) -> dict[str, Any]:
+        """What the CSV prints beside each event, as context() holds it: each shown
+        request's title by id, each kind's label, each actor's name by id (as text).
+        Without context()'s details of every request, which take most of a second on a
+        long record."""
+        if self._context is not None:
+            context = self._context
+            titles = {item["id"]: item["title"] for item in context["requests"]}
+            return {"requests": titles, "kinds": context["kinds"], "people": context["people"]}
+        return {
+            "requests": dict(self.requests().values_list("pk", "promoted_item")),
+            "kinds": kind_labels(),
+            "people": self._people(),
+        }
+
+    def _people(self) -> dict[str, str]:
+        actor_ids = (
+            self.shown_events()
+            .filter(actor__isnull=False)
+            .order_by()
+            .values_list("actor_id", flat=True)
+            .distinct()
+        )
+        return {
+            str(pk): name
+            for pk, name in User.objects.filter(pk__in=actor_ids).values_list("pk", "display_name")
+        }
 
     def _request_summary(self, item: PromotionRequest) -> dict[str, Any]:
         hide = self.withhold
@@ -357,14 +427,27 @@ class Record:
 
     def local_text(self, utc_text: str) -> str:
         """local() of a chain timestamp ("…Z"), with the zone's offset looked up once per
-        UTC hour: a long CSV converts a hundred thousand of them."""
+        UTC hour: a long CSV converts a hundred thousand of them. When the offset is whole
+        hours, the local date and hour are cached too and only the minutes copied."""
         hour = utc_text[:13]
-        offset = self._offsets.get(hour)
-        if offset is None:
+        cached = self._offsets.get(hour)
+        if cached is None:
             moment = datetime.fromisoformat(utc_text).astimezone(self.zone)
-            offset = self._offsets[hour] = (moment.utcoffset(), moment.strftime("%Z"))
-        moment = datetime.fromisoformat(utc_text[:16]) + offset[0]
-        return f"{moment.isoformat(' ', 'minutes')} {offset[1]}"
+            offset = moment.utcoffset() or timedelta(0)
+            local_hour = None
+            if not offset % timedelta(hours=1):
+                start = datetime.fromisoformat(hour + ":00") + offset
+                local_hour = start.isoformat(" ", "minutes")[:13]
+            cached = self._offsets[hour] = (local_hour, offset, " " + moment.strftime("%Z"))
+        local_hour, offset, zone = cached
+        if local_hour is not None:
+            return f"{local_hour}:{utc_text[14:16]}{zone}"
+        moment = datetime.fromisoformat(utc_text[:16]) + offset
+        return moment.isoformat(" ", "minutes") + zone
+
+
+def kind_labels() -> dict[str, str]:
+    return {kind.value: kind.label for kind in TimelineEvent.Kind}
 
 
 def values_of(entry: dict[str, Any]) -> dict[str, Any]:
