@@ -34,8 +34,6 @@ from tests.factories import UserFactory, log_request
 from .reminder_support import (
     Celery,
     Process,
-    Processes,
-    RedisServer,
     SMTPOutbox,
     database_url_for_subprocess,
     wait_for,
@@ -44,26 +42,6 @@ from .reminder_support import (
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 SENT = Reminder.State.SENT
-
-
-@pytest.fixture
-def processes(transactional_db, tmp_path):
-    """Every subprocess a test starts; all are SIGKILLed (whole process groups) before
-    the test database is flushed. Their logs go to captured output, which pytest
-    shows when the test fails."""
-    started = Processes(tmp_path)
-    yield started
-    try:
-        print(started.logs())
-    finally:
-        started.kill_all()
-
-
-@pytest.fixture
-def redis_server(processes, tmp_path):
-    server = RedisServer(processes, tmp_path)
-    server.start()
-    return server
 
 
 @pytest.fixture

@@ -13,30 +13,11 @@ from requests_log.exports.tasks import build_export
 from requests_log.models import Export, TimelineEvent
 from tests.requests_log.reminder_support import (
     Celery,
-    Processes,
-    RedisServer,
     database_url_for_subprocess,
     wait_for,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def processes(transactional_db, tmp_path):
-    started = Processes(tmp_path)
-    yield started
-    try:
-        print(started.logs())
-    finally:
-        started.kill_all()
-
-
-@pytest.fixture
-def redis_server(processes, tmp_path):
-    server = RedisServer(processes, tmp_path)
-    server.start()
-    return server
 
 
 @pytest.fixture
