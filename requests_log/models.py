@@ -357,6 +357,12 @@ class TimelineEvent(models.Model):
         indexes = [
             models.Index(fields=["promotion_request", "seq"]),
             models.Index(fields=["employee", "kind", "recorded_at"]),
+            # Events that belong to no request (exports), which every export shows.
+            models.Index(
+                fields=["employee", "seq"],
+                condition=models.Q(promotion_request__isnull=True),
+                name="timelineevent_employee_idx",
+            ),
         ]
 
     def __str__(self) -> str:
