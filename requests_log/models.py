@@ -129,9 +129,12 @@ class PromotionRequest(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("requests_log:request-detail", args=[self.pk])
 
+    # Still waiting for the employee's answer.
+    OPEN_STATUSES = (Status.PENDING, Status.NEGOTIATING)
+
     @property
     def is_open(self) -> bool:
-        return self.status in {self.Status.PENDING, self.Status.NEGOTIATING}
+        return self.status in self.OPEN_STATUSES
 
     @property
     def what_summary(self) -> str:

@@ -101,10 +101,7 @@ def planned_reminders(
     """Every reminder this request should have, given its state now."""
     zone = employee.time_zone
     plans: list[PlannedReminder] = []
-    if promotion_request.status in (
-        PromotionRequest.Status.PENDING,
-        PromotionRequest.Status.NEGOTIATING,
-    ):
+    if promotion_request.is_open:
         if promotion_request.deadline:
             deadline_day = promotion_request.deadline.astimezone(zone).date()
             before = at_local_time(
@@ -162,13 +159,18 @@ def _latest_decision(promotion_request: PromotionRequest) -> Decision | None:
 
 
 @transaction.atomic
-def reminders_reschedule(*, promotion_request: PromotionRequest) -> None:
+def reminders_reschedule(
+    *, promotion_request: PromotionRequest, employee: User | None = None
+) -> None:
     """Bring the request's scheduled reminders in line with its state: keep what is
     still right, cancel what is not, add what is missing. Reminders already sent or
     skipped for the same moment are not planned again; rows in flight are left to
-    the send step, which re-checks that they still apply."""
+    the send step, which re-checks that they still apply.
+
+    `employee`, when given, must be current (its zone and quiet hours are used);
+    otherwise it is read afresh, never from a possibly stale cached relation."""
     now = timezone.now()
-    employee = User.objects.get(pk=promotion_request.employee_id)
+    employee = employee or User.objects.get(pk=promotion_request.employee_id)
     wanted = {
         (plan.kind, plan.number, plan.due_at)
         for plan in planned_reminders(promotion_request, employee=employee)
@@ -216,11 +218,12 @@ def reminders_reschedule_for_employee(*, employee: User) -> None:
     for promotion_request in (
         PromotionRequest.objects.filter(employee=employee)
         .filter(
-            Q(reminders__state=Reminder.State.SCHEDULED) | Q(status__in=["pending", "negotiating"])
+            Q(reminders__state=Reminder.State.SCHEDULED)
+            | Q(status__in=PromotionRequest.OPEN_STATUSES)
         )
         .distinct()
     ):
-        reminders_reschedule(promotion_request=promotion_request)
+        reminders_reschedule(promotion_request=promotion_request, employee=employee)
 
 
 # --- Claiming -----------------------------------------------------------------------------
@@ -294,10 +297,7 @@ def still_applies(reminder: Reminder) -> bool:
     if reminder.kind == Reminder.Kind.CONFIRM_REPLY:
         latest = _latest_decision(promotion_request)
         return latest is not None and latest.reply_sent_at is None
-    return promotion_request.status in (
-        PromotionRequest.Status.PENDING,
-        PromotionRequest.Status.NEGOTIATING,
-    )
+    return promotion_request.is_open
 
 
 def channels_for(reminder: Reminder) -> list[str]:

@@ -36,7 +36,7 @@ def promotion_request_list_pending(*, employee: User) -> QuerySet[PromotionReque
     """Requests still waiting for the employee's answer, soonest deadline first."""
     return with_flag_data(
         promotion_requests_of(employee=employee)
-        .filter(status__in=[PromotionRequest.Status.PENDING, PromotionRequest.Status.NEGOTIATING])
+        .filter(status__in=PromotionRequest.OPEN_STATUSES)
         .order_by("deadline", "-occurred_at")
     )
 
