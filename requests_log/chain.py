@@ -108,9 +108,12 @@ def field_digest(salt: str, value: Any) -> str:
     return hashlib.sha256(bytes.fromhex(salt) + canonical_bytes(value)).hexdigest()
 
 
-def payload_digests(event_salt: str, payload: dict[str, Any]) -> dict[str, str]:
-    salts = field_salts(event_salt, payload)
+def field_digests(salts: dict[str, str], payload: dict[str, Any]) -> dict[str, str]:
     return {field: field_digest(salts[field], value) for field, value in payload.items()}
+
+
+def payload_digests(event_salt: str, payload: dict[str, Any]) -> dict[str, str]:
+    return field_digests(field_salts(event_salt, payload), payload)
 
 
 def event_header(

@@ -347,6 +347,11 @@ class TimelineEvent(models.Model):
     recorded_at = models.DateTimeField(help_text="When Boundary stored it.")
     payload = models.JSONField(default=dict)
     salt = models.CharField(max_length=64, editable=False)
+    # Each payload field's salt, derived from `salt` (chain.field_salts) and stored at
+    # append as canonical JSON text: exports reveal every shown field's salt, and
+    # deriving them again costs more than the rest of writing a long CSV. verify_chain
+    # checks they still match `salt`.
+    field_salts = models.TextField(editable=False)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 

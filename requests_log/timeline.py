@@ -1,5 +1,6 @@
 """The employee's timeline: appending hash-chained events and checking the chain."""
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,6 +53,7 @@ def timeline_append(
     occurred_at = occurred_at or recorded_at
     payload = {field: json_value(value) for field, value in payload.items()}
     salt = secrets.token_hex(32)
+    field_salts = chain.field_salts(salt, payload)
     header = chain.event_header(
         employee_id=employee.pk,
         seq=seq,
@@ -72,8 +74,9 @@ def timeline_append(
         recorded_at=recorded_at,
         payload=payload,
         salt=salt,
+        field_salts=chain.canonical_text(field_salts),
         prev_hash=prev_hash,
-        hash=chain.event_hash(header, chain.payload_digests(salt, payload)),
+        hash=chain.event_hash(header, chain.field_digests(field_salts, payload)),
     )
 
 
@@ -115,7 +118,8 @@ def verify_chain(*, employee: User) -> ChainReport:
             recorded_at=chain.utc_iso(event.recorded_at),
             prev_hash=event.prev_hash,
         )
-        if chain.event_hash(header, chain.payload_digests(event.salt, event.payload)) != event.hash:
+        field_salts = chain.field_salts(event.salt, event.payload)
+        if chain.event_hash(header, chain.field_digests(field_salts, event.payload)) != event.hash:
             return ChainReport(
                 False,
                 checked,
@@ -123,5 +127,21 @@ def verify_chain(*, employee: User) -> ChainReport:
                 event.seq,
                 "its content does not match its hash (it was changed)",
             )
+        # Exports print the stored salts: a changed one would make them fail to verify.
+        if stored_json(event.field_salts) != field_salts:
+            return ChainReport(
+                False,
+                checked,
+                expected_prev,
+                event.seq,
+                "its stored field salts do not derive from its salt (they were changed)",
+            )
         expected_prev = event.hash
     return ChainReport(True, checked, expected_prev)
+
+
+def stored_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

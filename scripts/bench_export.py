@@ -158,7 +158,8 @@ def generate(employee) -> None:
                 recorded_at=chain.utc_iso(occurred),
                 prev_hash=prev_hash,
             )
-            event_hash = chain.event_hash(header, chain.payload_digests(salt, payload))
+            field_salts = chain.field_salts(salt, payload)
+            event_hash = chain.event_hash(header, chain.field_digests(field_salts, payload))
             batch.append(
                 TimelineEvent(
                     employee=employee,
@@ -170,6 +171,7 @@ def generate(employee) -> None:
                     recorded_at=occurred,
                     payload=payload,
                     salt=salt,
+                    field_salts=field_salts,
                     prev_hash=prev_hash,
                     hash=event_hash,
                 )

@@ -12,11 +12,14 @@ from .signing import signing_key
 FLUSH_AT = 256 * 1024
 
 
-def json_chunks(record: Record, sealed: list[dict[str, Any]] | None = None) -> Iterator[bytes]:
+def json_chunks(
+    record: Record, sealed: list[dict[str, Any]] | None = None, digest: Any = None
+) -> Iterator[bytes]:
     """The file in pieces of about 256 KB. The seal comes last, when the entries have
-    been read and hashed; it is also appended to `sealed` for the caller."""
+    been read and hashed; it is also appended to `sealed` for the caller. `digest` (a
+    hashlib SHA-256), if given, ends up covering the whole file."""
     canonical = chain.canonical_bytes
-    digest = hashlib.sha256()
+    digest = hashlib.sha256() if digest is None else digest
     pending = [
         verifier.JSON_HEAD,
         verifier.JSON_CONTEXT_PREFIX + canonical(record.context()) + b",\n",
@@ -44,4 +47,6 @@ def json_chunks(record: Record, sealed: list[dict[str, Any]] | None = None) -> I
     seal = signing_key().seal(manifest)
     if sealed is not None:
         sealed.append(seal)
-    yield verifier.JSON_SEAL_PREFIX + canonical(seal) + b"}\n"
+    block = verifier.JSON_SEAL_PREFIX + canonical(seal) + b"}\n"
+    digest.update(block)
+    yield block

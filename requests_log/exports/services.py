@@ -193,8 +193,7 @@ def export_stream(*, export: Export) -> tuple[Iterator[bytes], str]:
         digest, size = hashlib.sha256(), 0
         finished = False
         try:
-            for chunk in writer(record, sealed):
-                digest.update(chunk)
+            for chunk in writer(record, sealed, digest):
                 size += len(chunk)
                 yield chunk
             export_finish(

@@ -148,10 +148,18 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(SPREADSHEET_TRIGGERS) else cell
 
 
+NEEDS_QUOTES = re.compile(r'[",\r\n]').search
+
+
+def quoted(cell: str) -> str:
+    """A cell as RFC 4180 writes it (what csv.writer does, without its per-character loop)."""
+    return '"' + cell.replace('"', '""') + '"' if NEEDS_QUOTES(cell) else cell
+
+
 def row_checksum(cells: list[str]) -> str:
-    """The last CSV column: SHA-256 over the row's other cells as written, each one
-    followed by a unit separator (U+001F)."""
-    return hashlib.sha256("\x1f".join([*cells, ""]).encode()).hexdigest()
+    """The last CSV column: SHA-256 of the row as written before it (its other cells,
+    quoted where RFC 4180 needs it, each followed by a comma), in UTF-8."""
+    return hashlib.sha256((",".join([quoted(cell) for cell in cells]) + ",").encode()).hexdigest()
 
 
 def sha256_hex(data: bytes) -> str:

@@ -197,6 +197,21 @@ def test_verify_chain_reports_changed_header_field(employee, events, column, val
     )
 
 
+@pytest.mark.parametrize("stored", ['{"who":"' + "00" * 32 + '"}', "not json"])
+def test_verify_chain_reports_changed_field_salts(employee, events, stored):
+    run_bypassing_trigger(
+        f"UPDATE {TABLE} SET field_salts = %s WHERE id = %s", [stored, events[1].pk]
+    )
+
+    report = timeline.verify_chain(employee=employee)
+
+    assert (report.ok, report.broken_seq, report.reason) == (
+        False,
+        2,
+        "its stored field salts do not derive from its salt (they were changed)",
+    )
+
+
 def test_verify_chain_reports_missing_event(employee, events):
     run_bypassing_trigger(f"DELETE FROM {TABLE} WHERE id = %s", [events[1].pk])
 

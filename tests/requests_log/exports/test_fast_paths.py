@@ -4,13 +4,17 @@ import hmac
 import json
 import math
 import secrets
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import DateTimeField, Value
 
+from boundary.models import User
 from requests_log import chain
-from requests_log.exports.csvexport import json_object, quoted, quoted_json
+from requests_log.exports.csvexport import json_text, quoted, quoted_json
+from requests_log.exports.record import UtcIso
 
 from .conftest import record_for
 
@@ -65,15 +69,44 @@ def test_field_salts_are_hmac_sha256(key_bytes):
 
 
 @pytest.mark.parametrize(
-    "names",
-    [(), ("who",), ("who", "what_was_said", "é名"), ("a b", "%s", 'x"y', "\\", "\n", "%%d")],
+    "pairs",
+    [{}, {"who": "Tom"}, {"a b": "x", "%s": 'x"y', "\\": "\n", "é名": [1, {"k": None}]}],
 )
-def test_json_object_is_compact_json(names):
-    for _ in range(2):  # the second time from the kept template
-        pairs = {name: secrets.token_hex(32) for name in names}
-        text = json_object(pairs)
-        assert text == json.dumps(pairs, separators=(",", ":"), ensure_ascii=False)
+def test_quoted_json_quotes_as_rfc_4180_does(pairs):
+    for text in (json_text(pairs), json.dumps(pairs, separators=(",", ":"))):
         assert quoted_json(text) == quoted(text)
+
+
+MOMENTS = [
+    datetime(2026, 3, 29, 1, 0, 0, 0, tzinfo=UTC),
+    datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC),
+    datetime(1999, 12, 31, 23, 5, 7, 10, tzinfo=UTC),
+    datetime(2025, 10, 26, 2, 30, 0, 500000, tzinfo=ZoneInfo("Europe/Berlin")),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_utc_iso_in_postgresql_is_chain_utc_iso(maya, moment):
+    shown = (
+        User.objects.filter(pk=maya.pk)
+        .annotate(text=UtcIso(Value(moment, output_field=DateTimeField())))
+        .values_list("text", flat=True)
+        .get()
+    )
+    assert shown == chain.utc_iso(moment)
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_utc_iso_in_sqlite_is_chain_utc_iso(moment):
+    # As Django's SQLite backend stores an aware datetime: naive UTC, str().
+    stored = str(moment.astimezone(UTC).replace(tzinfo=None))
+    database = sqlite3.connect(":memory:")
+    database.execute("CREATE TABLE t (moment TEXT)")
+    database.execute("INSERT INTO t VALUES (?)", (stored,))
+    sql = "SELECT " + UtcIso.sqlite_template % {"expressions": "moment"} + " FROM t"
+    (shown,) = database.execute(sql).fetchone()
+    assert shown == chain.utc_iso(moment)
 
 
 @pytest.mark.parametrize("zone", ["Europe/London", "Asia/Kathmandu", "America/St_Johns", "UTC"])
