@@ -171,7 +171,7 @@ def generate(employee) -> None:
                     recorded_at=occurred,
                     payload=payload,
                     salt=salt,
-                    field_salts=field_salts,
+                    field_salts=chain.canonical_text(field_salts),
                     prev_hash=prev_hash,
                     hash=event_hash,
                 )
