@@ -364,20 +364,29 @@ def bench_verify(employee, trusted) -> list[tuple]:
         for chunk in json_chunks(Record(employee=employee, scope=Scope())):
             handle.write(chunk)
 
-    def verify_json():
-        with open(json_path, "rb") as handle:
-            return verifier.verify_file(handle, trusted=trusted)
+    jobs = os.cpu_count() or 1
 
-    verify_time, verified = best_of(3, verify_json)
-    per_100k = verify_time * 100_000 / verified.chain.events
-    results.append(
-        (
-            f"Verify the JSON export ({verified.chain.events:,} events, {verified.verdict})",
-            f"{verify_time:.2f} s = {per_100k:.2f} s per 100,000",
-            "< 1 s per 100,000",
-            per_100k < 1 and verified.verdict == "intact",
+    def verify_json(limits):
+        with open(json_path, "rb") as handle:
+            return verifier.verify_file(handle, trusted=trusted, limits=limits)
+
+    # The target is for the command line (verify_record, verifier.py), which checks a long
+    # record.json in as many processes as there are CPUs; the web page uses one.
+    for label, limits, target in (
+        (f"command line, {jobs} processes", verifier.Limits(jobs=jobs), True),
+        ("one process, as the web page", verifier.Limits(), False),
+    ):
+        verify_time, verified = best_of(3, lambda limits=limits: verify_json(limits))
+        per_100k = verify_time * 100_000 / verified.chain.events
+        results.append(
+            (
+                f"Verify the JSON export ({verified.chain.events:,} events, {verified.verdict}), "
+                + label,
+                f"{verify_time:.2f} s = {per_100k:.2f} s per 100,000",
+                "< 1 s per 100,000" if target else "",
+                per_100k < 1 and verified.verdict == "intact" if target else "",
+            )
         )
-    )
     csv_path = WORK / "record.csv"
     with open(csv_path, "wb") as handle:
         for chunk in csv_chunks(Record(employee=employee, scope=Scope())):

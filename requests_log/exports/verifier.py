@@ -1,6 +1,6 @@
 """Check a Boundary export: stand-alone, with nothing but Python 3.11+ and `cryptography`.
 
-    python verifier.py EXPORT [--earlier OLDER_EXPORT] [--public-key KEY] [--json]
+    python verifier.py EXPORT [--earlier OLDER_EXPORT] [--public-key KEY] [--json] [--jobs N]
 
 EXPORT is a file Boundary wrote: record.json, record.csv, record.pdf or a .zip bundle.
 Copy this file and `chain.py` (from requests_log/) into one folder, `pip install
@@ -52,6 +52,7 @@ import binascii
 import csv
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
@@ -60,6 +61,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -213,6 +215,7 @@ class Limits:
     max_entries: int = 10_000  # files in a ZIP
     max_line: int = 16 * 1024 * 1024  # one JSON line, CSV row or PDF attachment header
     max_seal: int = 1024 * 1024
+    jobs: int = 1  # processes that may check a long record.json (the command line uses more)
 
 
 @dataclass
@@ -548,6 +551,18 @@ def verify_json(handle: IO[bytes], size: int, limits: Limits, probe: int | None)
         return _verify_json_body(handle, body_length, manifest, key, limits, probe)
 
 
+def json_entry(line: bytes) -> Any:
+    """One entry line of record.json as JSON; ValueError if it is not one JSON value."""
+    text = line.rstrip(b",\n").decode("utf-8")
+    try:
+        entry, end = RAW_DECODE(text)
+    except ValueError:
+        end = -1
+    if end != len(text):  # not one bare JSON value: the full check, and its error
+        entry = DECODE(text)
+    return entry
+
+
 def _verify_json_body(
     handle: IO[bytes],
     body_length: int,
@@ -556,6 +571,11 @@ def _verify_json_body(
     limits: Limits,
     probe: int | None,
 ) -> Result:
+    if limits.jobs > 1 and body_length >= PARALLEL_MIN_BYTES:
+        result = _verify_json_in_parallel(handle, body_length, manifest, key, limits, probe)
+        if result is not None:
+            return result
+        handle.seek(0)  # something failed: the check below names the first failure exactly
     walker = ChainWalker(manifest, probe)
     reader = HashingReader(handle, body_length)
     lines = reader.lines(limits.max_line)
@@ -575,13 +595,7 @@ def _verify_json_body(
         if not line.endswith(b"\n"):
             break
         try:
-            text = line.rstrip(b",\n").decode("utf-8")
-            try:
-                entry, end = RAW_DECODE(text)
-            except ValueError:
-                end = -1
-            if end != len(text):  # not one bare JSON value: the full check, and its error
-                entry = DECODE(text)
+            entry = json_entry(line)
         except ValueError as error:
             raise altered(
                 f"the entry after event #{walker.next_seq - 1} is not valid JSON",
@@ -596,6 +610,131 @@ def _verify_json_body(
     summary = walker.finish()
     check_body(manifest, reader, "JSON")
     return Result(INTACT, "", "json", "", manifest, key, manifest_digest(manifest), summary)
+
+
+# A long record.json can be checked by several processes, each walking a stretch of
+# entries; the stretches must then join up. This only ever answers "intact": on any doubt
+# the serial check runs, so the verdict and its reason are the same either way.
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class Stretch:
+    """What one process found in a run of consecutive entries, all of them sound."""
+
+    first_seq: int
+    first_prev: str | None  # what its first entry links to (None for a withheld run)
+    last_seq: int
+    last_hash: str
+    summary: ChainSummary
+
+
+def _verify_json_in_parallel(
+    handle: IO[bytes],
+    body_length: int,
+    manifest: dict[str, Any],
+    key: str,
+    limits: Limits,
+    probe: int | None,
+) -> Result | None:
+    path = getattr(handle, "name", None)
+    if not isinstance(path, str) or not os.path.isfile(path):
+        return None  # an upload in memory, a ZIP member: checked in this process
+    walker = ChainWalker(manifest, probe)
+    handle.seek(0)
+    head = [handle.readline(limits.max_line) for _ in range(3)]
+    if head[0] != JSON_HEAD or head[2] != JSON_ENTRIES_OPEN:
+        return None
+    entries_end = body_length - len(JSON_ENTRIES_CLOSE)
+    bounds = [handle.tell()]
+    handle.seek(entries_end)
+    if handle.read(len(JSON_ENTRIES_CLOSE)) != JSON_ENTRIES_CLOSE:
+        return None
+    step = (entries_end - bounds[0]) // limits.jobs
+    for number in range(1, limits.jobs):  # split at line ends
+        handle.seek(bounds[0] + number * step)
+        handle.readline(limits.max_line)
+        bounds.append(min(handle.tell(), entries_end))
+    bounds.append(entries_end)
+    try:
+        with ProcessPoolExecutor(max_workers=limits.jobs) as pool:
+            futures = [
+                pool.submit(walk_stretch, path, start, end, walker.employee_id, probe, limits)
+                for start, end in itertools.pairwise(bounds)
+                if end > start
+            ]
+            digest = body_digest(handle, body_length)  # meanwhile, in this process
+            stretches = [future.result() for future in futures]
+    except Exception:
+        # import this module): the serial check below is the one that answers anyway
+        return None
+    if None in stretches or digest != manifest.get("body_sha256"):
+        return None
+    merged = walker.summary
+    for stretch in stretches:
+        linked = stretch.first_prev is None or stretch.first_prev == walker.prev_hash
+        if stretch.first_seq != walker.next_seq or not linked:
+            return None
+        part = stretch.summary
+        merged.shown += part.shown
+        merged.withheld += part.withheld
+        merged.fields_withheld += part.fields_withheld
+        merged.probe_hash = part.probe_hash or merged.probe_hash
+        merged.exports_logged += part.exports_logged
+        merged.evidence_sha256 |= part.evidence_sha256
+        walker.next_seq, walker.prev_hash = stretch.last_seq + 1, stretch.last_hash
+    try:
+        summary = walker.finish()
+    except Verdict:
+        return None
+    return Result(INTACT, "", "json", "", manifest, key, manifest_digest(manifest), summary)
+
+
+def body_digest(handle: IO[bytes], length: int) -> str | None:
+    """SHA-256 of the file's first `length` bytes (None if it is shorter)."""
+    handle.seek(0)
+    digest = hashlib.sha256()
+    while length:
+        block = handle.read(min(SCAN_CHUNK, length))
+        if not block:
+            return None
+        digest.update(block)
+        length -= len(block)
+    return digest.hexdigest()
+
+
+def walk_stretch(
+    path: str, start: int, end: int, employee_id: Any, probe: int | None, limits: Limits
+) -> Stretch | None:
+    """Check the entries between two byte offsets of a record.json, taking the first
+    one's place in the chain as given (the caller checks that the stretches join)."""
+    walker = ChainWalker({"employee": {"id": employee_id}, "chain": {}}, probe)
+    first: tuple[int, str | None] | None = None
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            position = start
+            while position < end:
+                line = handle.readline(min(limits.max_line, end - position))
+                position += len(line)
+                if not line.endswith(b"\n"):
+                    return None
+                entry = json_entry(line)
+                if first is None:
+                    run = entry.get("withheld")
+                    first = (
+                        (run["from"], None)
+                        if run
+                        else (entry["event"]["seq"], entry["event"]["prev_hash"])
+                    )
+                    walker.next_seq, walker.prev_hash = first
+                walker.add(entry)
+    except (Verdict, ValueError, KeyError, TypeError, AttributeError, OSError):
+        return None
+    if first is None:
+        return None
+    last_seq = walker.next_seq - 1
+    return Stretch(first[0], first[1], last_seq, walker.prev_hash, walker.summary)
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -1053,15 +1192,19 @@ def compare(earlier: Result, later: Result) -> Prefix:
 
 
 def verify_paths(
-    path: str, *, earlier: str | None = None, trusted: set[str] | None = None
+    path: str,
+    *,
+    earlier: str | None = None,
+    trusted: set[str] | None = None,
+    limits: Limits | None = None,
 ) -> Result:
     older = None
     if earlier:
         with open(earlier, "rb") as handle:
-            older = verify_file(handle, trusted=trusted)
+            older = verify_file(handle, trusted=trusted, limits=limits)
     with open(path, "rb") as handle:
         probe = older.chain.head_seq if older and older.chain else None
-        result = verify_file(handle, trusted=trusted, probe_seq=probe)
+        result = verify_file(handle, trusted=trusted, limits=limits, probe_seq=probe)
     if older is not None:
         result.prefix = compare(older, result)
     return result
@@ -1078,12 +1221,19 @@ def main(argv: list[str] | None = None) -> int:
         help="the instance's public key: PEM file, base64, or SHA256:… fingerprint",
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes that check a long JSON record (default: one per CPU)",
+    )
     args = parser.parse_args(argv)
     try:
         trusted = {trusted_fingerprint(spec) for spec in args.public_key} or None
     except (ValueError, OSError) as error:
         parser.error(f"--public-key: {error}")
-    result = verify_paths(args.export, earlier=args.earlier, trusted=trusted)
+    limits = Limits(jobs=max(1, args.jobs))
+    result = verify_paths(args.export, earlier=args.earlier, trusted=trusted, limits=limits)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2, sort_keys=True))
     else:

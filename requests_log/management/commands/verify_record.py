@@ -1,4 +1,5 @@
 import json
+import os
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -19,10 +20,18 @@ class Command(BaseCommand):
         parser.add_argument("file")
         parser.add_argument("--earlier", metavar="FILE", help="An earlier export to compare.")
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="Processes that check a long JSON record (default: one per CPU).",
+        )
 
-    def handle(self, *args, file: str, earlier: str | None = None, **options):
+    def handle(self, *args, file: str, earlier: str | None = None, jobs: int, **options):
         trusted = signing.trusted_fingerprints()
-        limits = verifier.Limits(max_unpacked=settings.EXPORT_VERIFY_MAX_UNPACKED)
+        limits = verifier.Limits(
+            max_unpacked=settings.EXPORT_VERIFY_MAX_UNPACKED, jobs=max(1, jobs)
+        )
         try:
             older = None
             earlier_sha = ""

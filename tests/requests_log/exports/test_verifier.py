@@ -36,8 +36,8 @@ def standalone(tmp_path) -> Path:
 
 
 LAUNCH = (
-    "import runpy, sys; folder = sys.argv.pop(1); sys.path.insert(0, folder); "
-    "sys.argv[0] = 'verifier.py'; runpy.run_path(folder + '/verifier.py', run_name='__main__')"
+    "import sys; folder = sys.argv.pop(1); sys.path.insert(0, folder); "
+    "sys.argv[0] = 'verifier.py'; import verifier; sys.exit(verifier.main())"
 )
 
 
@@ -179,3 +179,81 @@ def test_trusted_fingerprint_accepts_every_form_of_the_key(tmp_path):
     forms = [key.fingerprint, key.public_base64, key.public_pem, str(pem)]
 
     assert {verifier.trusted_fingerprint(form) for form in forms} == {key.fingerprint}
+
+
+@pytest.fixture
+def in_parallel(monkeypatch):
+    """Check even a short record.json in parallel; the answers of the parallel pass (a
+    Result, or None when it left the answer to the serial check) are collected."""
+    monkeypatch.setattr(verifier, "PARALLEL_MIN_BYTES", 0)
+    answers = []
+    parallel = verifier._verify_json_in_parallel
+
+    def recorded(*args):
+        answers.append(parallel(*args))
+        return answers[-1]
+
+    monkeypatch.setattr(verifier, "_verify_json_in_parallel", recorded)
+    return answers
+
+
+@pytest.mark.parametrize("jobs", [2, 3, 8])
+def test_a_json_record_checked_in_parallel_is_intact(in_parallel, tmp_path, dispute, maya, jobs):
+    path = tmp_path / "record.json"
+    path.write_bytes(make_json(maya))
+
+    result = verifier.verify_paths(str(path), limits=verifier.Limits(jobs=jobs))
+    serial = verifier.verify_paths(str(path))
+
+    assert in_parallel[0] is not None  # the parallel pass answered by itself
+    assert result.verdict == verifier.UNKNOWN_KEY  # no key given: every check passed
+    assert result.reason == serial.reason
+    assert result.chain == serial.chain
+
+
+def swap_two_entries(lines):
+    lines[4], lines[5] = lines[5], lines[4]
+
+
+def drop_an_entry(lines):
+    del lines[5]
+
+
+def change_a_value(lines):
+    lines[5] = lines[5].replace(b'"value":"', b'"value":"X', 1)
+
+
+def break_an_entry(lines):
+    lines[6] = lines[6][:40] + b"\n"
+
+
+@pytest.mark.parametrize(
+    "change", [swap_two_entries, drop_an_entry, change_a_value, break_an_entry]
+)
+def test_a_damaged_json_record_gets_the_serial_verdict(
+    in_parallel, tmp_path, dispute, maya, change
+):
+    lines = make_json(maya).splitlines(keepends=True)
+    change(lines)
+    path = tmp_path / "record.json"
+    path.write_bytes(b"".join(lines))
+
+    result = verifier.verify_paths(str(path), limits=verifier.Limits(jobs=2))
+    with open(path, "rb") as handle:
+        serial = verifier.verify_file(handle)
+
+    assert in_parallel == [None]  # the parallel pass left the answer to the serial check
+    assert result.verdict == verifier.ALTERED
+    assert (result.reason, result.where) == (serial.reason, serial.where)
+
+
+def test_standalone_verifier_takes_a_number_of_jobs(standalone, tmp_path, dispute, maya):
+    export = tmp_path / "record.json"
+    export.write_bytes(make_json(maya))
+
+    completed = run_standalone(
+        standalone, str(export), "--jobs", "2", "--public-key", signing.signing_key().fingerprint
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("Intact: Maya Okafor's record: events #1 to #5")
