@@ -19,7 +19,8 @@ def read_ahead(sql: str, params: Sequence[Any], chunk_size: int = 2000) -> Itera
     behind the caller's instead of adding to it. The rows come through a server-side
     cursor inside a transaction (streamed, never all in memory); at most two chunks wait
     in the queue. If the caller stops early, the helper is stopped and the cursor closed
-    before this generator returns, so the connection is the caller's alone again.
+    before this generator returns, so the connection is the caller's alone again. Until
+    then the connection is the helper's: the caller must not run queries meanwhile.
     """
     # This thread's connection itself (django.db.connection would give the helper one
     # of its own, outside this thread's transaction).

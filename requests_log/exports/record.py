@@ -206,7 +206,8 @@ class Record:
         actor_id, occurred_at, recorded_at, payload, field_salts, prev_hash, hash), the
         times as the chain hashes them (chain.utc_iso), the payload as the database
         spells it in JSON and the field salts as stored (canonical JSON). Counts what it
-        yields in self.counts."""
+        yields in self.counts. The rows are read ahead (readahead.read_ahead): run no
+        query until they are all read or the iteration is closed."""
         counts = self.counts = Counts()
         next_seq = 1
         for row in self._event_rows():

@@ -666,7 +666,8 @@ def _verify_json_in_parallel(
             digest = body_digest(handle, body_length)  # meanwhile, in this process
             stretches = [future.result() for future in futures]
     except Exception:
-        # import this module): the serial check below is the one that answers anyway
+        # No processes to be had here, or none that can import this module: the serial
+        # check answers, as it would anyway.
         return None
     if None in stretches or digest != manifest.get("body_sha256"):
         return None
