@@ -461,9 +461,9 @@ class WithdrawForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.add_input(
-            Submit("submit", "Mark as withdrawn", css_class="btn-outline-secondary")
-        )
+        # The page's one action: crispy's Submit is always btn-primary, and an outline
+        # class on top of it gave grey text on blue.
+        self.helper.add_input(Submit("submit", "Mark as withdrawn"))
 
 
 class DashboardFilterForm(forms.Form):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from boundary.models import User
+from tests.factories import log_request
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -328,3 +329,33 @@ def test_log_form_errors_are_shown_next_to_their_fields(phone_page: Page, live_s
         "(The framing radios use crispy's InlineRadios, whose .invalid-feedback is not a "
         "sibling of an .is-invalid input, so Bootstrap keeps it display:none.)"
     )
+
+
+def test_maya_corrects_a_detail_and_marks_the_request_withdrawn(
+    desktop_page: Page, live_server, screenshot, check_accessibility
+):
+    page = desktop_page
+    maya = User.objects.create_user(
+        email=MAYA["email"], password=MAYA["password"], display_name=MAYA["name"]
+    )
+    meeting = log_request(maya, promoted_item="the new product line", witnesses="")
+    log_in(page, MAYA["email"], MAYA["password"])
+
+    page.goto(meeting.get_absolute_url())
+    page.get_by_role("link", name="Correct details").click()
+    expect(heading(page, "Correct details")).to_be_visible()
+    screenshot(page, "correct-details")
+    check_accessibility(page, "correct details")
+    page.get_by_label("Witnesses").fill("Priya Shah")
+    page.get_by_label("Why the correction?").fill("I forgot Priya was there.")
+    page.get_by_role("button", name="Save correction").click()
+    expect(page.get_by_text("I forgot Priya was there.")).to_be_visible()
+
+    page.get_by_role("link", name="Mark withdrawn").click()
+    expect(heading(page, "Was the request withdrawn?")).to_be_visible()
+    screenshot(page, "withdraw")
+    check_accessibility(page, "withdraw")
+    page.get_by_label("Note").fill("Daniel said in the corridor that it is off.")
+    page.get_by_role("button", name="Mark as withdrawn").click()
+    expect(page.get_by_text("Daniel said in the corridor that it is off.")).to_be_visible()
+    expect(page.get_by_role("link", name="Mark withdrawn")).to_have_count(0)
