@@ -138,18 +138,23 @@ class PromotionRequest(models.Model):
 
     @property
     def what_summary(self) -> str:
-        """What is asked, in words: "3 videos about …", "1 post about …"."""
-        label = self.get_content_format_display().lower()
-        if self.quantity == 1:
-            label = SINGULAR_FORMATS.get(self.content_format, label)
-        count = f"{self.quantity} " if self.quantity else ""
-        return f"{count}{label} about {self.promoted_item}"
+        return what_is_asked(self.content_format, self.quantity, self.promoted_item)
 
     @property
     def requester_label(self) -> str:
         if self.requester_title:
             return f"{self.requester_name} ({self.requester_title})"
         return self.requester_name
+
+
+def what_is_asked(content_format: str, quantity: int | None, promoted_item: str) -> str:
+    """What a request asks for, in words: "3 videos about …", "1 post about …"."""
+    label = dict(PromotionRequest.ContentFormat.choices).get(content_format, content_format)
+    label = label.lower()
+    if quantity == 1:
+        label = SINGULAR_FORMATS.get(content_format, label)
+    count = f"{quantity} " if quantity else ""
+    return f"{count}{label} about {promoted_item}"
 
 
 class RequestTarget(models.Model):

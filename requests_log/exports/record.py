@@ -22,7 +22,14 @@ from django.utils import timezone
 from boundary.models import User
 
 from .. import chain
-from ..models import Decision, Evidence, FollowUp, PromotionRequest, TimelineEvent
+from ..models import (
+    Decision,
+    Evidence,
+    FollowUp,
+    PromotionRequest,
+    TimelineEvent,
+    what_is_asked,
+)
 from ..selectors import TARGETS_WITH_ACCOUNTS, promotion_requests_of
 from ..services import promotion_request_flags
 from . import verifier
@@ -500,10 +507,9 @@ def summarise(kind: str, values: dict[str, Any]) -> str:
         return f"{label}{after}: {get('who')}: “{get('what_was_said')}”"
     if kind == K.LOGGED or kind == K.FILED:
         framing = FRAMING_LABELS.get(values.get("framing"), get("framing"))
-        quantity = f"{values['quantity']} " if values.get("quantity") else ""
+        what = what_is_asked(get("content_format"), values.get("quantity"), get("promoted_item"))
         return (
-            f"{get('requester_name')} asked for {quantity}{get('content_format')} about "
-            f"{get('promoted_item')} ({framing}). Words used: {get('words_used')}"
+            f"{get('requester_name')} asked for {what} ({framing}). Words used: {get('words_used')}"
         )
     if kind == K.CORRECTED:
         changes = values.get("changes")

@@ -305,3 +305,29 @@ def test_export_is_an_event_on_the_timeline(dispute, maya, trusted):
         "fields_withheld": 2,
     }
     assert export.manifest_sha256 == event.payload["manifest_sha256"]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "content_format", "asked"),
+    [
+        (1, "posts", "asked for 1 post about the summer sale (expected)"),
+        (3, "videos", "asked for 3 videos about the summer sale (expected)"),
+        (None, "reviews", "asked for reviews or testimonials about the summer sale (expected)"),
+    ],
+)
+def test_a_logged_request_is_summed_up_as_the_request_page_says_it(
+    maya, quantity, content_format, asked
+):
+    log_request(
+        maya,
+        requester_name="Daniel Reyes",
+        quantity=quantity,
+        content_format=content_format,
+        promoted_item="the summer sale",
+        framing="expected",
+    )
+
+    rows = csv.DictReader(io.StringIO(make_csv(maya).decode(), newline=""))
+    logged = next(row for row in rows if row["kind"] == "logged")
+
+    assert logged["summary"].startswith(f"Daniel Reyes {asked}. Words used: ")
