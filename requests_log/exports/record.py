@@ -486,7 +486,11 @@ def values_of(entry: dict[str, Any]) -> dict[str, Any]:
     return {name: item["value"] for name, item in entry["fields"].items() if "value" in item}
 
 
-FRAMING_LABELS = {value: label.lower() for value, label in PromotionRequest.Framing.choices}
+# Inside the summary's parentheses: "Asked (free to say no)" would nest them.
+FRAMING_LABELS = {
+    value: label.lower().replace(" (", ", ").rstrip(")")
+    for value, label in PromotionRequest.Framing.choices
+}
 FOLLOW_UP_LABELS = dict(FollowUp.Kind.choices)
 DECISION_LABELS = dict(Decision.Kind.choices)
 DECLINE_REASONS = dict(Decision.DeclineReason.choices)

@@ -331,3 +331,15 @@ def test_a_logged_request_is_summed_up_as_the_request_page_says_it(
     logged = next(row for row in rows if row["kind"] == "logged")
 
     assert logged["summary"].startswith(f"Daniel Reyes {asked}. Words used: ")
+
+
+def test_a_free_ask_is_summed_up_without_nested_parentheses(maya):
+    log_request(maya, quantity=2, content_format="stories", framing="asked")
+
+    rows = csv.DictReader(io.StringIO(make_csv(maya).decode(), newline=""))
+    logged = next(row for row in rows if row["kind"] == "logged")
+
+    assert (
+        "2 stories about The new product line (asked, free to say no). Words used:"
+        in (logged["summary"])
+    )
