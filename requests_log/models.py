@@ -147,10 +147,12 @@ class PromotionRequest(models.Model):
         return self.requester_name
 
 
+CONTENT_FORMAT_LABELS = dict(PromotionRequest.ContentFormat.choices)
+
+
 def what_is_asked(content_format: str, quantity: int | None, promoted_item: str) -> str:
     """What a request asks for, in words: "3 videos about …", "1 post about …"."""
-    label = dict(PromotionRequest.ContentFormat.choices).get(content_format, content_format)
-    label = label.lower()
+    label = CONTENT_FORMAT_LABELS.get(content_format, content_format).lower()
     if quantity == 1:
         label = SINGULAR_FORMATS.get(content_format, label)
     count = f"{quantity} " if quantity else ""
