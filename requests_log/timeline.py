@@ -50,21 +50,39 @@ def timeline_append(
     seq = head["seq"] + 1 if head else 1
     prev_hash = head["hash"] if head else chain.GENESIS_HASH
     recorded_at = timezone.now()
-    occurred_at = occurred_at or recorded_at
+    event = chained_event(
+        employee=employee,
+        seq=seq,
+        prev_hash=prev_hash,
+        kind=kind,
+        actor=actor,
+        payload=payload,
+        promotion_request=promotion_request,
+        occurred_at=occurred_at or recorded_at,
+        recorded_at=recorded_at,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def chained_event(
+    *,
+    employee: User,
+    seq: int,
+    prev_hash: str,
+    kind: str,
+    actor: User | None,
+    payload: dict[str, Any],
+    promotion_request: PromotionRequest | None,
+    occurred_at: datetime,
+    recorded_at: datetime,
+) -> TimelineEvent:
+    """Event number `seq` of the employee's chain, linked to `prev_hash`, with its salts
+    and hash; not saved (timeline_append saves it, the benchmark inserts many at once)."""
     payload = {field: json_value(value) for field, value in payload.items()}
     salt = secrets.token_hex(32)
     field_salts = chain.field_salts(salt, payload)
-    header = chain.event_header(
-        employee_id=employee.pk,
-        seq=seq,
-        request_id=promotion_request.pk if promotion_request else None,
-        kind=kind,
-        actor_id=actor.pk if actor else None,
-        occurred_at=chain.utc_iso(occurred_at),
-        recorded_at=chain.utc_iso(recorded_at),
-        prev_hash=prev_hash,
-    )
-    return TimelineEvent.objects.create(
+    event = TimelineEvent(
         employee=employee,
         seq=seq,
         promotion_request=promotion_request,
@@ -76,8 +94,24 @@ def timeline_append(
         salt=salt,
         field_salts=chain.canonical_text(field_salts),
         prev_hash=prev_hash,
-        hash=chain.event_hash(header, chain.field_digests(field_salts, payload)),
     )
+    event.hash = content_hash(event, field_salts)
+    return event
+
+
+def content_hash(event: TimelineEvent, field_salts: dict[str, str]) -> str:
+    """The hash the chain gives this event's header and payload (see requests_log.chain)."""
+    header = chain.event_header(
+        employee_id=event.employee_id,
+        seq=event.seq,
+        request_id=event.promotion_request_id,
+        kind=event.kind,
+        actor_id=event.actor_id,
+        occurred_at=chain.utc_iso(event.occurred_at),
+        recorded_at=chain.utc_iso(event.recorded_at),
+        prev_hash=event.prev_hash,
+    )
+    return chain.event_hash(header, chain.field_digests(field_salts, event.payload))
 
 
 @dataclass(frozen=True)
@@ -108,18 +142,8 @@ def verify_chain(*, employee: User) -> ChainReport:
             return ChainReport(
                 False, checked, expected_prev, event.seq, "does not link to the event before it"
             )
-        header = chain.event_header(
-            employee_id=event.employee_id,
-            seq=event.seq,
-            request_id=event.promotion_request_id,
-            kind=event.kind,
-            actor_id=event.actor_id,
-            occurred_at=chain.utc_iso(event.occurred_at),
-            recorded_at=chain.utc_iso(event.recorded_at),
-            prev_hash=event.prev_hash,
-        )
         field_salts = chain.field_salts(event.salt, event.payload)
-        if chain.event_hash(header, chain.field_digests(field_salts, event.payload)) != event.hash:
+        if content_hash(event, field_salts) != event.hash:
             return ChainReport(
                 False,
                 checked,

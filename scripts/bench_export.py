@@ -26,7 +26,6 @@ BENCH_BROKER_URL (default redis://127.0.0.1:6379/6) say where to run.
 import argparse
 import io
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -114,6 +113,7 @@ def generate(employee) -> None:
 
     from requests_log import chain
     from requests_log.models import PromotionRequest, TimelineEvent
+    from requests_log.timeline import chained_event
 
     start = timezone.now() - timedelta(days=900)
     per_request = EVENTS // REQUESTS
@@ -143,40 +143,19 @@ def generate(employee) -> None:
             seq += 1
             occurred = item.occurred_at + timedelta(minutes=7 * step)
             kind, payload = bench_event(item, step)
-            payload = {
-                key: chain.utc_iso(value) if hasattr(value, "tzinfo") else value
-                for key, value in payload.items()
-            }
-            salt = secrets.token_hex(32)
-            header = chain.event_header(
-                employee_id=employee.pk,
+            event = chained_event(
+                employee=employee,
                 seq=seq,
-                request_id=item.pk,
-                kind=kind,
-                actor_id=employee.pk,
-                occurred_at=chain.utc_iso(occurred),
-                recorded_at=chain.utc_iso(occurred),
                 prev_hash=prev_hash,
+                kind=kind,
+                actor=employee,
+                payload=payload,
+                promotion_request=item,
+                occurred_at=occurred,
+                recorded_at=occurred,
             )
-            field_salts = chain.field_salts(salt, payload)
-            event_hash = chain.event_hash(header, chain.field_digests(field_salts, payload))
-            batch.append(
-                TimelineEvent(
-                    employee=employee,
-                    seq=seq,
-                    promotion_request=item,
-                    kind=kind,
-                    actor=employee,
-                    occurred_at=occurred,
-                    recorded_at=occurred,
-                    payload=payload,
-                    salt=salt,
-                    field_salts=chain.canonical_text(field_salts),
-                    prev_hash=prev_hash,
-                    hash=event_hash,
-                )
-            )
-            prev_hash = event_hash
+            batch.append(event)
+            prev_hash = event.hash
         if len(batch) >= 10_000:
             TimelineEvent.objects.bulk_create(batch)
             batch = []
