@@ -5,15 +5,14 @@ spreadsheet would run as a formula are prefixed with ' (verifier.neutralise).
 """
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterator
 from typing import Any
 
 from . import verifier
-from .record import WITHHELD, Record, summarise
-from .signing import signing_key
+from .record import WITHHELD, Record, sealed_chunks, summarise
 
-FLUSH_AT = 256 * 1024
 EMPTY_ROW = [""] * len(verifier.CSV_COLUMNS)
 quoted = verifier.quoted
 
@@ -101,31 +100,14 @@ def csv_lines(record: Record, names: dict[str, Any]) -> Iterator[bytes]:
 def csv_chunks(
     record: Record, sealed: list[dict[str, Any]] | None = None, digest: Any = None
 ) -> Iterator[bytes]:
-    """The file in pieces of about 256 KB, the manifest row last. The seal is also
-    appended to `sealed`; `digest` (a hashlib SHA-256), if given, ends up covering the
-    whole file."""
-    names = record.names()
-    digest = hashlib.sha256() if digest is None else digest
-    pending = [csv_line(list(verifier.CSV_COLUMNS))]
-    size = 0
-    for line in csv_lines(record, names):
-        pending.append(line)
-        size += len(line)
-        if size >= FLUSH_AT:
-            block = b"".join(pending)
-            digest.update(block)
-            yield block
-            pending, size = [], 0
-    block = b"".join(pending)
-    digest.update(block)
-    yield block
-    manifest = record.manifest(file_kind="csv", body_sha256=digest.hexdigest())
-    seal = signing_key().seal(manifest)
-    if sealed is not None:
-        sealed.append(seal)
+    """record.csv in pieces (record.sealed_chunks), the manifest row last."""
+    header = csv_line(list(verifier.CSV_COLUMNS))
+    lines = itertools.chain([header], csv_lines(record, record.names()))
+    return sealed_chunks(record, "csv", lines, manifest_row, sealed, digest)
+
+
+def manifest_row(seal: dict[str, Any]) -> bytes:
     row = list(EMPTY_ROW)
     row[0] = "manifest"
     row[verifier.COLUMN["values"]] = json.dumps(seal, sort_keys=True, separators=(",", ":"))
-    block = csv_line(row)
-    digest.update(block)
-    yield block
+    return csv_line(row)

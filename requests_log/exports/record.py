@@ -7,8 +7,9 @@ something was left out. Events that belong to no request (earlier exports) are a
 shown: they let a later export vouch for an earlier one.
 """
 
+import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -34,8 +35,10 @@ from ..selectors import TARGETS_WITH_ACCOUNTS, promotion_requests_of
 from ..services import promotion_request_flags
 from . import verifier
 from .readahead import read_ahead
+from .signing import signing_key
 
 CHUNK = 2000
+FLUSH_AT = 256 * 1024  # bytes a file writer hands on at a time
 
 
 class UtcIso(Func):
@@ -308,16 +311,12 @@ class Record:
     def fields(self, payload: dict[str, Any], salts: dict[str, str]) -> dict[str, Any]:
         """An event's fields as the JSON file holds them: each shown one as its value
         and salt, each withheld one as its digest."""
-        if not self.withhold:
+        if not self.hides_any(payload):
             return {name: {"value": value, "salt": salts[name]} for name, value in payload.items()}
-        fields = {}
-        hidden = self.is_hidden
-        for name, value in payload.items():
-            if hidden(name, value):
-                self.counts.fields_withheld += 1
-                fields[name] = {"digest": chain.field_digest(salts[name], value)}
-            else:
-                fields[name] = {"value": value, "salt": salts[name]}
+        values, shown_salts, digests = self.split_fields(payload, salts)
+        fields: dict[str, Any] = {name: {"digest": digest} for name, digest in digests.items()}
+        for name, value in values.items():
+            fields[name] = {"value": value, "salt": shown_salts[name]}
         return fields
 
     # --- What the reader sees besides the chain ----------------------------------------------
@@ -424,8 +423,6 @@ class Record:
 
     def manifest(self, *, file_kind: str, **extra: Any) -> dict[str, Any]:
         """What the seal signs. Call after the entries were read (it holds their counts)."""
-        from .signing import signing_key
-
         employee = self.employee
         counts = self.counts
         return {
@@ -475,6 +472,39 @@ class Record:
             return f"{local_hour}:{utc_text[14:16]}{zone}"
         moment = datetime.fromisoformat(utc_text[:16]) + offset
         return moment.isoformat(" ", "minutes") + zone
+
+
+def sealed_chunks(
+    record: Record,
+    file_kind: str,
+    lines: Iterable[bytes],
+    seal_line: Callable[[dict[str, Any]], bytes],
+    sealed: list[dict[str, Any]] | None = None,
+    digest: Any = None,
+) -> Iterator[bytes]:
+    """A sealed file (record.csv, record.json) in pieces of about 256 KB: its `lines`,
+    then the line `seal_line` makes of the seal over them. The seal is also appended to
+    `sealed`; `digest` (a hashlib SHA-256), if given, ends up covering the whole file."""
+    digest = hashlib.sha256() if digest is None else digest
+    pending: list[bytes] = []
+    size = 0
+    for line in lines:
+        pending.append(line)
+        size += len(line)
+        if size >= FLUSH_AT:
+            block = b"".join(pending)
+            digest.update(block)
+            yield block
+            pending, size = [], 0
+    block = b"".join(pending)
+    digest.update(block)
+    yield block
+    seal = signing_key().seal(record.manifest(file_kind=file_kind, body_sha256=digest.hexdigest()))
+    if sealed is not None:
+        sealed.append(seal)
+    block = seal_line(seal)
+    digest.update(block)
+    yield block
 
 
 def kind_labels() -> dict[str, str]:
