@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.utils import timezone
 
 from .models import SocialAccount, User, normalise_handle
+from .selectors import social_accounts_in_use
 from .services import PROFILE_FIELDS
 
 
@@ -155,12 +156,8 @@ class SocialAccountForm(forms.ModelForm):
                 self.add_error("handle", f"That is not a valid {label} handle.")
                 return cleaned
             duplicate = (
-                SocialAccount.objects.filter(
-                    owner=self.owner,
-                    platform=platform,
-                    handle__iexact=cleaned["handle"],
-                    archived_at__isnull=True,
-                )
+                social_accounts_in_use(owner=self.owner)
+                .filter(platform=platform, handle__iexact=cleaned["handle"])
                 .exclude(pk=self.instance.pk)
                 .exists()
             )

@@ -5,9 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import selectors, services
 from .forms import ProfileForm, SignupForm, SocialAccountForm
-from .models import SocialAccount
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -39,19 +38,14 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "boundary/profile.html", {"form": form})
 
 
-def own_accounts(request: HttpRequest):
-    return SocialAccount.objects.filter(owner=request.user)
-
-
 @login_required
 def account_list(request: HttpRequest) -> HttpResponse:
-    accounts = own_accounts(request)
     return render(
         request,
         "boundary/socialaccount_list.html",
         {
-            "accounts": accounts.filter(archived_at__isnull=True),
-            "archived_accounts": accounts.filter(archived_at__isnull=False),
+            "accounts": selectors.social_accounts_in_use(owner=request.user),
+            "archived_accounts": selectors.social_accounts_archived(owner=request.user),
         },
     )
 
@@ -68,7 +62,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    account = get_object_or_404(own_accounts(request), pk=pk, archived_at__isnull=True)
+    account = get_object_or_404(selectors.social_accounts_in_use(owner=request.user), pk=pk)
     form = SocialAccountForm(request.POST or None, instance=account, owner=request.user)
     if request.method == "POST" and form.is_valid():
         services.social_account_update(
@@ -82,7 +76,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def account_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    account = get_object_or_404(own_accounts(request), pk=pk, archived_at__isnull=True)
+    account = get_object_or_404(selectors.social_accounts_in_use(owner=request.user), pk=pk)
     archived = services.social_account_remove(account=account)
     if archived:
         messages.success(request, f"{account} archived: requests on your record still refer to it.")

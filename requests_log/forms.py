@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from boundary.models import SocialAccount, User
+from boundary.selectors import social_accounts_in_use
 
 from .models import Decision, FollowUp, PromotionRequest
 
@@ -184,9 +185,7 @@ class PromotionRequestForm(forms.ModelForm):
         self.fields["quantity"].widget.attrs.update(min=1, max=1000)
         if "target_accounts" in self.fields:
             accounts = self.fields["target_accounts"]
-            accounts.queryset = SocialAccount.objects.filter(
-                owner=employee, archived_at__isnull=True
-            )
+            accounts.queryset = social_accounts_in_use(owner=employee)
             accounts.required = False
             if not accounts.queryset.exists():
                 accounts.help_text = format_html(

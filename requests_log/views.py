@@ -8,6 +8,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from boundary.selectors import social_accounts_in_use
+
 from . import selectors, services
 from .forms import (
     CorrectionForm,
@@ -49,7 +51,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "page_obj": page_obj,
             "requests": with_flags(page_obj.object_list),
             "recent_events": selectors.timeline_recent(employee=employee),
-            "has_accounts": employee.social_accounts.filter(archived_at__isnull=True).exists(),
+            "has_accounts": social_accounts_in_use(owner=employee).exists(),
             "now": timezone.now(),
         },
     )
