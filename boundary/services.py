@@ -5,9 +5,6 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from requests_log.models import Decision, RequestTarget
-from requests_log.reminders import reminders_reschedule_for_employee
-
 from .models import SocialAccount, User
 
 PROFILE_FIELDS = (
@@ -24,8 +21,6 @@ PROFILE_FIELDS = (
     "quiet_hours_start",
     "quiet_hours_end",
 )
-# Changing these moves when reminders fall due.
-REMINDER_TIMING_FIELDS = {"time_zone", "quiet_hours_start", "quiet_hours_end"}
 
 
 def user_register(*, email: str, password: str, display_name: str, **profile: Any) -> User:
@@ -34,17 +29,15 @@ def user_register(*, email: str, password: str, display_name: str, **profile: An
     )
 
 
-@transaction.atomic
 def profile_update(*, user: User, **changes: Any) -> User:
-    """Save profile changes; re-time pending reminders if the zone or quiet hours moved."""
+    """Save profile changes. What depends on them (when reminders fall due) is the
+    caller's to update: requests_log.reminders.reminders_retime_after_profile_change."""
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"Not profile fields: {sorted(unknown)}")
     for field, value in changes.items():
         setattr(user, field, value)
     user.save(update_fields=list(changes))
-    if REMINDER_TIMING_FIELDS & set(changes):
-        reminders_reschedule_for_employee(employee=user)
     return user
 
 
@@ -63,10 +56,7 @@ def social_account_update(*, account: SocialAccount, **changes: Any) -> SocialAc
 def social_account_remove(*, account: SocialAccount) -> bool:
     """Delete an account nobody referenced; archive one a request targets, so the
     record keeps pointing at it. Returns True when it was archived."""
-    referenced = (
-        RequestTarget.objects.filter(account=account).exists()
-        or Decision.objects.filter(accounts=account).exists()
-    )
+    referenced = account.request_targets.exists() or account.decisions.exists()
     if referenced:
         account.archived_at = timezone.now()
         account.save(update_fields=["archived_at", "updated_at"])

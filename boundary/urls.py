@@ -3,12 +3,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from requests_log import views as record_views
+
 from . import views
 from .forms import LoginForm
 
 account_patterns = (
     [
-        path("profile/", views.profile, name="profile"),
+        # Saving a profile re-plans reminders: the record's app serves the page.
+        path("profile/", record_views.profile, name="profile"),
         path("accounts/", views.account_list, name="account-list"),
         path("accounts/new/", views.account_create, name="account-create"),
         path("accounts/<int:pk>/", views.account_edit, name="account-edit"),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -6,12 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .forms import ProfileForm, SignupForm, SocialAccountForm
+from .forms import SignupForm, SocialAccountForm
 
 
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("requests_log:dashboard")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = services.user_register(
@@ -24,18 +25,6 @@ def signup(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Welcome. Start by linking the accounts you keep personal.")
         return redirect("boundary:account-list")
     return render(request, "registration/signup.html", {"form": form})
-
-
-@login_required
-def profile(request: HttpRequest) -> HttpResponse:
-    form = ProfileForm(request.POST or None, instance=request.user)
-    if request.method == "POST" and form.is_valid():
-        services.profile_update(
-            user=request.user, **{field: form.cleaned_data[field] for field in form.changed_data}
-        )
-        messages.success(request, "Profile saved.")
-        return redirect("boundary:profile")
-    return render(request, "boundary/profile.html", {"form": form})
 
 
 @login_required

@@ -213,6 +213,16 @@ def _free_number(kind: str, number: int, sent: set[tuple[str, int]]) -> int:
     return number
 
 
+# Changing these in a profile moves when reminders fall due.
+REMINDER_TIMING_FIELDS = frozenset({"time_zone", "quiet_hours_start", "quiet_hours_end"})
+
+
+def reminders_retime_after_profile_change(*, employee: User, changed: Iterable[str]) -> None:
+    """Re-plan the employee's pending reminders if her time zone or quiet hours moved."""
+    if REMINDER_TIMING_FIELDS.intersection(changed):
+        reminders_reschedule_for_employee(employee=employee)
+
+
 def reminders_reschedule_for_employee(*, employee: User) -> None:
     """After a change of time zone or quiet hours."""
     for promotion_request in (

@@ -1,5 +1,6 @@
 """Reads of promotion requests, always scoped to the employee who owns them."""
 
+from collections.abc import Iterable
 from datetime import datetime, time
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -8,6 +9,7 @@ from django.utils import timezone
 
 from boundary.models import User
 
+from .flags import Declines, RequestFlags, request_flags
 from .models import (
     Decision,
     Evidence,
@@ -28,8 +30,39 @@ def promotion_requests_of(*, employee: User) -> QuerySet[PromotionRequest]:
 
 
 def with_flag_data(queryset: QuerySet[PromotionRequest]) -> QuerySet[PromotionRequest]:
-    """Prefetch what services.promotion_request_flags reads."""
+    """Prefetch what flags.request_flags reads of each request."""
     return queryset.prefetch_related(TARGETS_WITH_ACCOUNTS, "follow_ups", "decisions")
+
+
+def declines_for(requests: Iterable[PromotionRequest]) -> Declines:
+    """Every decline by the people who asked these requests, in one query: what
+    flags.request_flags needs to tell an ask repeated after a "no"."""
+    requests = list(requests)
+    if not requests:
+        return Declines()
+    rows = Decision.objects.filter(
+        kind=Decision.Kind.DECLINE,
+        promotion_request__employee_id__in={item.employee_id for item in requests},
+        promotion_request__requester_key__in={item.requester_key for item in requests},
+    ).values_list(
+        "promotion_request__employee_id",
+        "promotion_request__requester_key",
+        "promotion_request_id",
+        "promotion_request__promoted_item",
+        "decided_at",
+    )
+    return Declines.from_rows(rows)
+
+
+def flagged(requests: Iterable[PromotionRequest]) -> list[tuple[PromotionRequest, RequestFlags]]:
+    """Each request with its flags (its relations prefetched by with_flag_data)."""
+    requests = list(requests)
+    declines = declines_for(requests)
+    return [(item, request_flags(item, declines=declines)) for item in requests]
+
+
+def flags_of(promotion_request: PromotionRequest) -> RequestFlags:
+    return flagged([promotion_request])[0][1]
 
 
 def promotion_request_list_pending(*, employee: User) -> QuerySet[PromotionRequest]:
@@ -117,7 +150,7 @@ def promotion_request_get(*, employee: User, pk: int) -> PromotionRequest:
             queryset=TimelineEvent.objects.select_related("actor").order_by("occurred_at", "seq"),
         ),
     )
-    return get_object_or_404(queryset.select_related("after_decline_of", "requester_user"), pk=pk)
+    return get_object_or_404(queryset.select_related("requester_user"), pk=pk)
 
 
 def evidence_get(*, employee: User, pk: int) -> Evidence:

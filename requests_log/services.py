@@ -2,7 +2,6 @@
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from boundary.models import SocialAccount, User
+from boundary.services import profile_update
 
 from .models import (
-    DEADLINE_SOON,
     Decision,
     Evidence,
     FollowUp,
@@ -23,7 +22,8 @@ from .models import (
     RequestTarget,
     TimelineEvent,
 )
-from .reminders import reminders_reschedule
+from .reminders import reminders_reschedule, reminders_retime_after_profile_change
+from .replies import reply_text_for
 from .timeline import json_value, timeline_append
 
 # Fields of a request that the employee may correct, in the order the record shows them.
@@ -43,83 +43,6 @@ CORRECTABLE_FIELDS = (
     "witnesses",
     "notes",
 )
-
-
-# --- Flags -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Flag:
-    code: str
-    label: str
-    level: str  # "danger" or "warning": how the page colours it
-
-
-def promotion_request_flags(promotion_request: PromotionRequest) -> list[Flag]:
-    """What a reader of the record should notice at once.
-
-    Reads `targets` (with accounts) and `follow_ups`; selectors prefetch both so a list
-    of requests costs no extra queries.
-    """
-    flags: list[Flag] = []
-    targets = list(promotion_request.targets.all())
-    closed = [t.account for t in targets if t.boundary_at_request == SocialAccount.Boundary.CLOSED]
-    ask_first = [
-        t.account for t in targets if t.boundary_at_request == SocialAccount.Boundary.ASK_FIRST
-    ]
-    if closed:
-        names = ", ".join(str(a) for a in closed)
-        flags.append(
-            Flag(
-                "closed_account",
-                f"Targets an account closed to employer content: {names}",
-                "danger",
-            )
-        )
-    if ask_first:
-        names = ", ".join(str(a) for a in ask_first)
-        flags.append(
-            Flag(
-                "ask_first_account", f"Targets an account marked “ask me first”: {names}", "warning"
-            )
-        )
-    framing = PromotionRequest.Framing
-    if promotion_request.framing in {framing.REQUIRED, framing.CONSEQUENCES}:
-        label = promotion_request.get_framing_display().lower()
-        flags.append(
-            Flag("framing", f"Framed as {label}: consent may not be freely given", "danger")
-        )
-    elif promotion_request.framing == framing.EXPECTED:
-        flags.append(Flag("framing", "Framed as expected, not as a free choice", "warning"))
-    if not promotion_request.compensation_offered.strip():
-        flags.append(Flag("no_compensation", "No compensation offered", "warning"))
-    if (
-        promotion_request.deadline is not None
-        and promotion_request.deadline - promotion_request.occurred_at < DEADLINE_SOON
-    ):
-        flags.append(Flag("short_deadline", "Deadline in under three days", "warning"))
-    asked_again = promotion_request.after_decline_of_id is not None or bool(
-        pressure_after_decline(promotion_request)
-    )
-    if asked_again:
-        flags.append(Flag("asked_after_decline", "Asked again after a decline", "danger"))
-    return flags
-
-
-def pressure_after_decline(promotion_request: PromotionRequest) -> list[FollowUp]:
-    """Follow-ups that pressed again after the first decline, decided at read time so a
-    decline recorded (or backdated) after the follow-up was logged still counts."""
-    declines = [
-        d.decided_at for d in promotion_request.decisions.all() if d.kind == Decision.Kind.DECLINE
-    ]
-    if not declines:
-        return []
-    first_decline = min(declines).replace(second=0, microsecond=0)
-    return [
-        f
-        for f in promotion_request.follow_ups.all()
-        if f.kind in FollowUp.PRESSURE_KINDS and f.occurred_at >= first_decline
-    ]
 
 
 # --- Requests ---------------------------------------------------------------------------
@@ -148,32 +71,6 @@ def request_snapshot(promotion_request: PromotionRequest) -> dict[str, Any]:
     return snapshot
 
 
-def _earlier_decline(promotion_request: PromotionRequest) -> PromotionRequest | None:
-    return (
-        PromotionRequest.objects.filter(
-            employee_id=promotion_request.employee_id,
-            requester_key=promotion_request.requester_key,
-            decisions__kind=Decision.Kind.DECLINE,
-            decisions__decided_at__lte=promotion_request.occurred_at,
-        )
-        .exclude(pk=promotion_request.pk)
-        .order_by("-occurred_at")
-        .first()
-    )
-
-
-def _link_later_requests_to_decline(
-    promotion_request: PromotionRequest, *, declined_at: datetime
-) -> None:
-    # A decline recorded after a later ask was logged still makes that ask "asked again".
-    PromotionRequest.objects.filter(
-        employee_id=promotion_request.employee_id,
-        requester_key=promotion_request.requester_key,
-        occurred_at__gte=declined_at,
-        after_decline_of__isnull=True,
-    ).exclude(pk=promotion_request.pk).update(after_decline_of=promotion_request)
-
-
 def _check_own_accounts(
     *, employee: User, accounts: Iterable[SocialAccount]
 ) -> list[SocialAccount]:
@@ -193,9 +90,8 @@ def promotion_request_log(
     source: str = PromotionRequest.Source.LOGGED_BY_EMPLOYEE,
     **details: Any,
 ) -> PromotionRequest:
-    """Log a request: stores it with a snapshot of its targets' boundaries, links it to
-    an earlier declined request from the same requester, appends the "logged" (or
-    "filed") event, then one "evidence added" event per file."""
+    """Log a request: stores it with a snapshot of its targets' boundaries, appends the
+    "logged" (or "filed") event, then one "evidence added" event per file."""
     unknown = set(details) - set(CORRECTABLE_FIELDS) - {"requester_user"}
     if unknown:
         raise TypeError(f"Unknown request fields: {sorted(unknown)}")
@@ -219,22 +115,16 @@ def promotion_request_log(
         )
         for account in accounts
     )
-    earlier = _earlier_decline(promotion_request)
-    if earlier is not None:
-        promotion_request.after_decline_of = earlier
-        promotion_request.save(update_fields=["after_decline_of"])
     kind = (
         TimelineEvent.Kind.FILED
         if source == PromotionRequest.Source.FILED_IN_APP
         else TimelineEvent.Kind.LOGGED
     )
-    payload = request_snapshot(promotion_request)
-    payload["after_decline_of"] = promotion_request.after_decline_of_id
     timeline_append(
         employee=employee,
         kind=kind,
         actor=actor,
-        payload=payload,
+        payload=request_snapshot(promotion_request),
         promotion_request=promotion_request,
         occurred_at=promotion_request.occurred_at,
     )
@@ -319,8 +209,6 @@ def decision_record(
         **terms,
     )
     decision.accounts.set(accounts)
-    if kind == Decision.Kind.DECLINE:
-        _link_later_requests_to_decline(promotion_request, declined_at=decision.decided_at)
     promotion_request.status = status_after_decision(kind)
     promotion_request.save(update_fields=["status", "updated_at"])
     timeline_append(
@@ -374,17 +262,9 @@ def follow_up_add(
     evidence_files: Iterable[UploadedFile] = (),
     **details: Any,
 ) -> FollowUp:
-    """Add what happened next: marks it as coming after a decline when one was
-    recorded before it, appends a "follow-up" event and one per evidence file."""
-    # Lock the request so a decision recorded at the same moment is seen (or waits).
-    promotion_request = PromotionRequest.objects.select_for_update().get(pk=promotion_request.pk)
-    follow_up = FollowUp(promotion_request=promotion_request, **details)
-    # Forms take times to the minute, so a decline within that same minute counts as before.
-    end_of_minute = follow_up.occurred_at.replace(second=59, microsecond=999999)
-    follow_up.after_decline = promotion_request.decisions.filter(
-        kind=Decision.Kind.DECLINE, decided_at__lte=end_of_minute
-    ).exists()
-    follow_up.save()
+    """Add what happened next: appends a "follow-up" event and one per evidence file.
+    Whether it came after a decline is decided when read (flags.py)."""
+    follow_up = FollowUp.objects.create(promotion_request=promotion_request, **details)
     timeline_append(
         employee=promotion_request.employee,
         kind=TimelineEvent.Kind.FOLLOW_UP,
@@ -395,7 +275,6 @@ def follow_up_add(
             "who": follow_up.who,
             "what_was_said": follow_up.what_was_said,
             "witnesses": follow_up.witnesses,
-            "after_decline": follow_up.after_decline,
         },
         promotion_request=promotion_request,
         occurred_at=follow_up.occurred_at,
@@ -482,78 +361,18 @@ def promotion_request_withdraw(
     return event
 
 
+@transaction.atomic
+def employee_profile_update(*, user: User, **changes: Any) -> User:
+    """Save a person's profile (boundary.services.profile_update), then re-plan her
+    pending reminders if her time zone or quiet hours moved."""
+    profile_update(user=user, **changes)
+    reminders_retime_after_profile_change(employee=user, changed=changes)
+    return user
+
+
 def notifications_mark_read(*, user: User, pk: int | None = None) -> int:
     """Mark one of the user's notifications, or all of them, as read."""
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if pk is not None:
         unread = unread.filter(pk=pk)
     return unread.update(read_at=timezone.now())
-
-
-# --- Replies ----------------------------------------------------------------------------
-
-
-def reply_text_for(decision: Decision) -> str:
-    """A short, polite written reply the employee can copy and send."""
-    promotion_request = decision.promotion_request
-    greeting = f"Hi {promotion_request.requester_name.split()[0]},"
-    subject = promotion_request.promoted_item
-    if decision.kind == Decision.Kind.DECLINE:
-        reason = (
-            decision.get_decline_reason_display()
-            if decision.decline_reason and decision.decline_reason != Decision.DeclineReason.OTHER
-            else ""
-        )
-        lines = [
-            greeting,
-            "",
-            f"Thank you for thinking of me for {subject}. I have considered it and I will not "
-            "be posting about it on my personal accounts.",
-        ]
-        if reason:
-            lines.append(f"The main reason: {reason}.")
-        if decision.details.strip():
-            lines.append(decision.details.strip())
-        lines += [
-            "I am glad to help with it in my role at work.",
-            "",
-            "Best regards,",
-            decision.decided_by.display_name,
-        ]
-    elif decision.kind == Decision.Kind.ACCEPT:
-        conditions = []
-        if decision.pay.strip():
-            conditions.append(f"compensation of {decision.pay.strip()}")
-        if decision.disclosure_required:
-            conditions.append("every post clearly discloses my connection to the company (#ad)")
-        if decision.content_approval_required:
-            conditions.append("I approve the final content before it is published")
-        if decision.ends_on:
-            conditions.append(f"the arrangement ends on {decision.ends_on:%d %B %Y}")
-        accounts = list(decision.accounts.all())
-        if accounts:
-            conditions.append("it is limited to " + ", ".join(str(a) for a in accounts))
-        if decision.details.strip():
-            conditions.append(decision.details.strip())
-        lines = [
-            greeting,
-            "",
-            f"Thank you for asking. I am happy to post about {subject} on these conditions:",
-            *[f"- {condition}" for condition in conditions],
-            "Please confirm in writing that these work for you.",
-            "",
-            "Best regards,",
-            decision.decided_by.display_name,
-        ]
-    else:
-        lines = [
-            greeting,
-            "",
-            f"Thank you for asking about {subject}. I cannot do it as asked, but I can offer this:",
-            decision.details.strip(),
-            "Let me know if that works for you.",
-            "",
-            "Best regards,",
-            decision.decided_by.display_name,
-        ]
-    return "\n".join(lines)

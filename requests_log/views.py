@@ -8,9 +8,10 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from boundary.forms import ProfileForm
 from boundary.selectors import social_accounts_in_use
 
-from . import selectors, services
+from . import replies, selectors, services
 from .forms import (
     CorrectionForm,
     DashboardFilterForm,
@@ -20,14 +21,10 @@ from .forms import (
     PromotionRequestForm,
     WithdrawForm,
 )
-from .models import Decision, PromotionRequest
+from .models import Decision
 
 PAGE_SIZE = 25
 logger = logging.getLogger(__name__)
-
-
-def with_flags(requests) -> list[tuple[PromotionRequest, list[services.Flag]]]:
-    return [(item, services.promotion_request_flags(item)) for item in requests]
 
 
 @login_required
@@ -41,15 +38,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         selectors.promotion_request_list(employee=employee, filters=filters), PAGE_SIZE
     )
     page_obj = page.get_page(request.GET.get("page"))
+    pending = selectors.promotion_request_list_pending(employee=employee)
     return render(
         request,
         "requests_log/dashboard.html",
         {
             "filter_form": filter_form,
             "filtering": bool(filters and any(filters.values())),
-            "pending": with_flags(selectors.promotion_request_list_pending(employee=employee)),
+            "pending": selectors.flagged(pending),
             "page_obj": page_obj,
-            "requests": with_flags(page_obj.object_list),
+            "requests": selectors.flagged(page_obj.object_list),
             "recent_events": selectors.timeline_recent(employee=employee),
             "has_accounts": social_accounts_in_use(owner=employee).exists(),
             "now": timezone.now(),
@@ -78,16 +76,20 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     promotion_request = selectors.promotion_request_get(employee=request.user, pk=pk)
     decisions = list(promotion_request.decisions.all())
     latest_decision = decisions[-1] if decisions else None
+    flags = selectors.flags_of(promotion_request)
     return render(
         request,
         "requests_log/promotionrequest_detail.html",
         {
             "promotion_request": promotion_request,
-            "flags": services.promotion_request_flags(promotion_request),
+            "flags": flags,
             "decisions": decisions,
             "latest_decision": latest_decision,
-            "reply_text": services.reply_text_for(latest_decision) if latest_decision else "",
-            "events": promotion_request.events.all(),
+            "reply_text": replies.reply_text_for(latest_decision) if latest_decision else "",
+            "timeline": [
+                (event, flags.marks_event(event.kind, event.payload))
+                for event in promotion_request.events.all()
+            ],
             "evidence_form": EvidenceForm(),
         },
     )
@@ -282,3 +284,17 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
     count = services.notifications_mark_read(user=request.user)
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
     return redirect("requests_log:notification-list")
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """The person's profile (boundary's form). It is served from here because saving it
+    may move when reminders fall due, which boundary/ knows nothing of."""
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.employee_profile_update(
+            user=request.user, **{field: form.cleaned_data[field] for field in form.changed_data}
+        )
+        messages.success(request, "Profile saved.")
+        return redirect("boundary:profile")
+    return render(request, "boundary/profile.html", {"form": form})

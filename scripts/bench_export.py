@@ -184,7 +184,6 @@ def bench_event(item, step: int) -> tuple[str, dict]:
             "requester_user": None,
             "source": "employee",
             "targets": [],
-            "after_decline_of": None,
         }
     if step == 1:
         return "decision", {
@@ -202,7 +201,6 @@ def bench_event(item, step: int) -> tuple[str, dict]:
             "who": item.requester_name,
             "what_was_said": f"Still waiting for those videos (reminder {step}).",
             "witnesses": "Priya Shah",
-            "after_decline": True,
         }
     if step % 3 == 1:
         return "reminder_sent", {"reminder": step, "kind": "no_decision", "channel": "email"}

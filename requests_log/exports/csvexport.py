@@ -56,6 +56,7 @@ def csv_lines(record: Record, names: dict[str, Any]) -> Iterator[bytes]:
     local_text = record.local_text
     hides_any = record.hides_any
     requests, kinds, people = names["requests"], names["kinds"], names["people"]
+    flags = names["flags"]
     # Per request, kind and actor: the two cells, quoted, with the comma between.
     request_cells: dict[int | None, str] = {None: ","}
     kind_cells: dict[str, str] = {}
@@ -88,7 +89,7 @@ def csv_lines(record: Record, names: dict[str, Any]) -> Iterator[bytes]:
         if actor is None:
             name = quoted(neutralise(people.get(str(actor_id), "")))
             actor = actor_cells[actor_id] = f"{actor_id},{name}"
-        summary = neutralise(summarise(kind, values))
+        summary = neutralise(summarise(kind, values, flags.get(request_id), flags))
         line = (
             f"event,{seq},{seq},{occurred},{local_text(occurred)},{recorded},{request},"
             f"{kind_pair},{actor},{quoted(summary)},{quoted_json(values_cell)},"

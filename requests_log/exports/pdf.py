@@ -23,7 +23,6 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .. import chain
 from ..models import PromotionRequest
-from ..services import promotion_request_flags
 from . import verifier
 from .jsonexport import json_chunks
 from .record import WITHHOLDABLE_FIELDS, Record, summarise, values_of
@@ -128,6 +127,7 @@ def rights_notes(employee) -> list[tuple[str, str]]:
 def _shown_events(record: Record) -> tuple[dict[int | None, list[ShownEvent]], list[dict]]:
     context = record.context()
     people, kinds = context["people"], context["kinds"]
+    flags = record.flags()
     by_request: dict[int | None, list[ShownEvent]] = defaultdict(list)
     runs = []
     for entry in record.entries():
@@ -138,6 +138,7 @@ def _shown_events(record: Record) -> tuple[dict[int | None, list[ShownEvent]], l
         values = values_of(entry)
         moment = datetime.fromisoformat(header["occurred_at"].replace("Z", "+00:00"))
         actor = header["actor"]
+        request_flags = flags.get(header["request"])
         by_request[header["request"]].append(
             ShownEvent(
                 seq=header["seq"],
@@ -146,10 +147,12 @@ def _shown_events(record: Record) -> tuple[dict[int | None, list[ShownEvent]], l
                 utc=moment.strftime("%H:%M UTC"),
                 kind=header["kind"],
                 label=kinds.get(header["kind"], header["kind"]),
-                summary=summarise(header["kind"], values),
+                summary=summarise(header["kind"], values, request_flags, flags),
                 actor=people.get(str(actor), "") if actor is not None else "",
                 hash=entry["hash"],
-                after_decline=bool(values.get("after_decline")),
+                after_decline=bool(
+                    request_flags and request_flags.marks_event(header["kind"], values)
+                ),
             )
         )
     return by_request, runs
@@ -316,7 +319,9 @@ def _request_view(
         "occurred_local": record.local(item.occurred_at),
         "occurred_utc": item.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "deadline_local": record.local(item.deadline) if item.deadline else "",
-        "flags": promotion_request_flags(item),
+        "flags": [
+            (flag.level, flag.text(shown=record.flags())) for flag in record.flags()[item.pk]
+        ],
         "decisions": [
             {
                 "decision": decision,

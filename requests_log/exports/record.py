@@ -9,7 +9,7 @@ shown: they let a later export vouch for an earlier one.
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -23,6 +23,7 @@ from django.utils import timezone
 from boundary.models import User
 
 from .. import chain
+from ..flags import RequestFlags
 from ..models import (
     Decision,
     Evidence,
@@ -31,8 +32,7 @@ from ..models import (
     TimelineEvent,
     what_is_asked,
 )
-from ..selectors import TARGETS_WITH_ACCOUNTS, promotion_requests_of
-from ..services import promotion_request_flags
+from ..selectors import TARGETS_WITH_ACCOUNTS, flagged, promotion_requests_of, with_flag_data
 from . import verifier
 from .readahead import read_ahead
 from .signing import signing_key
@@ -182,6 +182,7 @@ class Record:
         self.zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(str(zone or "UTC"))
         self.withhold = frozenset(self.scope.withhold)
         self._context: dict[str, Any] | None = None
+        self._flags: dict[int, RequestFlags] | None = None
         self._offsets: dict[str, tuple[str | None, timedelta, str]] = {}
 
     # --- Which requests and events -----------------------------------------------------------
@@ -325,7 +326,7 @@ class Record:
         """The shown requests with everything the PDF prints about them."""
         return (
             self.requests()
-            .select_related("requester_user", "after_decline_of")
+            .select_related("requester_user")
             .prefetch_related(
                 TARGETS_WITH_ACCOUNTS,
                 Prefetch("follow_ups", queryset=FollowUp.objects.order_by("occurred_at", "id")),
@@ -345,7 +346,9 @@ class Record:
         if self._context is not None:
             return self._context
         people = self._people()
-        requests = [self._request_summary(item) for item in self.request_details()]
+        details = list(self.request_details())
+        flags = self.flags(details)
+        requests = [self._request_summary(item, flags[item.pk]) for item in details]
         employee = self.employee
         self._context = {
             "employee": {
@@ -371,12 +374,26 @@ class Record:
         if self._context is not None:
             context = self._context
             titles = {item["id"]: item["title"] for item in context["requests"]}
-            return {"requests": titles, "kinds": context["kinds"], "people": context["people"]}
+            return {
+                "requests": titles,
+                "kinds": context["kinds"],
+                "people": context["people"],
+                "flags": self.flags(),
+            }
         return {
             "requests": dict(self.requests().values_list("pk", "promoted_item")),
             "kinds": kind_labels(),
             "people": self._people(),
+            "flags": self.flags(),
         }
+
+    def flags(self, details: list[PromotionRequest] | None = None) -> dict[int, RequestFlags]:
+        """Each shown request's flags by id (flags.py), read once. `details`, if given,
+        are the shown requests with their relations already prefetched."""
+        if self._flags is None:
+            requests = details if details is not None else with_flag_data(self.requests())
+            self._flags = {item.pk: item_flags for item, item_flags in flagged(requests)}
+        return self._flags
 
     def _people(self) -> dict[str, str]:
         actor_ids = (
@@ -391,7 +408,7 @@ class Record:
             for pk, name in User.objects.filter(pk__in=actor_ids).values_list("pk", "display_name")
         }
 
-    def _request_summary(self, item: PromotionRequest) -> dict[str, Any]:
+    def _request_summary(self, item: PromotionRequest, flags: RequestFlags) -> dict[str, Any]:
         hide = self.withhold
         return {
             "id": item.pk,
@@ -400,7 +417,7 @@ class Record:
             "occurred_at": chain.utc_iso(item.occurred_at),
             "status": item.status,
             "framing": item.framing,
-            "flags": [flag.label for flag in promotion_request_flags(item)],
+            "flags": flags.texts(shown=self.flags()),
             "decisions": [
                 {
                     "kind": decision.kind,
@@ -528,8 +545,15 @@ KIND_LABELS = dict(TimelineEvent.Kind.choices)
 K = TimelineEvent.Kind
 
 
-def summarise(kind: str, values: dict[str, Any]) -> str:
-    """One line a person reads for an event; withheld fields say so."""
+def summarise(
+    kind: str,
+    values: dict[str, Any],
+    flags: RequestFlags | None = None,
+    shown: Container[int] | None = None,
+) -> str:
+    """One line a person reads for an event; withheld fields say so. `flags`, those of
+    the event's request, add what stands out about the event (asked again after a no);
+    `shown`, the requests the export shows, which a flag may name."""
 
     def get(name: str) -> str:
         value = values.get(name, WITHHELD)
@@ -537,14 +561,18 @@ def summarise(kind: str, values: dict[str, Any]) -> str:
 
     if kind == K.FOLLOW_UP:
         label = FOLLOW_UP_LABELS.get(values.get("kind"), get("kind"))
-        after = " (after a decline)" if values.get("after_decline") else ""
+        after = " (after a decline)" if flags and flags.marks_event(kind, values) else ""
         return f"{label}{after}: {get('who')}: “{get('what_was_said')}”"
     if kind == K.LOGGED or kind == K.FILED:
         framing = FRAMING_LABELS.get(values.get("framing"), get("framing"))
         what = what_is_asked(get("content_format"), values.get("quantity"), get("promoted_item"))
-        return (
+        summary = (
             f"{get('requester_name')} asked for {what} ({framing}). Words used: {get('words_used')}"
         )
+        for flag in flags or ():
+            if flag.earlier is not None:
+                summary += f" {flag.text(shown)}."
+        return summary
     if kind == K.CORRECTED:
         changes = values.get("changes")
         fields = ", ".join(sorted(changes)) if isinstance(changes, dict) else WITHHELD

@@ -263,11 +263,11 @@ def test_a_sent_reminder_is_not_planned_again_but_a_new_deadline_gets_its_own(ma
 
 
 def test_changing_time_zone_re_times_pending_reminders(maya):
-    from boundary.services import profile_update
+    from requests_log.services import employee_profile_update
 
     with time_machine.travel(utc(2026, 11, 2, 9), tick=False):
         promotion_request = log_request(maya, occurred_at=local(BERLIN, 2026, 11, 2, 10, 0))
-        profile_update(user=maya, time_zone=ZoneInfo("America/New_York"))
+        employee_profile_update(user=maya, time_zone=ZoneInfo("America/New_York"))
 
     first = promotion_request.reminders.filter(state="scheduled").order_by("due_at").first()
     assert first.due_at.astimezone(NEW_YORK).time() == time(9, 0)

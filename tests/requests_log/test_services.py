@@ -1,5 +1,5 @@
 import hashlib
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from boundary.models import SocialAccount
-from requests_log import chain, services, timeline
+from requests_log import chain, replies, selectors, services, timeline
 from requests_log.models import (
     Decision,
     Evidence,
@@ -36,7 +36,7 @@ def kinds(promotion_request):
 
 def flag_codes(promotion_request):
     fresh = PromotionRequest.objects.get(pk=promotion_request.pk)
-    return [(flag.code, flag.level) for flag in services.promotion_request_flags(fresh)]
+    return [(flag.code, flag.level) for flag in selectors.flags_of(fresh)]
 
 
 def decline(promotion_request, *, at, reason=Decision.DeclineReason.PERSONAL_SEPARATE):
@@ -109,7 +109,6 @@ def test_log_appends_logged_event_with_snapshot_of_targets_and_boundaries(employ
                 "boundary": "ask_first",
             },
         ],
-        "after_decline_of": None,
     }
 
 
@@ -192,207 +191,6 @@ def test_log_appends_to_one_chain_per_employee(employee):
     ]
     assert timeline.verify_chain(employee=employee).ok
     assert timeline.verify_chain(employee=other).events_checked == 1
-
-
-# --- Flags ------------------------------------------------------------------------------
-
-
-def test_flags_none_for_a_free_paid_request_to_open_accounts(employee):
-    account = SocialAccountFactory(owner=employee, boundary=Boundary.OPEN)
-
-    promotion_request = log_request(
-        employee, target_accounts=[account], deadline=timezone.now() + timedelta(days=10)
-    )
-
-    assert flag_codes(promotion_request) == []
-
-
-def test_flags_closed_account_naming_it(employee):
-    account = SocialAccountFactory(
-        owner=employee, platform="instagram", handle="maya.makes", boundary=Boundary.CLOSED
-    )
-    promotion_request = log_request(employee, target_accounts=[account])
-
-    flags = services.promotion_request_flags(promotion_request)
-
-    assert [(f.code, f.level, f.label) for f in flags] == [
-        (
-            "closed_account",
-            "danger",
-            "Targets an account closed to employer content: Instagram @maya.makes",
-        )
-    ]
-
-
-def test_flags_ask_first_account(employee):
-    account = SocialAccountFactory(owner=employee, boundary=Boundary.ASK_FIRST)
-
-    promotion_request = log_request(employee, target_accounts=[account])
-
-    assert flag_codes(promotion_request) == [("ask_first_account", "warning")]
-
-
-@pytest.mark.parametrize(
-    ("framing", "level"),
-    [
-        (Framing.EXPECTED, "warning"),
-        (Framing.REQUIRED, "danger"),
-        (Framing.CONSEQUENCES, "danger"),
-    ],
-)
-def test_flags_framing_expected_is_warning_required_or_consequences_danger(
-    employee, framing, level
-):
-    promotion_request = log_request(employee, framing=framing)
-
-    assert flag_codes(promotion_request) == [("framing", level)]
-
-
-@pytest.mark.parametrize("compensation", ["", "   "])
-def test_flags_no_compensation(employee, compensation):
-    promotion_request = log_request(employee, compensation_offered=compensation)
-
-    assert flag_codes(promotion_request) == [("no_compensation", "warning")]
-
-
-@pytest.mark.parametrize(
-    ("deadline_after", "expected"),
-    [
-        (timedelta(days=2, hours=23), [("short_deadline", "warning")]),
-        (timedelta(days=3), []),
-    ],
-)
-def test_flags_deadline_under_three_days_after_the_ask(employee, deadline_after, expected):
-    promotion_request = log_request(employee, occurred_at=MONDAY, deadline=MONDAY + deadline_after)
-
-    assert flag_codes(promotion_request) == expected
-
-
-def test_flags_pressure_follow_up_after_decline(employee):
-    now = timezone.now()
-    promotion_request = log_request(employee, occurred_at=now - timedelta(days=2))
-    decline(promotion_request, at=now - timedelta(days=1))
-
-    follow_up = services.follow_up_add(
-        promotion_request=promotion_request,
-        actor=employee,
-        kind=FollowUp.Kind.PRESSURE,
-        occurred_at=now - timedelta(hours=1),
-        who="Daniel Reyes",
-        what_was_said="You are not a team player.",
-    )
-
-    assert follow_up.after_decline is True
-    assert flag_codes(promotion_request) == [("asked_after_decline", "danger")]
-
-
-def test_flags_pressure_follow_up_logged_before_a_backdated_earlier_decline(employee):
-    # Maya declined in Monday's meeting, logs Wednesday's pressure first and her
-    # Monday answer afterwards: the pressure still came after the decline.
-    now = timezone.now()
-    promotion_request = log_request(employee, occurred_at=now - timedelta(days=3))
-    services.follow_up_add(
-        promotion_request=promotion_request,
-        actor=employee,
-        kind=FollowUp.Kind.PRESSURE,
-        occurred_at=now - timedelta(days=1),
-        who="Daniel Reyes",
-        what_was_said="You are not a team player.",
-    )
-
-    decline(promotion_request, at=now - timedelta(days=3) + timedelta(minutes=5))
-
-    assert flag_codes(promotion_request) == [("asked_after_decline", "danger")]
-
-
-@pytest.mark.parametrize(
-    ("kind", "follow_up_after"),
-    [
-        (FollowUp.Kind.PRESSURE, timedelta(hours=-1)),  # before the decline
-        (FollowUp.Kind.OTHER, timedelta(hours=1)),  # after it, but not pressure
-    ],
-)
-def test_flags_no_asked_again_for_follow_up_before_decline_or_not_pressure(
-    employee, kind, follow_up_after
-):
-    now = timezone.now()
-    promotion_request = log_request(employee, occurred_at=now - timedelta(days=2))
-    declined_at = now - timedelta(days=1)
-    decline(promotion_request, at=declined_at)
-
-    services.follow_up_add(
-        promotion_request=promotion_request,
-        actor=employee,
-        kind=kind,
-        occurred_at=declined_at + follow_up_after,
-        who="Daniel Reyes",
-        what_was_said="About that video…",
-    )
-
-    assert flag_codes(promotion_request) == []
-
-
-@pytest.mark.parametrize("name_again", ["Daniel Reyes", "  daniel   REYES "])
-def test_flags_new_request_from_same_requester_after_earlier_decline(employee, name_again):
-    now = timezone.now()
-    earlier = log_request(employee, occurred_at=now - timedelta(days=5))
-    decline(earlier, at=now - timedelta(days=4))
-
-    again = log_request(employee, occurred_at=now - timedelta(days=1), requester_name=name_again)
-
-    assert again.after_decline_of == earlier
-    assert again.events.get().payload["after_decline_of"] == earlier.pk
-    assert flag_codes(again) == [("asked_after_decline", "danger")]
-
-
-def test_flags_new_request_from_same_app_user_after_earlier_decline(employee):
-    now = timezone.now()
-    manager = UserFactory(role="manager", display_name="Daniel Reyes")
-    earlier = log_request(employee, requester_user=manager, occurred_at=now - timedelta(days=5))
-    decline(earlier, at=now - timedelta(days=4))
-
-    again = log_request(
-        employee,
-        requester_user=manager,
-        requester_name="D. Reyes",
-        occurred_at=now - timedelta(days=1),
-    )
-
-    assert again.after_decline_of == earlier
-
-
-@pytest.mark.parametrize(
-    ("requester_name", "declined_days_ago"),
-    [
-        ("Priya Shah", 4),  # someone else asked
-        ("Daniel Reyes", 0),  # the decline came after the new ask
-    ],
-)
-def test_flags_new_request_not_after_decline(employee, requester_name, declined_days_ago):
-    now = timezone.now()
-    earlier = log_request(employee, occurred_at=now - timedelta(days=5))
-    decline(earlier, at=now - timedelta(days=declined_days_ago))
-
-    other = log_request(
-        employee, requester_name=requester_name, occurred_at=now - timedelta(days=1)
-    )
-
-    assert other.after_decline_of is None
-    assert flag_codes(other) == []
-
-
-def test_flags_declined_request_of_another_employee_does_not_count(employee):
-    now = timezone.now()
-    colleague = UserFactory()
-    earlier = log_request(colleague, occurred_at=now - timedelta(days=5))
-    decline(earlier, at=now - timedelta(days=4))
-
-    mine = log_request(employee, occurred_at=now - timedelta(days=1))
-
-    assert mine.after_decline_of is None
-
-
-# --- Corrections ------------------------------------------------------------------------
 
 
 def test_correct_appends_corrected_event_with_old_and_new_values(employee):
@@ -570,120 +368,11 @@ def test_reply_mark_sent_once_only(employee):
     decision.refresh_from_db()
     assert (first.kind, first.payload) == (
         "reply_sent",
-        {"decision": decision.pk, "reply": services.reply_text_for(decision)},
+        {"decision": decision.pk, "reply": replies.reply_text_for(decision)},
     )
     assert second is None
     assert decision.reply_sent_at is not None
     assert kinds(promotion_request) == ["logged", "decision", "reply_sent"]
-
-
-def test_reply_text_for_decline_gives_reason_and_details(employee):
-    promotion_request = log_request(employee, promoted_item="the new product line")
-    decision = services.decision_record(
-        promotion_request=promotion_request,
-        decided_by=employee,
-        kind=Decision.Kind.DECLINE,
-        decline_reason=Decision.DeclineReason.PERSONAL_SEPARATE,
-        details="The products do not fit my content either.",
-    )
-
-    text = services.reply_text_for(decision)
-
-    assert text == (
-        "Hi Daniel,\n"
-        "\n"
-        "Thank you for thinking of me for the new product line. I have considered it and I "
-        "will not be posting about it on my personal accounts.\n"
-        "The main reason: I keep my personal life apart from work.\n"
-        "The products do not fit my content either.\n"
-        "I am glad to help with it in my role at work.\n"
-        "\n"
-        "Best regards,\n"
-        "Maya Lopez"
-    )
-
-
-@pytest.mark.parametrize("reason", sorted(set(Decision.DeclineReason) - {"other"}))
-def test_reply_text_for_decline_quotes_each_reason(employee, reason):
-    promotion_request = log_request(employee)
-    decision = decline(promotion_request, at=timezone.now(), reason=reason)
-
-    text = services.reply_text_for(decision)
-
-    label = Decision.DeclineReason(reason).label
-    assert [line for line in text.splitlines() if line.startswith("The main reason")] == [
-        f"The main reason: {label}."
-    ]
-
-
-def test_reply_text_for_decline_with_other_reason_has_no_reason_line(employee):
-    promotion_request = log_request(employee)
-    decision = decline(promotion_request, at=timezone.now(), reason=Decision.DeclineReason.OTHER)
-
-    text = services.reply_text_for(decision)
-
-    assert [line for line in text.splitlines() if line.startswith("The main reason")] == []
-
-
-def test_reply_text_for_accept_lists_every_condition(employee):
-    account = SocialAccountFactory(owner=employee, platform="instagram", handle="maya.makes")
-    promotion_request = log_request(
-        employee, promoted_item="the new product line", target_accounts=[account]
-    )
-    decision = services.decision_record(
-        promotion_request=promotion_request,
-        decided_by=employee,
-        kind=Decision.Kind.ACCEPT,
-        accounts=[account],
-        pay="€400 per video",
-        disclosure_required=True,
-        content_approval_required=True,
-        ends_on=date(2025, 9, 30),
-        details="No more than one post a week.",
-    )
-
-    text = services.reply_text_for(decision)
-
-    assert text == (
-        "Hi Daniel,\n"
-        "\n"
-        "Thank you for asking. I am happy to post about the new product line on these "
-        "conditions:\n"
-        "- compensation of €400 per video\n"
-        "- every post clearly discloses my connection to the company (#ad)\n"
-        "- I approve the final content before it is published\n"
-        "- the arrangement ends on 30 September 2025\n"
-        "- it is limited to Instagram @maya.makes\n"
-        "- No more than one post a week.\n"
-        "Please confirm in writing that these work for you.\n"
-        "\n"
-        "Best regards,\n"
-        "Maya Lopez"
-    )
-
-
-def test_reply_text_for_counter_gives_the_proposal(employee):
-    promotion_request = log_request(employee, promoted_item="the new product line")
-    decision = services.decision_record(
-        promotion_request=promotion_request,
-        decided_by=employee,
-        kind=Decision.Kind.COUNTER,
-        details="One paid story, marked #ad.",
-    )
-
-    text = services.reply_text_for(decision)
-
-    assert text == (
-        "Hi Daniel,\n"
-        "\n"
-        "Thank you for asking about the new product line. I cannot do it as asked, but I can "
-        "offer this:\n"
-        "One paid story, marked #ad.\n"
-        "Let me know if that works for you.\n"
-        "\n"
-        "Best regards,\n"
-        "Maya Lopez"
-    )
 
 
 # --- Follow-ups and withdrawal ----------------------------------------------------------
@@ -712,7 +401,6 @@ def test_follow_up_add_appends_event_with_what_was_said(employee):
             "who": "Daniel Reyes",
             "what_was_said": "Any news on the videos?",
             "witnesses": "Ana",
-            "after_decline": False,
         },
     )
 

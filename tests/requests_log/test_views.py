@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from requests_log import services
-from requests_log.models import Decision, FollowUp, PromotionRequest, TimelineEvent
+from requests_log.models import Decision, PromotionRequest, TimelineEvent
 from tests.factories import SocialAccountFactory, UserFactory, log_request
 
 pytestmark = pytest.mark.django_db
@@ -179,7 +179,6 @@ def test_decline_then_reply_sent_then_pressure_is_flagged(client, maya, closed_i
         "reply_sent",
         "follow_up",
     ]
-    assert FollowUp.objects.get().after_decline is True
     assert "asked_after_decline" in [flag.code for flag in page.context["flags"]]
     assert "Repeated pressure after a decline" in page.content.decode()
 
@@ -335,9 +334,9 @@ def test_dashboard_query_count_is_constant(client, maya, django_assert_num_queri
     populate(maya, rows)
 
     # session, user, requester choices, count, page (+ its targets, follow-ups,
-    # decisions), pending (+ the same three), recent events, has accounts, unread
-    # notifications
-    with django_assert_num_queries(15):
+    # decisions, its requesters' declines), pending (+ the same four), recent events,
+    # has accounts, unread notifications
+    with django_assert_num_queries(17):
         response = client.get(reverse("requests_log:dashboard"))
 
     assert len(response.context["pending"]) == rows
@@ -365,13 +364,12 @@ def test_request_detail_query_count_is_constant(
             what_was_said="Come on.",
         )
 
-    # session, user, request (with its earlier declined one), targets, follow-ups,
-    # decisions, their accounts, evidence, reminders, events (with their actors), unread
-    # notifications
-    with django_assert_num_queries(11):
+    # session, user, request, targets, follow-ups, decisions, their accounts, evidence,
+    # reminders, events (with their actors), the requester's declines, unread notifications
+    with django_assert_num_queries(12):
         response = client.get(promotion_request.get_absolute_url())
 
-    assert len(response.context["events"]) == follow_ups + 2
+    assert len(response.context["timeline"]) == follow_ups + 2
 
 
 def test_pages_need_login(client):

@@ -1,0 +1,35 @@
+"""The record's tables, one module per aggregate."""
+
+from .exports import Export, Verification, export_storage, export_upload_to
+from .reminders import Notification, Reminder, ReminderDelivery
+from .request import (
+    Decision,
+    Evidence,
+    FollowUp,
+    PromotionRequest,
+    RequestTarget,
+    evidence_storage,
+    evidence_upload_to,
+    what_is_asked,
+)
+from .timeline import AppendOnlyQuerySet, TimelineEvent
+
+__all__ = [
+    "AppendOnlyQuerySet",
+    "Decision",
+    "Evidence",
+    "Export",
+    "FollowUp",
+    "Notification",
+    "PromotionRequest",
+    "Reminder",
+    "ReminderDelivery",
+    "RequestTarget",
+    "TimelineEvent",
+    "Verification",
+    "evidence_storage",
+    "evidence_upload_to",
+    "export_storage",
+    "export_upload_to",
+    "what_is_asked",
+]
