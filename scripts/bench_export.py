@@ -330,7 +330,7 @@ def bench_csv(copy_rows, stream_csv) -> list[tuple]:
 
 
 def bench_verify(employee, trusted) -> list[tuple]:
-    from requests_log.exports import verifier
+    from requests_log.exports import fileformat, verifier
     from requests_log.exports.csvexport import csv_chunks
     from requests_log.exports.jsonexport import json_chunks
     from requests_log.exports.record import Record, Scope
@@ -350,8 +350,8 @@ def bench_verify(employee, trusted) -> list[tuple]:
     # The target is for the command line (verify_record, verifier.py), which checks a long
     # record.json in as many processes as there are CPUs; the web page uses one.
     for label, limits, target in (
-        (f"command line, {jobs} processes", verifier.Limits(jobs=jobs), True),
-        ("one process, as the web page", verifier.Limits(), False),
+        (f"command line, {jobs} processes", fileformat.Limits(jobs=jobs), True),
+        ("one process, as the web page", fileformat.Limits(), False),
     ):
         verify_time, verified = best_of(3, lambda limits=limits: verify_json(limits))
         per_100k = verify_time * 100_000 / verified.chain.events

@@ -11,8 +11,9 @@ from typing import IO, Any
 
 from django.conf import settings
 
+from .. import chain
 from ..models import Evidence
-from . import verifier
+from . import fileformat
 from .csvexport import csv_chunks
 from .jsonexport import json_chunks
 from .pdf import pdf_bytes
@@ -34,8 +35,8 @@ Signing key fingerprint: {fingerprint}
 Chain head: #{head_seq} {head_hash}
 
 To check it, upload this ZIP at {site}/verify/ (no account needed), or run the
-stand-alone verifier (verifier.py and chain.py from Boundary, with Python and the
-cryptography package):
+stand-alone verifier (verifier.py, fileformat.py and chain.py from Boundary, with
+Python and the cryptography package):
 
   python verifier.py this-file.zip --public-key {fingerprint_raw}
 """
@@ -109,7 +110,7 @@ def write_bundle(
             sealed.append(seal)
         report(95, "Writing the ZIP")
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as bundle:
-            bundle.writestr(verifier.ZIP_MANIFEST, verifier.chain.canonical_bytes(seal))
+            bundle.writestr(fileformat.ZIP_MANIFEST, chain.canonical_bytes(seal))
             evidence_names = sorted(name for name in files if name.startswith("evidence/"))
             for name in ["README.txt", "record.json", "record.csv", "record.pdf", *evidence_names]:
                 with bundle.open(name, "w") as member:

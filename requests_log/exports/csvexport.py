@@ -1,7 +1,7 @@
 """record.csv: one row per event (or withheld run), for sorting in a spreadsheet.
 
-The columns are verifier.CSV_COLUMNS, documented in docs/exports.md. Cells that a
-spreadsheet would run as a formula are prefixed with ' (verifier.neutralise).
+The columns are fileformat.CSV_COLUMNS, documented in docs/exports.md. Cells that a
+spreadsheet would run as a formula are prefixed with ' (fileformat.neutralise).
 """
 
 import hashlib
@@ -10,11 +10,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from . import verifier
+from . import fileformat
 from .record import WITHHELD, Record, sealed_chunks, summarise
 
-EMPTY_ROW = [""] * len(verifier.CSV_COLUMNS)
-quoted = verifier.quoted
+EMPTY_ROW = [""] * len(fileformat.CSV_COLUMNS)
+quoted = fileformat.quoted
 
 
 def csv_line(cells: list[str]) -> bytes:
@@ -35,7 +35,7 @@ def withheld_cells(first: int, last: int, run_hash: str) -> list[str]:
     count = last - first + 1
     summary = f"{count} event{'s' if count != 1 else ''} withheld (outside this export)"
     cells = ["withheld", str(first), str(last), *[""] * 9, summary, "", "", "", "", run_hash]
-    cells.append(verifier.row_checksum(cells))
+    cells.append(fileformat.row_checksum(cells))
     return cells
 
 
@@ -48,10 +48,10 @@ def csv_lines(record: Record, names: dict[str, Any]) -> Iterator[bytes]:
     (re-spelling only the events a redaction touches), caches what is the same for many
     events (a request's, a kind's and an actor's cells, already quoted) and quotes only
     the cells that can need it. The cells are those of CSV_COLUMNS; the checksum is
-    verifier.row_checksum, over the line's bytes before it.
+    fileformat.row_checksum, over the line's bytes before it.
     """
     decode = json.JSONDecoder().raw_decode  # the database's own JSON: no need to re-check
-    neutralise = verifier.neutralise
+    neutralise = fileformat.neutralise
     sha256 = hashlib.sha256
     local_text = record.local_text
     hides_any = record.hides_any
@@ -102,7 +102,7 @@ def csv_chunks(
     record: Record, sealed: list[dict[str, Any]] | None = None, digest: Any = None
 ) -> Iterator[bytes]:
     """record.csv in pieces (record.sealed_chunks), the manifest row last."""
-    header = csv_line(list(verifier.CSV_COLUMNS))
+    header = csv_line(list(fileformat.CSV_COLUMNS))
     lines = itertools.chain([header], csv_lines(record, record.names()))
     return sealed_chunks(record, "csv", lines, manifest_row, sealed, digest)
 
@@ -110,5 +110,5 @@ def csv_chunks(
 def manifest_row(seal: dict[str, Any]) -> bytes:
     row = list(EMPTY_ROW)
     row[0] = "manifest"
-    row[verifier.COLUMN["values"]] = json.dumps(seal, sort_keys=True, separators=(",", ":"))
+    row[fileformat.COLUMN["values"]] = json.dumps(seal, sort_keys=True, separators=(",", ":"))
     return csv_line(row)

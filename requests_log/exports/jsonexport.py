@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import chain
-from . import verifier
+from . import fileformat
 from .record import Record, sealed_chunks
 
 
@@ -18,9 +18,9 @@ def json_chunks(
 
 def json_lines(record: Record) -> Iterator[bytes]:
     canonical = chain.canonical_bytes
-    yield verifier.JSON_HEAD
-    yield verifier.JSON_CONTEXT_PREFIX + canonical(record.context()) + b",\n"
-    yield verifier.JSON_ENTRIES_OPEN
+    yield fileformat.JSON_HEAD
+    yield fileformat.JSON_CONTEXT_PREFIX + canonical(record.context()) + b",\n"
+    yield fileformat.JSON_ENTRIES_OPEN
     previous = None
     for entry in record.entries():
         if previous is not None:
@@ -28,8 +28,8 @@ def json_lines(record: Record) -> Iterator[bytes]:
         previous = canonical(entry)
     if previous is not None:
         yield previous + b"\n"
-    yield verifier.JSON_ENTRIES_CLOSE
+    yield fileformat.JSON_ENTRIES_CLOSE
 
 
 def seal_line(seal: dict[str, Any]) -> bytes:
-    return verifier.JSON_SEAL_PREFIX + chain.canonical_bytes(seal) + b"}\n"
+    return fileformat.JSON_SEAL_PREFIX + chain.canonical_bytes(seal) + b"}\n"

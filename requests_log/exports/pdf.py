@@ -23,7 +23,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .. import chain
 from ..models import PromotionRequest
-from . import verifier
+from . import fileformat
 from .jsonexport import json_chunks
 from .record import WITHHOLDABLE_FIELDS, Record, summarise, values_of
 from .signing import grouped, signing_key
@@ -201,7 +201,7 @@ def pdf_bytes(
     report = progress or (lambda percent, note: None)
     report(2, "Reading the record")
     record_json = b"".join(json_chunks(record))
-    record_sha256 = verifier.sha256_hex(record_json)
+    record_sha256 = fileformat.sha256_hex(record_json)
     by_request, runs = _shown_events(record)
     key = signing_key()
     context = record.context()
@@ -266,7 +266,7 @@ def pdf_bytes(
         body += b"\n"
     manifest = record.manifest(
         file_kind="pdf",
-        body_sha256=verifier.sha256_hex(body),
+        body_sha256=fileformat.sha256_hex(body),
         record_sha256=record_sha256,
         pages=total_pages,
     )
@@ -274,7 +274,7 @@ def pdf_bytes(
     if sealed is not None:
         sealed.append(seal)
     report(99, "Sealing")
-    return body + verifier.PDF_SEAL_PREFIX + chain.canonical_bytes(seal) + b"\n"
+    return body + fileformat.PDF_SEAL_PREFIX + chain.canonical_bytes(seal) + b"\n"
 
 
 def _render_in_chunks(

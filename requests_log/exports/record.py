@@ -33,7 +33,7 @@ from ..models import (
     what_is_asked,
 )
 from ..selectors import TARGETS_WITH_ACCOUNTS, flagged, promotion_requests_of, with_flag_data
-from . import verifier
+from . import fileformat
 from .readahead import read_ahead
 from .signing import signing_key
 
@@ -443,8 +443,8 @@ class Record:
         employee = self.employee
         counts = self.counts
         return {
-            "format": verifier.FORMAT,
-            "version": verifier.VERSION,
+            "format": fileformat.FORMAT,
+            "version": fileformat.VERSION,
             "file": file_kind,
             "instance": settings.SITE_URL,
             "key": signing_key().fingerprint,

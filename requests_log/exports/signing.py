@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 
-from . import verifier
+from . import fileformat
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class SigningKey:
 
     @property
     def fingerprint(self) -> str:
-        return verifier.fingerprint(self.public_raw)
+        return fileformat.fingerprint(self.public_raw)
 
     @property
     def public_base64(self) -> str:
@@ -42,7 +42,7 @@ class SigningKey:
 
     def seal(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """The manifest with its signature and the key that made it."""
-        signature = self.private_key.sign(verifier.signed_bytes(manifest))
+        signature = self.private_key.sign(fileformat.signed_bytes(manifest))
         return {
             "manifest": manifest,
             "signature": base64.b64encode(signature).decode(),
@@ -92,7 +92,7 @@ def signing_key() -> SigningKey:
 
 def trusted_fingerprints() -> set[str]:
     """This instance's key and any earlier ones it still vouches for."""
-    earlier = {verifier.trusted_fingerprint(spec) for spec in settings.EXPORT_TRUSTED_KEYS}
+    earlier = {fileformat.trusted_fingerprint(spec) for spec in settings.EXPORT_TRUSTED_KEYS}
     return {signing_key().fingerprint, *earlier}
 
 

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from ..models import Export, Verification
-from . import services, signing, verifier
+from . import fileformat, services, signing, verifier
 from .forms import ExportForm, VerifyForm
 from .tasks import build_export as build_export_task
 
@@ -194,37 +194,18 @@ def _verify(request: HttpRequest) -> HttpResponse:
 
 
 def _check_uploads(request: HttpRequest, form: VerifyForm) -> verifier.Result:
-    limits = verifier.Limits(
-        max_bytes=settings.EXPORT_VERIFY_MAX_BYTES,
-        max_unpacked=settings.EXPORT_VERIFY_MAX_UNPACKED,
-    )
-    trusted = signing.trusted_fingerprints()
-    uploaded, earlier_upload = form.cleaned_data["export"], form.cleaned_data["earlier"]
-    earlier = None
-    earlier_sha = ""
-    try:
-        if earlier_upload is not None:
-            earlier_sha = services.sha256_of_file(earlier_upload.file)
-            earlier = verifier.verify_file(earlier_upload.file, trusted=trusted, limits=limits)
-        probe = earlier.chain.head_seq if earlier and earlier.chain else None
-        result = verifier.verify_file(
-            uploaded.file, trusted=trusted, limits=limits, probe_seq=probe
-        )
-        if earlier is not None:
-            result.prefix = verifier.compare(earlier, result)
-    except Exception:  # a bug must not become a 500 for HR: log it, answer plainly
-        logger.exception("Verification of %s failed unexpectedly", uploaded.name)
-        result = verifier.Result(verifier.NOT_EXPORT, "it could not be read as a Boundary export")
-    services.verification_record(
-        result=result,
-        source=Verification.Source.PAGE,
+    uploaded, earlier = form.cleaned_data["export"], form.cleaned_data["earlier"]
+    return services.verification_run(
+        export=uploaded.file,
         file_name=uploaded.name or "",
-        file_size=uploaded.size or 0,
-        file_sha256=services.sha256_of_file(uploaded.file),
-        verified_by=request.user,
-        earlier_sha256=earlier_sha,
+        earlier=earlier.file if earlier is not None else None,
+        source=Verification.Source.PAGE,
+        limits=fileformat.Limits(
+            max_bytes=settings.EXPORT_VERIFY_MAX_BYTES,
+            max_unpacked=settings.EXPORT_VERIFY_MAX_UNPACKED,
+        ),
+        verified_by=request.user if request.user.is_authenticated else None,
     )
-    return result
 
 
 def public_key(request: HttpRequest) -> HttpResponse:

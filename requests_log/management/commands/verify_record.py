@@ -1,13 +1,11 @@
-import json
+import contextlib
 import os
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from requests_log.exports import services, signing, verifier
+from requests_log.exports import fileformat, services, verifier
 from requests_log.models import Verification
-
-EXIT_CODES = {verifier.INTACT: 0, verifier.ALTERED: 1, verifier.UNKNOWN_KEY: 2}
 
 
 class Command(BaseCommand):
@@ -28,50 +26,25 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file: str, earlier: str | None = None, jobs: int, **options):
-        trusted = signing.trusted_fingerprints()
-        limits = verifier.Limits(
+        limits = fileformat.Limits(
             max_unpacked=settings.EXPORT_VERIFY_MAX_UNPACKED, jobs=max(1, jobs)
         )
         try:
-            older = None
-            earlier_sha = ""
-            if earlier:
-                with open(earlier, "rb") as handle:
-                    earlier_sha = services.sha256_of_file(handle)
-                    older = verifier.verify_file(handle, trusted=trusted, limits=limits)
-            with open(file, "rb") as handle:
-                probe = older.chain.head_seq if older and older.chain else None
-                result = verifier.verify_file(
-                    handle, trusted=trusted, limits=limits, probe_seq=probe
+            with contextlib.ExitStack() as files:
+                older = files.enter_context(open(earlier, "rb")) if earlier else None
+                result = services.verification_run(
+                    export=files.enter_context(open(file, "rb")),
+                    file_name=file,
+                    earlier=older,
+                    source=Verification.Source.COMMAND,
+                    limits=limits,
                 )
-                size = verifier.file_size(handle)
-                file_sha = services.sha256_of_file(handle)
         except OSError as error:
             raise CommandError(str(error)) from error
-        if older is not None:
-            result.prefix = verifier.compare(older, result)
-        services.verification_record(
-            result=result,
-            source=Verification.Source.COMMAND,
-            file_name=file,
-            file_size=size,
-            file_sha256=file_sha,
-            earlier_sha256=earlier_sha,
-        )
-        if options["json"]:
-            self.stdout.write(json.dumps(result.as_dict(), indent=2, sort_keys=True))
-        else:
-            self.stdout.write(f"{result.label}: {result.reason}")
-            if result.where:
-                self.stdout.write(f"First failure: {result.where}")
-            if result.chain is not None:
-                self.stdout.write(f"Chain head: #{result.chain.head_seq} {result.chain.head_hash}")
-            if result.prefix is not None:
-                answer = "contains" if result.prefix.contained else "does NOT contain"
-                self.stdout.write(
-                    f"Earlier export: this one {answer} it unchanged: {result.prefix.reason}"
-                )
-        if result.verdict != verifier.INTACT:
-            raise CommandError(result.label, returncode=EXIT_CODES.get(result.verdict, 3))
-        if result.prefix is not None and not result.prefix.contained:
-            raise CommandError("The earlier export is not contained unchanged.", returncode=4)
+        self.stdout.write(verifier.report(result, as_json=options["json"]))
+        code = verifier.exit_code(result)
+        if code:
+            raise CommandError(
+                "The earlier export is not contained unchanged." if code == 4 else result.label,
+                returncode=code,
+            )

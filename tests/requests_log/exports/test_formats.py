@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from requests_log import chain
-from requests_log.exports import verifier
+from requests_log.exports import fileformat, verifier
 from requests_log.exports.bundle import write_bundle
 from requests_log.exports.csvexport import csv_chunks
 from requests_log.exports.jsonexport import json_chunks
@@ -43,7 +43,7 @@ def resign(seal: dict, key: Ed25519PrivateKey | None = None) -> dict:
     """The seal signed again, by another key unless one is given."""
     key = key or Ed25519PrivateKey.generate()
     raw = key.public_key().public_bytes_raw()
-    signature = key.sign(verifier.signed_bytes(seal["manifest"]))
+    signature = key.sign(fileformat.signed_bytes(seal["manifest"]))
     return {
         "manifest": seal["manifest"],
         "signature": base64.b64encode(signature).decode(),
@@ -198,9 +198,9 @@ def csv_bytes(rows: list[list[str]]) -> bytes:
 def test_csv_rows_and_columns(dispute, maya, trusted):
     rows = csv_rows(make_csv(maya))
 
-    assert rows[0] == list(verifier.CSV_COLUMNS)
+    assert rows[0] == list(fileformat.CSV_COLUMNS)
     assert [row[0] for row in rows[1:]] == ["event"] * 5 + ["manifest"]
-    assert [row[verifier.COLUMN["kind"]] for row in rows[1:6]] == [
+    assert [row[fileformat.COLUMN["kind"]] for row in rows[1:6]] == [
         "logged",
         "evidence_added",
         "decision",
@@ -208,18 +208,18 @@ def test_csv_rows_and_columns(dispute, maya, trusted):
         "logged",
     ]
     follow_up = rows[4]
-    assert follow_up[verifier.COLUMN["kind_label"]] == "Follow-up"
-    assert follow_up[verifier.COLUMN["actor"]] == "Maya Okafor"
-    assert follow_up[verifier.COLUMN["request"]] == "The new product line"
-    assert follow_up[verifier.COLUMN["summary"]] == (
+    assert follow_up[fileformat.COLUMN["kind_label"]] == "Follow-up"
+    assert follow_up[fileformat.COLUMN["actor"]] == "Maya Okafor"
+    assert follow_up[fileformat.COLUMN["request"]] == "The new product line"
+    assert follow_up[fileformat.COLUMN["summary"]] == (
         "Pressure remark (after a decline): Daniel Reyes: “Not a team player.”"
     )
-    assert follow_up[verifier.COLUMN["occurred_at_local"]].endswith(("GMT", "BST"))
+    assert follow_up[fileformat.COLUMN["occurred_at_local"]].endswith(("GMT", "BST"))
 
 
 def test_csv_changed_cell_in_the_hashed_values(dispute, maya, trusted):
     rows = csv_rows(make_csv(maya))
-    rows[4][verifier.COLUMN["values"]] = rows[4][verifier.COLUMN["values"]].replace(
+    rows[4][fileformat.COLUMN["values"]] = rows[4][fileformat.COLUMN["values"]].replace(
         "team player", "team playr"
     )
 
@@ -230,7 +230,7 @@ def test_csv_changed_cell_in_the_hashed_values(dispute, maya, trusted):
 
 def test_csv_changed_display_cell_names_the_row(dispute, maya, trusted):
     rows = csv_rows(make_csv(maya))
-    rows[4][verifier.COLUMN["summary"]] = "Nothing happened."
+    rows[4][fileformat.COLUMN["summary"]] = "Nothing happened."
 
     result = check(csv_bytes(rows), trusted)
 
@@ -286,8 +286,8 @@ def test_csv_resaved_with_other_line_endings(dispute, maya, trusted):
 
 def test_csv_resigned_with_another_key(dispute, maya, trusted):
     rows = csv_rows(make_csv(maya))
-    seal = json.loads(rows[-1][verifier.COLUMN["values"]])
-    rows[-1][verifier.COLUMN["values"]] = json.dumps(resign(seal))
+    seal = json.loads(rows[-1][fileformat.COLUMN["values"]])
+    rows[-1][fileformat.COLUMN["values"]] = json.dumps(resign(seal))
 
     result = check(csv_bytes(rows), trusted)
 
@@ -296,9 +296,9 @@ def test_csv_resigned_with_another_key(dispute, maya, trusted):
 
 def test_csv_key_replaced_without_resigning(dispute, maya, trusted):
     rows = csv_rows(make_csv(maya))
-    seal = json.loads(rows[-1][verifier.COLUMN["values"]])
+    seal = json.loads(rows[-1][fileformat.COLUMN["values"]])
     seal["public_key"] = other_public_key()
-    rows[-1][verifier.COLUMN["values"]] = json.dumps(seal)
+    rows[-1][fileformat.COLUMN["values"]] = json.dumps(seal)
 
     result = check(csv_bytes(rows), trusted)
 
@@ -316,7 +316,7 @@ def test_csv_of_someone_else(trusted):
 
 def pdf_seal(data: bytes) -> tuple[bytes, dict]:
     body, _, line = data.rstrip(b"\n").rpartition(b"\n")
-    return body + b"\n", json.loads(line[len(verifier.PDF_SEAL_PREFIX) :])
+    return body + b"\n", json.loads(line[len(fileformat.PDF_SEAL_PREFIX) :])
 
 
 def test_pdf_flipped_byte_in_the_pages(dispute, maya, trusted):
@@ -340,7 +340,7 @@ def test_pdf_with_a_changed_attached_record_names_the_event(dispute, maya, trust
     forged = HTML(string="<p>Forged</p>").write_pdf(
         attachments=[Attachment(file_obj=BytesIO(record), name="record.json")]
     )
-    tampered = forged + verifier.PDF_SEAL_PREFIX + chain.canonical_bytes(seal) + b"\n"
+    tampered = forged + fileformat.PDF_SEAL_PREFIX + chain.canonical_bytes(seal) + b"\n"
 
     result = check(tampered, trusted)
 
@@ -368,7 +368,7 @@ def test_pdf_truncated_before_its_seal(dispute, maya, trusted):
 
 def test_pdf_resigned_with_another_key(dispute, maya, trusted):
     body, seal = pdf_seal(make_pdf(maya))
-    tampered = body + verifier.PDF_SEAL_PREFIX + chain.canonical_bytes(resign(seal)) + b"\n"
+    tampered = body + fileformat.PDF_SEAL_PREFIX + chain.canonical_bytes(resign(seal)) + b"\n"
 
     result = check(tampered, trusted)
 
@@ -497,7 +497,7 @@ def test_zip_bomb_is_refused_within_the_limit(trusted):
     result = verifier.verify_file(
         io.BytesIO(target.getvalue()),
         trusted=trusted,
-        limits=verifier.Limits(max_unpacked=1024 * 1024),
+        limits=fileformat.Limits(max_unpacked=1024 * 1024),
     )
 
     assert result.verdict in {verifier.ALTERED, verifier.NOT_EXPORT}
@@ -512,7 +512,7 @@ def test_zip_bomb_inside_a_signed_bundle_stops_at_the_limit(dispute, maya, trust
         seal = json.loads(files["manifest.json"])
         bomb = b"\0" * (8 * 1024 * 1024)
         seal["manifest"]["files"]["evidence/bomb.bin"] = {
-            "sha256": verifier.sha256_hex(bomb),
+            "sha256": fileformat.sha256_hex(bomb),
             "bytes": len(bomb),
         }
         files["manifest.json"] = chain.canonical_bytes(signing_key().seal(seal["manifest"]))
@@ -521,7 +521,7 @@ def test_zip_bomb_inside_a_signed_bundle_stops_at_the_limit(dispute, maya, trust
     result = verifier.verify_file(
         io.BytesIO(rezip(data, add_bomb)),
         trusted=trusted,
-        limits=verifier.Limits(max_unpacked=2 * 1024 * 1024),
+        limits=fileformat.Limits(max_unpacked=2 * 1024 * 1024),
     )
 
     assert result.verdict == verifier.NOT_EXPORT

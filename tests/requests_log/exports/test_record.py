@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from requests_log import services
+from requests_log.exports import fileformat, verifier
 from requests_log.exports import services as export_services
-from requests_log.exports import verifier
 from requests_log.exports.record import Scope
 from requests_log.models import Export, FollowUp, TimelineEvent
 from tests.factories import UserFactory, log_request
@@ -68,7 +68,7 @@ def test_withheld_request_in_the_csv_is_one_withheld_row(dispute, maya, trusted)
         ("withheld", "1", "4"),
         ("event", "5", "5"),
     ]
-    assert rows[1][verifier.COLUMN["summary"]] == "4 events withheld (outside this export)"
+    assert rows[1][fileformat.COLUMN["summary"]] == "4 events withheld (outside this export)"
 
 
 def test_correction_of_a_withheld_field_is_withheld_too(dispute, maya, trusted):
@@ -108,8 +108,8 @@ def test_csv_neutralises_formula_cells_and_keeps_the_value_in_the_record(maya, t
 
     rows = csv_rows(make_csv(maya))
 
-    assert rows[1][verifier.COLUMN["request"]] == "'" + text
-    assert json.loads(rows[1][verifier.COLUMN["values"]])["promoted_item"] == text
+    assert rows[1][fileformat.COLUMN["request"]] == "'" + text
+    assert json.loads(rows[1][fileformat.COLUMN["values"]])["promoted_item"] == text
     assert check(make_csv(maya), trusted).verdict == verifier.INTACT
 
 
@@ -121,14 +121,14 @@ def test_csv_keeps_everything_else_exactly(maya, text):
 
     rows = csv_rows(make_csv(maya))
 
-    assert rows[1][verifier.COLUMN["request"]] == text
+    assert rows[1][fileformat.COLUMN["request"]] == text
 
 
 def test_csv_is_rfc_4180(dispute, maya):
     data = make_csv(maya)
 
     assert data.count(b"\r\n") == len(csv_rows(data))
-    assert data.startswith(verifier.CSV_HEADER_LINE)
+    assert data.startswith(fileformat.CSV_HEADER_LINE)
     data.decode("utf-8")
 
 
@@ -164,10 +164,10 @@ def test_pdf_text_has_the_requester_the_words_the_decision_and_the_head(dispute,
 def test_pdf_attachment_is_the_json_record(dispute, maya):
     data = make_pdf(maya)
 
-    attachments = list(verifier.embedded_files(io.BytesIO(data), 1 << 20, 1 << 26))
+    attachments = list(fileformat.embedded_files(io.BytesIO(data), 1 << 20, 1 << 26))
 
     record = attachments[0].read()
-    assert record.startswith(verifier.JSON_HEAD)
+    assert record.startswith(fileformat.JSON_HEAD)
     assert b"Not a team player." in record
 
 
@@ -297,7 +297,7 @@ def test_export_is_an_event_on_the_timeline(dispute, maya, trusted):
         "export": export.pk,
         "format": "csv",
         "scope": "every request; withheld: witnesses' names",
-        "manifest_sha256": verifier.manifest_digest(seal["manifest"]),
+        "manifest_sha256": fileformat.manifest_digest(seal["manifest"]),
         "head_seq": 5,
         "head_hash": export.head_hash,
         "events_shown": 5,

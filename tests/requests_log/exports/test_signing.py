@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from requests_log.exports import signing, verifier
+from requests_log.exports import fileformat, signing
 
 
 def _make_key(path: str) -> str:
@@ -18,7 +18,7 @@ def test_key_is_made_on_first_use_with_owner_only_access(tmp_path, settings):
 
     mode = stat.S_IMODE(settings.EXPORT_SIGNING_KEY.stat().st_mode)
     assert mode == 0o600
-    assert key.fingerprint == verifier.fingerprint(key.public_raw)
+    assert key.fingerprint == fileformat.fingerprint(key.public_raw)
     assert signing.signing_key() is key
 
 

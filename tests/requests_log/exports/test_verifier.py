@@ -11,8 +11,9 @@ import cryptography
 import pytest
 
 import requests_log.chain
+import requests_log.exports.fileformat
 import requests_log.exports.verifier
-from requests_log.exports import signing, verifier
+from requests_log.exports import fileformat, signing, verifier
 
 from .test_formats import make_csv, make_json, make_pdf, make_zip
 
@@ -21,11 +22,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def standalone(tmp_path) -> Path:
-    """A folder holding only verifier.py, chain.py and the cryptography package (and
-    cffi, which it loads), as someone outside Boundary would set it up."""
+    """A folder holding only verifier.py, fileformat.py, chain.py and the cryptography
+    package (and cffi, which it loads), as someone outside Boundary would set it up."""
     folder = tmp_path / "verifier"
     folder.mkdir()
     shutil.copy(requests_log.exports.verifier.__file__, folder / "verifier.py")
+    shutil.copy(requests_log.exports.fileformat.__file__, folder / "fileformat.py")
     shutil.copy(requests_log.chain.__file__, folder / "chain.py")
     site = Path(cryptography.__file__).parent.parent
     for name in ("cryptography", "cffi"):
@@ -159,12 +161,12 @@ def test_standalone_verifier_without_a_key_says_whose_key_it_is(
     ],
 )
 def test_neutralise(cell, written):
-    assert verifier.neutralise(cell) == written
+    assert fileformat.neutralise(cell) == written
 
 
 def test_file_over_the_size_limit_is_not_checked(dispute, maya):
     result = verifier.verify_file(
-        io.BytesIO(make_json(maya)), limits=verifier.Limits(max_bytes=100)
+        io.BytesIO(make_json(maya)), limits=fileformat.Limits(max_bytes=100)
     )
 
     assert result.verdict == verifier.NOT_EXPORT
@@ -178,7 +180,7 @@ def test_trusted_fingerprint_accepts_every_form_of_the_key(tmp_path):
 
     forms = [key.fingerprint, key.public_base64, key.public_pem, str(pem)]
 
-    assert {verifier.trusted_fingerprint(form) for form in forms} == {key.fingerprint}
+    assert {fileformat.trusted_fingerprint(form) for form in forms} == {key.fingerprint}
 
 
 @pytest.fixture
@@ -202,8 +204,8 @@ def test_a_json_record_checked_in_parallel_is_intact(in_parallel, tmp_path, disp
     path = tmp_path / "record.json"
     path.write_bytes(make_json(maya))
 
-    result = verifier.verify_paths(str(path), limits=verifier.Limits(jobs=jobs))
-    serial = verifier.verify_paths(str(path))
+    result = verifier.check_paths(str(path), limits=fileformat.Limits(jobs=jobs))
+    serial = verifier.check_paths(str(path))
 
     assert in_parallel[0] is not None  # the parallel pass answered by itself
     assert result.verdict == verifier.UNKNOWN_KEY  # no key given: every check passed
@@ -238,7 +240,7 @@ def test_a_damaged_json_record_gets_the_serial_verdict(
     path = tmp_path / "record.json"
     path.write_bytes(b"".join(lines))
 
-    result = verifier.verify_paths(str(path), limits=verifier.Limits(jobs=2))
+    result = verifier.check_paths(str(path), limits=fileformat.Limits(jobs=2))
     with open(path, "rb") as handle:
         serial = verifier.verify_file(handle)
 

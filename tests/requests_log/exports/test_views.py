@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from requests_log.exports import signing, verifier
+from requests_log.exports import fileformat, signing, verifier
 from requests_log.exports import views as export_views
 from requests_log.exports.tasks import build_export
 from requests_log.models import Export, TimelineEvent, Verification
@@ -223,7 +223,7 @@ def test_verify_page_says_intact_and_logs_the_check(client, dispute, maya):
         None,
         "page",
     )
-    assert check.file_sha256 == verifier.sha256_hex(data)
+    assert check.file_sha256 == fileformat.sha256_hex(data)
 
 
 def test_verify_page_names_the_altered_event(client, dispute, maya):
@@ -331,7 +331,7 @@ def test_public_key_page_and_pem(client):
 
     assert signing.grouped(key.fingerprint).encode() in page.content
     assert pem.content.decode() == key.public_pem
-    assert verifier.trusted_fingerprint(pem.content.decode()) == key.fingerprint
+    assert fileformat.trusted_fingerprint(pem.content.decode()) == key.fingerprint
 
 
 def test_request_page_links_to_export(signed_in, dispute):
