@@ -57,6 +57,7 @@ def _spool(chunks: Iterable[bytes]) -> IO[bytes]:
 
 def _digest(handle: IO[bytes]) -> dict[str, Any]:
     digest, size = hashlib.sha256(), 0
+    handle.seek(0)
     while chunk := handle.read(1024 * 1024):
         digest.update(chunk)
         size += len(chunk)
@@ -79,7 +80,13 @@ def write_bundle(
     report(8, "Writing record.csv")
     files["record.csv"] = _spool(csv_chunks(record))
     files["record.pdf"] = _spool(
-        [pdf_bytes(record, progress=lambda p, note: report(12 + p * 70 // 100, note))]
+        [
+            pdf_bytes(
+                record,
+                record_json=files["record.json"],
+                progress=lambda p, note: report(12 + p * 70 // 100, note),
+            )
+        ]
     )
     files["README.txt"] = _spool(
         [

@@ -119,6 +119,16 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sha256_of(handle: IO[bytes]) -> str:
+    """SHA-256 of a whole open file, read a megabyte at a time."""
+    handle.seek(0)
+    digest = hashlib.sha256()
+    while chunk := handle.read(SCAN_CHUNK):
+        digest.update(chunk)
+    handle.seek(0)
+    return digest.hexdigest()
+
+
 def manifest_digest(manifest: dict[str, Any]) -> str:
     """What the timeline's "exported" event records as the export's manifest hash."""
     return sha256_hex(chain.canonical_bytes(manifest))
@@ -373,6 +383,16 @@ def sniff(head: bytes) -> str:
 
 
 # --- The body of each file ---------------------------------------------------------------------
+
+
+def json_entries(handle: IO[bytes]) -> Iterator[Any]:
+    """The entries of a record.json that Boundary itself just wrote, in order."""
+    handle.seek(0)
+    for number, line in enumerate(handle):
+        if line == JSON_ENTRIES_CLOSE:
+            return
+        if number >= 3:  # after the format, context and opening lines
+            yield json_entry(line)
 
 
 class EndedEarly(Exception):

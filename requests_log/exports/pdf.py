@@ -5,18 +5,17 @@ holds one huge layout; the cover is laid out last, once the page count is known.
 WeasyPrint fetches nothing but our own static files (StaticOnlyFetcher).
 """
 
+import io
 import mimetypes
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from io import BytesIO
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from django.utils import timezone
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.document import Document
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -124,13 +123,17 @@ def rights_notes(employee) -> list[tuple[str, str]]:
     return notes
 
 
-def _shown_events(record: Record) -> tuple[dict[int | None, list[ShownEvent]], list[dict]]:
+def _shown_events(
+    record: Record, record_json: IO[bytes]
+) -> tuple[dict[int | None, list[ShownEvent]], list[dict]]:
+    """The events to lay out, by request, and the withheld runs, read from the record.json
+    the PDF carries (so the chain is read from the database once)."""
     context = record.context()
     people, kinds = context["people"], context["kinds"]
     flags = record.flags()
     by_request: dict[int | None, list[ShownEvent]] = defaultdict(list)
     runs = []
-    for entry in record.entries():
+    for entry in fileformat.json_entries(record_json):
         if "withheld" in entry:
             runs.append({**entry["withheld"], "hash": entry["hash"]})
             continue
@@ -194,15 +197,18 @@ def _render(
 def pdf_bytes(
     record: Record,
     *,
+    record_json: IO[bytes] | None = None,
     sealed: list[dict[str, Any]] | None = None,
     progress: Progress | None = None,
 ) -> bytes:
-    """The sealed PDF. Reads the chain twice: once for the attached JSON, once to lay out."""
+    """The sealed PDF, laid out from `record_json` (this record's record.json, written
+    here unless the caller has it already, as a ZIP does), which it carries attached."""
     report = progress or (lambda percent, note: None)
     report(2, "Reading the record")
-    record_json = b"".join(json_chunks(record))
-    record_sha256 = fileformat.sha256_hex(record_json)
-    by_request, runs = _shown_events(record)
+    if record_json is None:
+        record_json = io.BytesIO(b"".join(json_chunks(record)))
+    record_sha256 = fileformat.sha256_of(record_json)
+    by_request, runs = _shown_events(record, record_json)
     key = signing_key()
     context = record.context()
     requests: list[dict[str, Any]] = []
@@ -255,7 +261,8 @@ def pdf_bytes(
     body = cover.copy(pages).write_pdf(
         attachments=[
             Attachment(
-                file_obj=BytesIO(record_json),
+                # WeasyPrint wants an in-memory file (a temporary file's name is a number).
+                file_obj=io.BytesIO(_rewound(record_json).read()),
                 name="record.json",
                 description="The record with its hash chain and seal (verify this file)",
             )
@@ -339,6 +346,6 @@ def _request_view(
     }
 
 
-def filename_for(record: Record, extension: str) -> str:
-    stamp = timezone.localtime(record.generated_at, record.zone).strftime("%Y-%m-%d")
-    return f"boundary-record-{stamp}-{record.head_seq}.{extension}"
+def _rewound(handle: IO[bytes]) -> IO[bytes]:
+    handle.seek(0)
+    return handle

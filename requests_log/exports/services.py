@@ -10,6 +10,7 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Any
 
@@ -24,26 +25,11 @@ from boundary.models import User
 from ..models import Export, TimelineEvent, Verification
 from ..timeline import timeline_append
 from . import fileformat, signing, verifier
-from .bundle import write_bundle
-from .csvexport import csv_chunks
-from .jsonexport import json_chunks
-from .pdf import filename_for, pdf_bytes
+from .exporters import StreamedExporter, exporter_for
 from .record import Record, Scope
+from .tasks import build_export as build_export_task
 
 logger = logging.getLogger(__name__)
-
-STREAMED_FORMATS = {Export.Format.CSV, Export.Format.JSON}
-EXTENSIONS = {"pdf": "pdf", "csv": "csv", "json": "json", "zip": "zip"}
-CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "csv": "text/csv; charset=utf-8",
-    "json": "application/json",
-    "zip": "application/zip",
-}
-
-
-class ExportError(Exception):
-    pass
 
 
 @transaction.atomic
@@ -64,9 +50,44 @@ def export_record(export: Export) -> Record:
 
 def export_runs_in_background(export: Export, record: Record) -> bool:
     """Large PDFs and ZIPs go to a worker; CSV and JSON always stream."""
-    if export.format in STREAMED_FORMATS:
+    if exporter_for(export.format).streamed:
         return False
     return record.shown_event_count() > settings.EXPORT_DIRECT_MAX_EVENTS
+
+
+@dataclass
+class ExportStart:
+    """What became of an export asked for in a request: queued for a worker, streamed
+    (`chunks` to send as `filename`), built (the file is on the row) or failed."""
+
+    export: Export
+    outcome: str  # "queued", "streamed", "built" or "failed"
+    chunks: Iterator[bytes] | None = None
+    filename: str = ""
+
+
+def export_start(*, employee: User, requested_by: User, format: str, scope: Scope) -> ExportStart:
+    """Record an export and do what its format and size call for: queue a large PDF or
+    ZIP for a worker (after commit), stream a CSV or JSON, or build a small PDF or ZIP
+    now. A build that fails marks the export failed and adds nothing to the record."""
+    export = export_request(
+        employee=employee, requested_by=requested_by, format=format, scope=scope
+    )
+    if export_runs_in_background(export, export_record(export)):
+        transaction.on_commit(lambda: build_export_task.delay(export.pk))
+        return ExportStart(export, "queued")
+    claimed = export_claim(export_id=export.pk)
+    if claimed is None:  # pragma: no cover - nobody else knows its id yet
+        raise RuntimeError(f"Export {export.pk} was taken before it started.")
+    if exporter_for(claimed.format).streamed:
+        chunks, filename = export_stream(export=claimed)
+        return ExportStart(claimed, "streamed", chunks, filename)
+    try:
+        return ExportStart(export_build(export=claimed), "built")
+    except Exception as error:
+        logger.exception("Export %s failed", claimed.pk)
+        export_fail(export=claimed, error=f"{type(error).__name__}: {error}")
+        return ExportStart(claimed, "failed")
 
 
 def export_claim(*, export_id: int) -> Export | None:
@@ -158,19 +179,11 @@ def export_build(*, export: Export, progress: Callable[[int, str], None] | None 
         export_progress(export=export, percent=percent, note=note)
 
     report = progress or report
+    exporter = exporter_for(export.format)
     sealed: list[dict[str, Any]] = []
     with tempfile.TemporaryFile() as handle:
-        if export.format == Export.Format.ZIP:
-            write_bundle(record, handle, sealed=sealed, progress=report)
-        elif export.format == Export.Format.PDF:
-            handle.write(pdf_bytes(record, sealed=sealed, progress=report))
-        elif export.format == Export.Format.CSV:
-            for chunk in csv_chunks(record, sealed):
-                handle.write(chunk)
-        else:
-            for chunk in json_chunks(record, sealed):
-                handle.write(chunk)
-        size, sha256 = _size_and_digest(handle)
+        exporter.write(record, handle, sealed=sealed, progress=report)
+        size, sha256 = handle.tell(), fileformat.sha256_of(handle)
         return export_finish(
             export=export,
             record=record,
@@ -178,7 +191,7 @@ def export_build(*, export: Export, progress: Callable[[int, str], None] | None 
             size=size,
             sha256=sha256,
             stored=File(handle),
-            filename=filename_for(record, EXTENSIONS[export.format]),
+            filename=exporter.filename(record),
         )
 
 
@@ -186,14 +199,16 @@ def export_stream(*, export: Export) -> tuple[Iterator[bytes], str]:
     """A CSV or JSON export as chunks for a streaming response, and its file name.
     When the last chunk has gone out, the export is finished (row and event)."""
     record = export_record(export)
-    writer = csv_chunks if export.format == Export.Format.CSV else json_chunks
+    exporter = exporter_for(export.format)
+    if not isinstance(exporter, StreamedExporter):
+        raise ValueError(f"A {export.format} export is built, not streamed.")
 
     def chunks() -> Iterator[bytes]:
         sealed: list[dict[str, Any]] = []
         digest, size = hashlib.sha256(), 0
         finished = False
         try:
-            for chunk in writer(record, sealed, digest):
+            for chunk in exporter.chunks(record, sealed, digest):
                 size += len(chunk)
                 yield chunk
             export_finish(
@@ -205,7 +220,7 @@ def export_stream(*, export: Export) -> tuple[Iterator[bytes], str]:
             if not finished:
                 export_fail(export=export, error="The download stopped before it finished.")
 
-    return chunks(), filename_for(record, EXTENSIONS[export.format])
+    return chunks(), exporter.filename(record)
 
 
 def exports_purge_expired() -> int:
@@ -247,9 +262,9 @@ def verification_run(
         source=source,
         file_name=file_name,
         file_size=fileformat.file_size(export),
-        file_sha256=sha256_of_file(export),
+        file_sha256=fileformat.sha256_of(export),
         verified_by=verified_by,
-        earlier_sha256=sha256_of_file(earlier) if earlier is not None else "",
+        earlier_sha256=fileformat.sha256_of(earlier) if earlier is not None else "",
     )
     return result
 
@@ -286,17 +301,3 @@ def verification_record(
         earlier_contained=None if prefix is None else prefix.contained,
         earlier_reason="" if prefix is None else prefix.reason[:500],
     )
-
-
-def sha256_of_file(handle: IO[bytes]) -> str:
-    digest = hashlib.sha256()
-    handle.seek(0)
-    while chunk := handle.read(1024 * 1024):
-        digest.update(chunk)
-    handle.seek(0)
-    return digest.hexdigest()
-
-
-def _size_and_digest(handle: IO[bytes]) -> tuple[int, str]:
-    size = handle.tell()
-    return size, sha256_of_file(handle)

@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import (
     FileResponse,
     Http404,
@@ -21,8 +20,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from ..models import Export, Verification
 from . import fileformat, services, signing, verifier
+from .exporters import exporter_for
 from .forms import ExportForm, VerifyForm
-from .tasks import build_export as build_export_task
 
 logger = logging.getLogger(__name__)
 
@@ -49,32 +48,23 @@ def export_create(request: HttpRequest) -> HttpResponse:
         initial = {"mode": "chosen", "requests": [int(request.GET["request"])]}
     form = ExportForm(request.POST or None, employee=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        export = services.export_request(
+        started = services.export_start(
             employee=request.user,
             requested_by=request.user,
             format=form.cleaned_data["format"],
             scope=form.scope(),
         )
-        record = services.export_record(export)
-        if services.export_runs_in_background(export, record):
-            transaction.on_commit(lambda: build_export_task.delay(export.pk))
+        export = started.export
+        if started.outcome == "queued":
             messages.info(request, "Your export is being built. This page shows its progress.")
             return redirect(export)
-        export = services.export_claim(export_id=export.pk)
-        if export is None:  # pragma: no cover - nobody else knows its id yet
-            raise Http404
-        if export.format in services.STREAMED_FORMATS:
-            chunks, filename = services.export_stream(export=export)
+        if started.outcome == "streamed":
             response = StreamingHttpResponse(
-                chunks, content_type=services.CONTENT_TYPES[export.format]
+                started.chunks, content_type=exporter_for(export.format).content_type
             )
-            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            response["Content-Disposition"] = f'attachment; filename="{started.filename}"'
             return response
-        try:
-            export = services.export_build(export=export)
-        except Exception as error:
-            logger.exception("Export %s failed", export.pk)
-            services.export_fail(export=export, error=f"{type(error).__name__}: {error}")
+        if started.outcome == "failed":
             messages.error(
                 request, "The export could not be built. Nothing was added to your record."
             )
@@ -88,7 +78,7 @@ def _file_response(export: Export) -> FileResponse:
         export.file.open("rb"),
         as_attachment=True,
         filename=export.filename,
-        content_type=services.CONTENT_TYPES[export.format],
+        content_type=exporter_for(export.format).content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -11,32 +11,36 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from requests_log import chain
 from requests_log.exports import fileformat, verifier
-from requests_log.exports.bundle import write_bundle
-from requests_log.exports.csvexport import csv_chunks
-from requests_log.exports.jsonexport import json_chunks
-from requests_log.exports.pdf import pdf_bytes
+from requests_log.exports.exporters import exporter_for
 
 from .conftest import check, record_for
 
 pytestmark = pytest.mark.django_db
 
 
+def make(file_format: str, employee, **scope) -> bytes:
+    """An export's file, written by its format's exporter."""
+    target = io.BytesIO()
+    exporter_for(file_format).write(
+        record_for(employee, **scope), target, sealed=[], progress=lambda percent, note: None
+    )
+    return target.getvalue()
+
+
 def make_json(employee, **scope) -> bytes:
-    return b"".join(json_chunks(record_for(employee, **scope)))
+    return make("json", employee, **scope)
 
 
 def make_csv(employee, **scope) -> bytes:
-    return b"".join(csv_chunks(record_for(employee, **scope)))
+    return make("csv", employee, **scope)
 
 
 def make_pdf(employee, **scope) -> bytes:
-    return pdf_bytes(record_for(employee, **scope))
+    return make("pdf", employee, **scope)
 
 
 def make_zip(employee, **scope) -> bytes:
-    target = io.BytesIO()
-    write_bundle(record_for(employee, **scope), target)
-    return target.getvalue()
+    return make("zip", employee, **scope)
 
 
 def resign(seal: dict, key: Ed25519PrivateKey | None = None) -> dict:

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import subprocess
+import zipfile
 
 import pytest
 from django.utils import timezone
@@ -17,7 +18,7 @@ from requests_log.models import Export, FollowUp, TimelineEvent
 from tests.factories import UserFactory, log_request
 
 from .conftest import check
-from .test_formats import csv_rows, make_csv, make_json, make_pdf
+from .test_formats import csv_rows, make, make_csv, make_json, make_pdf, make_zip
 
 pytestmark = pytest.mark.django_db
 
@@ -169,6 +170,33 @@ def test_pdf_attachment_is_the_json_record(dispute, maya):
     record = attachments[0].read()
     assert record.startswith(fileformat.JSON_HEAD)
     assert b"Not a team player." in record
+
+
+@pytest.mark.parametrize(("file_format", "reads"), [("pdf", 1), ("zip", 2)])
+def test_pdf_and_zip_read_the_chain_once_per_written_file(
+    dispute, maya, monkeypatch, file_format, reads
+):
+    from requests_log.exports.record import Record
+
+    read = []
+    event_rows = Record._event_rows
+    monkeypatch.setattr(Record, "_event_rows", lambda record: read.append(1) or event_rows(record))
+
+    make(file_format, maya)
+
+    # A PDF lays out from the record.json it carries; a ZIP writes record.json once
+    # (the PDF inside reuses it) and record.csv.
+    assert len(read) == reads
+
+
+def test_zip_carries_one_record_json_the_pdf_inside_attaches_too(dispute, maya):
+    with zipfile.ZipFile(io.BytesIO(make_zip(maya))) as bundle:
+        record_json = bundle.read("record.json")
+        pdf = bundle.read("record.pdf")
+
+    attached = list(fileformat.embedded_files(io.BytesIO(pdf), 1 << 20, 1 << 26))
+
+    assert attached[0].read() == record_json
 
 
 def test_long_pdf_is_laid_out_in_chunks_with_running_page_numbers(maya, trusted, monkeypatch):

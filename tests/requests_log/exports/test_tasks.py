@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from requests_log.exports import services
+from requests_log.exports import exporters, services
 from requests_log.exports.record import Scope
 from requests_log.exports.tasks import build_export, purge_expired_exports
 from requests_log.models import Export, TimelineEvent, Verification
@@ -53,7 +53,7 @@ def test_failed_build_is_marked_and_raised(dispute, maya, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(services, "pdf_bytes", broken)
+    monkeypatch.setattr(exporters, "pdf_bytes", broken)
 
     with pytest.raises(OSError, match="disk full"):
         build_export(export.pk)

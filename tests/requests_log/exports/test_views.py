@@ -5,8 +5,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from requests_log.exports import fileformat, signing, verifier
-from requests_log.exports import views as export_views
+from requests_log.exports import exporters, fileformat, signing, verifier
+from requests_log.exports import services as export_services
 from requests_log.exports.tasks import build_export
 from requests_log.models import Export, TimelineEvent, Verification
 from tests.factories import UserFactory, log_request
@@ -84,7 +84,7 @@ def test_large_pdf_goes_to_a_worker_and_shows_progress(
 ):
     settings.EXPORT_DIRECT_MAX_EVENTS = 2
     queued = []
-    monkeypatch.setattr(export_views.build_export_task, "delay", queued.append)
+    monkeypatch.setattr(export_services.build_export_task, "delay", queued.append)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in.post(reverse("exports:export-create"), export_data(format="pdf"))
@@ -372,12 +372,11 @@ def test_interrupted_download_makes_no_export(dispute, maya):
 
 
 def test_failed_pdf_build_says_so_and_adds_nothing(signed_in, dispute, maya, monkeypatch):
-    from requests_log.exports import services
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(services, "pdf_bytes", broken)
+    monkeypatch.setattr(exporters, "pdf_bytes", broken)
 
     response = signed_in.post(
         reverse("exports:export-create"), export_data(format="pdf"), follow=True
