@@ -5,7 +5,8 @@ from . import views
 app_name = "requests_log"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", views.home, name="home"),
+    path("my-record/", views.my_record, name="my-record"),
     path("requests/new/", views.request_create, name="request-create"),
     path("requests/<int:pk>/", views.request_detail, name="request-detail"),
     path("requests/<int:pk>/correct/", views.request_correct, name="request-correct"),

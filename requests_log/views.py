@@ -2,11 +2,14 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from boundary.forms import ProfileForm
 from boundary.selectors import social_accounts_in_use
@@ -27,8 +30,16 @@ PAGE_SIZE = 25
 logger = logging.getLogger(__name__)
 
 
+def home(request: HttpRequest) -> HttpResponse:
+    """The start page: a signed-in person's own record; everyone else signs in."""
+    if request.user.is_authenticated:
+        return redirect("requests_log:my-record")
+    return redirect_to_login(reverse("requests_log:my-record"))
+
+
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def my_record(request: HttpRequest) -> HttpResponse:
+    """The employee's own record: what is pending, every request (filtered), recent events."""
     employee = request.user
     filter_form = DashboardFilterForm(
         request.GET or None, requesters=selectors.requester_choices(employee=employee)
@@ -152,6 +163,7 @@ def decision_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
 def reply_sent(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
     decision = get_object_or_404(
         Decision.objects.select_related("promotion_request", "decided_by"),
@@ -159,8 +171,6 @@ def reply_sent(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
         promotion_request_id=pk,
         promotion_request__employee=request.user,
     )
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     if services.reply_mark_sent(decision=decision, actor=request.user):
         messages.success(request, "Marked as sent. The timeline shows when.")
     else:
@@ -218,12 +228,11 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
 def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
     promotion_request = get_object_or_404(
         selectors.promotion_requests_of(employee=request.user), pk=pk
     )
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
         for uploaded in form.cleaned_data["evidence"]:
@@ -267,10 +276,9 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(request.user.notifications, pk=pk)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     services.notifications_mark_read(user=request.user, pk=notification.pk)
     if notification.promotion_request_id:
         return redirect(notification.promotion_request)
@@ -278,9 +286,8 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
 def notification_read_all(request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     count = services.notifications_mark_read(user=request.user)
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
     return redirect("requests_log:notification-list")

@@ -62,9 +62,9 @@ def test_login_with_email_and_logout(client, settings):
         {"username": "maya@example.com", "password": "correct horse battery staple"},
     )
     logged_out = client.post(reverse("logout"))
-    after = client.get(reverse("requests_log:dashboard"))
+    after = client.get(reverse("requests_log:my-record"))
 
-    assert logged_in["Location"] == reverse("requests_log:dashboard")
+    assert logged_in["Location"] == reverse("requests_log:my-record")
     assert logged_out["Location"] == reverse("login")
     assert after.status_code == 302
 

@@ -278,7 +278,7 @@ def what_each_surface_says(client, employee, meeting, again):
 
     client.force_login(employee)
     pages = {item: client.get(item.get_absolute_url()).context for item in (meeting, again)}
-    dashboard = dict(client.get(reverse("requests_log:dashboard")).context["requests"])
+    dashboard = dict(client.get(reverse("requests_log:my-record")).context["requests"])
     csv_summaries = {
         (row[6], row[8]): row[12] for row in csv_rows(make_csv(employee)) if row[0] == "event"
     }

@@ -268,7 +268,7 @@ def test_evidence_upload_without_file_reports_error(client, maya):
 def test_dashboard_survives_malformed_filters(client, maya, query):
     log_request(maya)
 
-    response = client.get(reverse("requests_log:dashboard") + query)
+    response = client.get(reverse("requests_log:my-record") + query)
 
     assert response.status_code == 200
 
@@ -284,7 +284,7 @@ def test_dashboard_filters_and_search(client, maya):
         framing="required",
         target_accounts=[instagram],
     )
-    url = reverse("requests_log:dashboard")
+    url = reverse("requests_log:my-record")
 
     def shown(query):
         return [item for item, _flags in client.get(url + query).context["requests"]]
@@ -305,7 +305,7 @@ def test_dashboard_lists_pending_by_deadline(client, maya):
         promotion_request=decided, decided_by=maya, kind="decline", decline_reason="no_time"
     )
 
-    response = client.get(reverse("requests_log:dashboard"))
+    response = client.get(reverse("requests_log:my-record"))
 
     assert [item for item, _flags in response.context["pending"]] == [sooner, later]
 
@@ -337,7 +337,7 @@ def test_dashboard_query_count_is_constant(client, maya, django_assert_num_queri
     # decisions, its requesters' declines), pending (+ the same four), recent events,
     # has accounts, unread notifications
     with django_assert_num_queries(17):
-        response = client.get(reverse("requests_log:dashboard"))
+        response = client.get(reverse("requests_log:my-record"))
 
     assert len(response.context["pending"]) == rows
 
@@ -376,7 +376,7 @@ def test_pages_need_login(client):
     promotion_request = log_request(UserFactory())
 
     responses = [
-        client.get(reverse("requests_log:dashboard")),
+        client.get(reverse("requests_log:my-record")),
         client.get(promotion_request.get_absolute_url()),
         client.get(reverse("requests_log:request-create")),
     ]
@@ -416,12 +416,17 @@ def test_someone_elses_request_is_not_found(client, maya, method):
     )
     events_before = TimelineEvent.objects.count()
 
+    urls = id_urls(promotion_request, decision, evidence)
+    post_only = {urls[3], urls[6]}  # reply sent, attach evidence
+
     statuses = {
         url: getattr(client, method)(url, {"kind": "pressure", "note": "x"}).status_code
-        for url in id_urls(promotion_request, decision, evidence)
+        for url in urls
     }
 
-    assert statuses == {url: 404 for url in statuses}
+    # A GET of a POST-only address is refused before any lookup, mine or not.
+    expected = {url: 405 if method == "get" and url in post_only else 404 for url in urls}
+    assert statuses == expected
     assert TimelineEvent.objects.count() == events_before
     promotion_request.refresh_from_db()
     assert promotion_request.status == PromotionRequest.Status.DECLINED
@@ -457,8 +462,8 @@ def test_dashboard_pages_keep_the_filters(client, maya):
     for number in range(26):
         log_request(maya, promoted_item=f"Item {number}", framing="expected")
 
-    first = client.get(reverse("requests_log:dashboard") + "?framing=expected")
-    second = client.get(reverse("requests_log:dashboard") + "?framing=expected&page=2")
+    first = client.get(reverse("requests_log:my-record") + "?framing=expected")
+    second = client.get(reverse("requests_log:my-record") + "?framing=expected&page=2")
 
     assert 'href="?framing=expected&amp;page=2"' in first.content.decode()
     assert len(second.context["requests"]) == 1
