@@ -5,6 +5,9 @@ import pgtrigger
 import pytest
 from django.db import connection
 
+from boundary.models import User
+from tests.factories import UserFactory
+
 TRUNCATE_TRIGGER = "requests_log.TimelineEvent:timelineevent_no_truncate"
 
 
@@ -97,3 +100,78 @@ def export_files(settings, tmp_path_factory, monkeypatch):
     }
     monkeypatch.setattr(Export._meta.get_field("file"), "storage", storages["exports"])
     return root
+
+
+# --- The cast -----------------------------------------------------------------------------
+# One set of people for every test (and the access matrix): Maya and Sam report to Daniel;
+# Omar manages another team; Hana is HR; Alex administers the instance. Maya is "the
+# employee" of design.md's stories; a test that needs her in a time zone or signed in
+# overrides `maya` with a fixture that takes this one.
+
+
+@pytest.fixture
+def manager(db) -> User:
+    return UserFactory(
+        display_name="Daniel Reyes",
+        email="daniel@example.com",
+        job_title="Head of Marketing",
+        department="Marketing",
+        role=User.Role.MANAGER,
+    )
+
+
+@pytest.fixture
+def employee(manager) -> User:
+    return UserFactory(
+        display_name="Maya Okafor",
+        email="maya@example.com",
+        job_title="Product designer",
+        department="Design",
+        time_zone="Europe/London",
+        manager=manager,
+    )
+
+
+@pytest.fixture
+def maya(employee) -> User:
+    return employee
+
+
+@pytest.fixture
+def second_employee(manager) -> User:
+    return UserFactory(
+        display_name="Sam Ortiz",
+        email="sam@example.com",
+        job_title="Copywriter",
+        department="Marketing",
+        manager=manager,
+    )
+
+
+@pytest.fixture
+def other_manager(db) -> User:
+    return UserFactory(
+        display_name="Omar Haddad",
+        email="omar@example.com",
+        job_title="Head of Sales",
+        department="Sales",
+        role=User.Role.MANAGER,
+    )
+
+
+@pytest.fixture
+def hr(db) -> User:
+    return UserFactory(
+        display_name="Hana Kim", email="hana@example.com", department="People", role=User.Role.HR
+    )
+
+
+@pytest.fixture
+def administrator(db) -> User:
+    return UserFactory(
+        display_name="Alex Morgan",
+        email="alex@example.com",
+        role=User.Role.ADMIN,
+        is_staff=True,
+        is_superuser=True,
+    )

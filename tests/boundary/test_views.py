@@ -10,10 +10,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def maya(client):
-    user = UserFactory(display_name="Maya Chen", email="maya@example.com")
-    client.force_login(user)
-    return user
+def maya(maya, client):
+    """Maya, signed in."""
+    client.force_login(maya)
+    return maya
 
 
 def test_signup_creates_the_user_and_logs_in(client):

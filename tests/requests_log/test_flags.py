@@ -16,11 +16,6 @@ Framing = PromotionRequest.Framing
 MONDAY = datetime(2025, 6, 30, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def employee():
-    return UserFactory(display_name="Maya Lopez", email="maya@example.com")
-
-
 def flags_of(promotion_request):
     fresh = selectors.with_flag_data(PromotionRequest.objects.filter(pk=promotion_request.pk))
     return selectors.flags_of(fresh.get())

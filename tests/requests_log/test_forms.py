@@ -39,11 +39,6 @@ TINY_PDF = (
 ELF_BINARY = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x00" * 100
 
 
-@pytest.fixture
-def employee():
-    return UserFactory(display_name="Maya Lopez")
-
-
 # --- PromotionRequestForm ---------------------------------------------------------------
 
 
@@ -115,8 +110,10 @@ def test_request_form_takes_name_and_title_from_requester_user(employee):
     )
 
 
-def test_request_form_without_colleagues_in_boundary_asks_for_a_name(employee):
-    form = request_form(employee, requester_name="", requester_user="")
+def test_request_form_without_colleagues_in_boundary_asks_for_a_name(db):
+    alone = UserFactory(display_name="The first person on this instance")
+
+    form = request_form(alone, requester_name="", requester_user="")
 
     assert "requester_user" not in form.fields
     assert form.errors == {"requester_name": ["Say who asked."]}

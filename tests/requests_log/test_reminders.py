@@ -48,10 +48,11 @@ def live(promotion_request):
 
 
 @pytest.fixture
-def maya():
-    return UserFactory(
-        display_name="Maya Chen", email="maya@example.com", time_zone="Europe/Berlin"
-    )
+def maya(maya):
+    """Maya, working from Berlin (the times below are Berlin's)."""
+    maya.time_zone = ZoneInfo("Europe/Berlin")
+    maya.save(update_fields=["time_zone"])
+    return maya
 
 
 # --- When --------------------------------------------------------------------------------

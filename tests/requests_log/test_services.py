@@ -25,11 +25,6 @@ Framing = PromotionRequest.Framing
 MONDAY = datetime(2025, 6, 30, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def employee():
-    return UserFactory(display_name="Maya Lopez", email="maya@example.com")
-
-
 def kinds(promotion_request):
     return list(promotion_request.events.order_by("seq").values_list("kind", flat=True))
 

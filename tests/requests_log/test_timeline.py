@@ -16,11 +16,6 @@ TABLE = TimelineEvent._meta.db_table
 
 
 @pytest.fixture
-def employee(db):
-    return UserFactory(email="maya@example.com")
-
-
-@pytest.fixture
 def events(employee):
     """Three events on the employee's chain: logged, corrected, withdrawn."""
     promotion_request = log_request(employee, quantity=3)

@@ -23,10 +23,10 @@ def local_minute(moment) -> str:
 
 
 @pytest.fixture
-def maya(client):
-    user = UserFactory(display_name="Maya Chen", email="maya@example.com")
-    client.force_login(user)
-    return user
+def maya(maya, client):
+    """Maya, signed in."""
+    client.force_login(maya)
+    return maya
 
 
 @pytest.fixture

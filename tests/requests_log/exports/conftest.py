@@ -9,24 +9,13 @@ from requests_log import services
 from requests_log.exports import signing, verifier
 from requests_log.exports.record import Record, Scope
 from requests_log.models import Decision, FollowUp
-from tests.factories import SocialAccountFactory, UserFactory, log_request
+from tests.factories import SocialAccountFactory, log_request
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
     b"\x00\x00IEND\xaeB`\x82"
 )
-
-
-@pytest.fixture
-def maya(db):
-    return UserFactory(
-        display_name="Maya Okafor",
-        email="maya@example.com",
-        job_title="Product designer",
-        department="Design",
-        time_zone="Europe/London",
-    )
 
 
 @pytest.fixture
