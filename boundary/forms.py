@@ -1,4 +1,5 @@
 import zoneinfo
+from typing import cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Fieldset, Layout, Row, Submit
@@ -60,7 +61,8 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["manager"].queryset = User.objects.exclude(pk=self.instance.pk).only(
+        manager = cast(forms.ModelChoiceField, self.fields["manager"])
+        manager.queryset = User.objects.exclude(pk=self.instance.pk).only(
             "pk", "display_name", "email"
         )
         self.helper = FormHelper()
@@ -89,7 +91,8 @@ class ProfileForm(forms.ModelForm):
         self.helper.add_input(Submit("submit", "Save profile"))
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("work_state") and cleaned.get("work_country") != "US":
             self.add_error("work_state", "A state applies only when you work in the United States.")
         return cleaned
@@ -120,9 +123,12 @@ class SocialAccountForm(forms.ModelForm):
     def __init__(self, *args, owner: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.owner = owner
-        self.fields["platform"].choices = [("", "Choose…"), *SocialAccount.Platform.choices]
+        cast(forms.ChoiceField, self.fields["platform"]).choices = [
+            ("", "Choose…"),
+            *SocialAccount.Platform.choices,
+        ]
         self.fields["follower_count"].widget.attrs.update(min=0, inputmode="numeric")
-        self.fields["follower_count"].max_value = 2_000_000_000
+        cast(forms.IntegerField, self.fields["follower_count"]).max_value = 2_000_000_000
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Row(Column("platform", css_class="col-sm-5"), Column("handle", css_class="col-sm-7")),
@@ -146,7 +152,8 @@ class SocialAccountForm(forms.ModelForm):
         return as_of
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         platform, handle = cleaned.get("platform"), cleaned.get("handle")
         if platform and handle:
             try:

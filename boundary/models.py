@@ -1,6 +1,7 @@
 import re
 from dataclasses import dataclass
 from datetime import time
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -11,7 +12,7 @@ from localflavor.us.models import USStateField
 from timezone_field import TimeZoneField
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra_fields):
@@ -47,9 +48,10 @@ class User(AbstractUser):
         HR = "hr", "HR"
         ADMIN = "admin", "Admin"
 
-    username = None
-    first_name = None
-    last_name = None
+    # Signed in by email, known by one display name: AbstractUser's fields go.
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
     display_name = models.CharField(max_length=120)
     job_title = models.CharField(max_length=120, blank=True)
@@ -91,7 +93,8 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["display_name"]
 
-    objects = UserManager()
+    # Django's own UserManager creates users by username; this one by email.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ["display_name"]

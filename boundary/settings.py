@@ -7,6 +7,7 @@ DJANGO_ENV=production has no defaults for secrets: a missing one fails at boot.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 import xstatic.pkg.bootstrap
@@ -240,7 +241,7 @@ REMINDER_CLAIM_TIMEOUT = env.int("REMINDER_CLAIM_TIMEOUT", default=5 * 60)
 REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=6)
 REMINDER_RETRY_BACKOFF = env.int("REMINDER_RETRY_BACKOFF", default=30)
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .forms import SignupForm, SocialAccountForm
+from .http import AuthenticatedHttpRequest
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -28,7 +29,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def account_list(request: HttpRequest) -> HttpResponse:
+def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "boundary/socialaccount_list.html",
@@ -40,7 +41,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def account_create(request: HttpRequest) -> HttpResponse:
+def account_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SocialAccountForm(request.POST or None, owner=request.user)
     if request.method == "POST" and form.is_valid():
         account = services.social_account_link(owner=request.user, **form.cleaned_data)
@@ -50,7 +51,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def account_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(selectors.social_accounts_in_use(owner=request.user), pk=pk)
     form = SocialAccountForm(request.POST or None, instance=account, owner=request.user)
     if request.method == "POST" and form.is_valid():
@@ -64,7 +65,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def account_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def account_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(selectors.social_accounts_in_use(owner=request.user), pk=pk)
     archived = services.social_account_remove(account=account)
     if archived:

@@ -199,7 +199,7 @@ def request_flags(promotion_request: PromotionRequest, *, declines: Declines) ->
 def _asked_again(earlier: DeclinedRequest | None, pressed: int) -> Flag | None:
     if earlier is None and not pressed:
         return None
-    details = ()
+    details: tuple[str, ...] = ()
     if pressed:
         plural = "s" if pressed != 1 else ""
         details = (f"{pressed} follow-up{plural} after your decline of this request",)

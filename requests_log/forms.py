@@ -1,5 +1,6 @@
 import codecs
 from datetime import timedelta
+from typing import cast
 
 import filetype
 from crispy_forms.helper import FormHelper
@@ -48,7 +49,7 @@ def detect_content_type(uploaded: UploadedFile) -> str | None:
     if head and b"\x00" not in head:
         try:
             # Incremental, so a character cut at the 8 KiB mark is still text.
-            final = uploaded.size <= len(head)
+            final = (uploaded.size or 0) <= len(head)
             codecs.getincrementaldecoder("utf-8")().decode(head, final=final)
         except UnicodeDecodeError:
             return None
@@ -58,11 +59,12 @@ def detect_content_type(uploaded: UploadedFile) -> str | None:
 
 def validate_evidence_file(uploaded: UploadedFile) -> None:
     """Refuse empty, oversized and disallowed files; set the content type we detected."""
-    if uploaded.size == 0:
+    size = uploaded.size or 0
+    if size == 0:
         raise forms.ValidationError(f"“{uploaded.name}” is empty.")
-    if uploaded.size > settings.EVIDENCE_MAX_BYTES:
+    if size > settings.EVIDENCE_MAX_BYTES:
         raise forms.ValidationError(
-            f"“{uploaded.name}” is {filesizeformat(uploaded.size)}; the limit is "
+            f"“{uploaded.name}” is {filesizeformat(size)}; the limit is "
             f"{filesizeformat(settings.EVIDENCE_MAX_BYTES)}."
         )
     content_type = detect_content_type(uploaded)
@@ -130,11 +132,11 @@ class PromotionRequestForm(forms.ModelForm):
 
     occurred_at = LocalDateTimeField(label="When did it happen?", validators=[not_in_future])
     deadline = LocalDateTimeField(label="By when?", required=False)
-    evidence = EvidenceField()
+    evidence: "EvidenceField | None" = EvidenceField()  # CorrectionForm takes none
 
     class Meta:
         model = PromotionRequest
-        fields = (
+        fields: tuple[str, ...] = (
             "requester_user",
             "requester_name",
             "requester_title",
@@ -180,11 +182,14 @@ class PromotionRequestForm(forms.ModelForm):
     def __init__(self, *args, employee: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.employee = employee
-        self.fields["framing"].choices = PromotionRequest.Framing.choices
-        self.fields["channel"].choices = [("", "Choose…"), *PromotionRequest.Channel.choices]
+        cast(forms.ChoiceField, self.fields["framing"]).choices = PromotionRequest.Framing.choices
+        cast(forms.ChoiceField, self.fields["channel"]).choices = [
+            ("", "Choose…"),
+            *PromotionRequest.Channel.choices,
+        ]
         self.fields["quantity"].widget.attrs.update(min=1, max=1000)
         if "target_accounts" in self.fields:
-            accounts = self.fields["target_accounts"]
+            accounts = cast(forms.ModelMultipleChoiceField, self.fields["target_accounts"])
             accounts.queryset = social_accounts_in_use(owner=employee)
             accounts.required = False
             if not accounts.queryset.exists():
@@ -200,8 +205,9 @@ class PromotionRequestForm(forms.ModelForm):
                 .only("pk", "display_name", "email")
             )
             if colleagues.exists():
-                self.fields["requester_user"].queryset = colleagues
-                self.fields["requester_user"].empty_label = "Choose…"
+                requester = cast(forms.ModelChoiceField, self.fields["requester_user"])
+                requester.queryset = colleagues
+                requester.empty_label = "Choose…"
                 self.fields["requester_name"].required = False
             else:
                 del self.fields["requester_user"]
@@ -248,7 +254,8 @@ class PromotionRequestForm(forms.ModelForm):
         return quantity
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         requester_user = cleaned.get("requester_user")
         if not cleaned.get("requester_name") and "requester_name" not in self.errors:
             if requester_user is not None:
@@ -346,10 +353,14 @@ class DecisionForm(forms.ModelForm):
     def __init__(self, *args, promotion_request: PromotionRequest, **kwargs):
         super().__init__(*args, **kwargs)
         self.promotion_request = promotion_request
-        self.fields["kind"].choices = Decision.Kind.choices
+        cast(forms.ChoiceField, self.fields["kind"]).choices = Decision.Kind.choices
         self.fields["decline_reason"].required = False
-        self.fields["decline_reason"].choices = [("", "Choose…"), *Decision.DeclineReason.choices]
-        self.fields["accounts"].queryset = promotion_request.target_accounts.all()
+        cast(forms.ChoiceField, self.fields["decline_reason"]).choices = [
+            ("", "Choose…"),
+            *Decision.DeclineReason.choices,
+        ]
+        accounts = cast(forms.ModelMultipleChoiceField, self.fields["accounts"])
+        accounts.queryset = promotion_request.target_accounts.all()
         self.fields["accounts"].required = False
         self.initial.setdefault("decided_at", timezone.localtime().replace(second=0, microsecond=0))
         self.helper = FormHelper()
@@ -371,7 +382,8 @@ class DecisionForm(forms.ModelForm):
         self.helper.add_input(Submit("submit", "Record my answer"))
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         kind = cleaned.get("kind")
         if kind == Decision.Kind.DECLINE and not cleaned.get("decline_reason"):
             self.add_error(
@@ -383,7 +395,7 @@ class DecisionForm(forms.ModelForm):
             cleaned["decline_reason"] = ""
         if kind != Decision.Kind.ACCEPT:
             for field in ("pay", "ends_on"):
-                cleaned[field] = self.fields[field].empty_value if field == "pay" else None
+                cleaned[field] = "" if field == "pay" else None
             cleaned["disclosure_required"] = cleaned["content_approval_required"] = False
             cleaned["accounts"] = []
         decided_at = cleaned.get("decided_at")
@@ -414,7 +426,10 @@ class FollowUpForm(forms.ModelForm):
 
     def __init__(self, *args, promotion_request: PromotionRequest, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [("", "Choose…"), *FollowUp.Kind.choices]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [
+            ("", "Choose…"),
+            *FollowUp.Kind.choices,
+        ]
         self.initial.setdefault("who", promotion_request.requester_name)
         self.initial.setdefault(
             "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
@@ -486,7 +501,7 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args, requesters: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["requester"].choices = [("", "Anyone"), *requesters]
+        cast(forms.ChoiceField, self.fields["requester"]).choices = [("", "Anyone"), *requesters]
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_class = "dashboard-filters"
@@ -509,7 +524,8 @@ class DashboardFilterForm(forms.Form):
         )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if (
             cleaned.get("date_from")
             and cleaned.get("date_to")

@@ -41,14 +41,14 @@ NO_DECISION_REPEAT = timedelta(weeks=1)
 NO_DECISION_MAX = 3
 CONFIRM_REPLY_AFTER = timedelta(days=1)
 
-CHANNEL_PREFERENCE = {
+CHANNEL_PREFERENCE: dict[str, str] = {
     Reminder.Kind.BEFORE_DEADLINE: "deadline_reminders",
     Reminder.Kind.ON_DEADLINE: "deadline_reminders",
     Reminder.Kind.NO_DECISION: "no_decision_reminders",
     Reminder.Kind.CONFIRM_REPLY: "reply_reminders",
 }
 
-MESSAGES = {
+MESSAGES: dict[str, str] = {
     Reminder.Kind.BEFORE_DEADLINE: "A request is waiting for your answer; it is due in two days.",
     Reminder.Kind.ON_DEADLINE: "A request is waiting for your answer; its deadline is today.",
     Reminder.Kind.NO_DECISION: "A request is still waiting for your answer.",
@@ -310,7 +310,7 @@ def still_applies(reminder: Reminder) -> bool:
     return promotion_request.is_open
 
 
-def channels_for(reminder: Reminder) -> list[str]:
+def channels_for(reminder: Reminder) -> list[ReminderDelivery.Channel]:
     choice = getattr(reminder.employee, CHANNEL_PREFERENCE[reminder.kind])
     return {
         User.ReminderChannels.EMAIL_AND_APP: [

@@ -176,12 +176,15 @@ def promotion_request_correct(
     )
 
 
+STATUS_AFTER_DECISION: dict[str, str] = {
+    Decision.Kind.ACCEPT: PromotionRequest.Status.ACCEPTED,
+    Decision.Kind.DECLINE: PromotionRequest.Status.DECLINED,
+    Decision.Kind.COUNTER: PromotionRequest.Status.NEGOTIATING,
+}
+
+
 def status_after_decision(kind: str) -> str:
-    return {
-        Decision.Kind.ACCEPT: PromotionRequest.Status.ACCEPTED,
-        Decision.Kind.DECLINE: PromotionRequest.Status.DECLINED,
-        Decision.Kind.COUNTER: PromotionRequest.Status.NEGOTIATING,
-    }[kind]
+    return STATUS_AFTER_DECISION[kind]
 
 
 @transaction.atomic
@@ -310,9 +313,10 @@ def evidence_add(
     evidence = Evidence(
         promotion_request=promotion_request,
         follow_up=follow_up,
-        original_name=uploaded_file.name[:255],
-        content_type=uploaded_file.content_type,
-        size=uploaded_file.size,
+        original_name=(uploaded_file.name or "evidence")[:255],
+        # The form set the type it detected from the file's content.
+        content_type=uploaded_file.content_type or "application/octet-stream",
+        size=uploaded_file.size or 0,
         sha256=sha256_of(uploaded_file),
         uploaded_by=uploaded_by,
     )

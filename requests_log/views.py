@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from boundary.forms import ProfileForm
+from boundary.http import AuthenticatedHttpRequest
 from boundary.selectors import social_accounts_in_use
 
 from . import replies, selectors, services
@@ -38,7 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def my_record(request: HttpRequest) -> HttpResponse:
+def my_record(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The employee's own record: what is pending, every request (filtered), recent events."""
     employee = request.user
     filter_form = DashboardFilterForm(
@@ -67,7 +68,7 @@ def my_record(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def request_create(request: HttpRequest) -> HttpResponse:
+def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PromotionRequestForm(request.POST or None, request.FILES or None, employee=request.user)
     if request.method == "POST" and form.is_valid():
         promotion_request = services.promotion_request_log(
@@ -83,7 +84,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     promotion_request = selectors.promotion_request_get(employee=request.user, pk=pk)
     decisions = list(promotion_request.decisions.all())
     latest_decision = decisions[-1] if decisions else None
@@ -107,7 +108,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def request_correct(request: HttpRequest, pk: int) -> HttpResponse:
+def request_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     promotion_request = get_object_or_404(
         selectors.promotion_requests_of(employee=request.user), pk=pk
     )
@@ -136,7 +137,7 @@ def request_correct(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def decision_create(request: HttpRequest, pk: int) -> HttpResponse:
+def decision_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     promotion_request = get_object_or_404(
         selectors.promotion_requests_of(employee=request.user), pk=pk
     )
@@ -164,7 +165,7 @@ def decision_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def reply_sent(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
+def reply_sent(request: AuthenticatedHttpRequest, pk: int, decision_pk: int) -> HttpResponse:
     decision = get_object_or_404(
         Decision.objects.select_related("promotion_request", "decided_by"),
         pk=decision_pk,
@@ -179,7 +180,7 @@ def reply_sent(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
 
 
 @login_required
-def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
+def follow_up_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     promotion_request = get_object_or_404(
         selectors.promotion_requests_of(employee=request.user), pk=pk
     )
@@ -203,7 +204,7 @@ def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def request_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     promotion_request = get_object_or_404(
         selectors.promotion_requests_of(employee=request.user), pk=pk
     )
@@ -229,7 +230,7 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     promotion_request = get_object_or_404(
         selectors.promotion_requests_of(employee=request.user), pk=pk
     )
@@ -244,12 +245,12 @@ def evidence_create(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Evidence attached and fingerprinted (SHA-256).")
     else:
         for error in form.errors.get("evidence", []):
-            messages.error(request, error)
+            messages.error(request, str(error))
     return redirect(f"{promotion_request.get_absolute_url()}#evidence")
 
 
 @login_required
-def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     evidence = selectors.evidence_get(employee=request.user, pk=pk)
     try:
         handle = evidence.file.open("rb")
@@ -268,7 +269,7 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(
         request.user.notifications.select_related("promotion_request"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
@@ -277,24 +278,24 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_read(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(request.user.notifications, pk=pk)
     services.notifications_mark_read(user=request.user, pk=notification.pk)
-    if notification.promotion_request_id:
+    if notification.promotion_request is not None:
         return redirect(notification.promotion_request)
     return redirect("requests_log:notification-list")
 
 
 @login_required
 @require_POST
-def notification_read_all(request: HttpRequest) -> HttpResponse:
+def notification_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = services.notifications_mark_read(user=request.user)
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
     return redirect("requests_log:notification-list")
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The person's profile (boundary's form). It is served from here because saving it
     may move when reminders fall due, which boundary/ knows nothing of."""
     form = ProfileForm(request.POST or None, instance=request.user)

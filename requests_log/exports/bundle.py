@@ -1,6 +1,7 @@
 """The ZIP bundle: manifest.json (signed, listing every file's SHA-256) first, then a
 README, record.json, record.csv, record.pdf and the evidence files of the shown requests."""
 
+import functools
 import hashlib
 import re
 import shutil
@@ -108,7 +109,7 @@ def write_bundle(
         if not hide_names:
             name += f"-{_safe_name(item.original_name)}"
         with item.file.open("rb") as source:
-            files[name] = _spool(iter(lambda source=source: source.read(1024 * 1024), b""))
+            files[name] = _spool(iter(functools.partial(source.read, 1024 * 1024), b""))
     try:
         listing = {name: _digest(handle) for name, handle in sorted(files.items())}
         manifest = record.manifest(file_kind="zip", files=listing)

@@ -43,7 +43,7 @@ try:
     from requests_log import chain
 except ImportError:  # stand-alone: chain.py sits beside this file
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import chain  # type: ignore[no-redef]
+    import chain  # type: ignore[no-redef, import-not-found]
 
 FORMAT = "boundary-export"
 VERSION = 1
@@ -233,7 +233,7 @@ class HashingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+    def readinto(self, buffer: Any) -> int:
         wanted = min(len(buffer), self.remaining)
         data = self.handle.read(wanted) if wanted else b""
         buffer[: len(data)] = data

@@ -1,3 +1,5 @@
+from typing import cast
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
@@ -56,9 +58,10 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args, employee: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["requests"].queryset = PromotionRequest.objects.filter(
-            employee=employee
-        ).order_by("-occurred_at", "-id")
+        requests = cast(forms.ModelMultipleChoiceField, self.fields["requests"])
+        requests.queryset = PromotionRequest.objects.filter(employee=employee).order_by(
+            "-occurred_at", "-id"
+        )
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -78,7 +81,8 @@ class ExportForm(forms.Form):
         )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "The end of the period is before its start.")
@@ -117,7 +121,8 @@ class VerifyForm(forms.Form):
         self.helper.add_input(Submit("submit", "Verify", css_class="btn-primary btn-lg"))
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         limit = settings.EXPORT_VERIFY_MAX_BYTES
         for name in ("export", "earlier"):
             uploaded = data.get(name)

@@ -248,7 +248,7 @@ def pdf_bytes(
             first_page=1,
             of_total=True,
         )
-        documents = []
+        documents: list[Document] = []
     else:
         # A long record gets a denser timeline (one paragraph per event) and requests
         # that follow on from each other rather than each on a new page.
@@ -293,7 +293,7 @@ def _render_in_chunks(
 ) -> tuple[Document, list[Document]]:
     """Lay out a long record a chunk of requests at a time, reporting progress; the
     cover comes last, once the number of pages is known."""
-    documents = []
+    documents: list[Document] = []
     next_page = 2
     summary = _render("record_summary.html", {**common, "requests": requests}, next_page)
     documents.append(summary)

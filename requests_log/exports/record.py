@@ -72,7 +72,7 @@ WITHHOLDABLE_FIELDS = {
     "name": "Evidence file names",
 }
 WITHHELD = "[withheld]"
-EMPTY = ("", None, [], {})
+EMPTY: tuple[Any, ...] = ("", None, [], {})
 
 
 @dataclass(frozen=True)
@@ -534,14 +534,14 @@ def values_of(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 # Inside the summary's parentheses: "Asked (free to say no)" would nest them.
-FRAMING_LABELS = {
+FRAMING_LABELS: dict[Any, str] = {
     value: label.lower().replace(" (", ", ").rstrip(")")
     for value, label in PromotionRequest.Framing.choices
 }
-FOLLOW_UP_LABELS = dict(FollowUp.Kind.choices)
-DECISION_LABELS = dict(Decision.Kind.choices)
-DECLINE_REASONS = dict(Decision.DeclineReason.choices)
-KIND_LABELS = dict(TimelineEvent.Kind.choices)
+FOLLOW_UP_LABELS: dict[Any, str] = dict(FollowUp.Kind.choices)
+DECISION_LABELS: dict[Any, str] = dict(Decision.Kind.choices)
+DECLINE_REASONS: dict[Any, str] = dict(Decision.DeclineReason.choices)
+KIND_LABELS: dict[Any, str] = dict(TimelineEvent.Kind.choices)
 K = TimelineEvent.Kind
 
 

@@ -175,10 +175,10 @@ def export_build(*, export: Export, progress: Callable[[int, str], None] | None 
     export_finish stores it and appends the timeline event."""
     record = export_record(export)
 
-    def report(percent: int, note: str) -> None:
+    def on_the_row(percent: int, note: str) -> None:
         export_progress(export=export, percent=percent, note=note)
 
-    report = progress or report
+    report = progress or on_the_row
     exporter = exporter_for(export.format)
     sealed: list[dict[str, Any]] = []
     with tempfile.TemporaryFile() as handle:

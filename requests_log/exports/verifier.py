@@ -61,8 +61,8 @@ try:
     from requests_log.exports import fileformat
 except ImportError:  # stand-alone: chain.py and fileformat.py sit beside this file
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import chain  # type: ignore[no-redef]
-    import fileformat  # type: ignore[no-redef]
+    import chain  # type: ignore[no-redef, import-not-found]
+    import fileformat  # type: ignore[no-redef, import-not-found]
 
 
 # The verdicts and the exception that carries one (fileformat.py), as callers name them.
@@ -298,10 +298,11 @@ def _verify_json_in_parallel(
         # No processes to be had here, or none that can import this module: the serial
         # check answers, as it would anyway.
         return None
-    if None in stretches or digest != manifest.get("body_sha256"):
+    sound = [stretch for stretch in stretches if stretch is not None]
+    if len(sound) != len(stretches) or digest != manifest.get("body_sha256"):
         return None
     merged = walker.summary
-    for stretch in stretches:
+    for stretch in sound:
         linked = stretch.first_prev is None or stretch.first_prev == walker.prev_hash
         if stretch.first_seq != walker.next_seq or not linked:
             return None
@@ -357,7 +358,8 @@ def walk_stretch(
                         if run
                         else (entry["event"]["seq"], entry["event"]["prev_hash"])
                     )
-                    walker.next_seq, walker.prev_hash = first
+                    # A withheld run links to nothing that must be checked here.
+                    walker.next_seq, walker.prev_hash = first[0], first[1] or ""
                 walker.add(entry)
     except (chain.Broken, ValueError, KeyError, TypeError, AttributeError, OSError):
         return None
@@ -443,11 +445,11 @@ def _verify_pdf_body(
             if attachment.read(len(fileformat.JSON_HEAD)) != fileformat.JSON_HEAD:
                 continue
             record_size = fileformat.file_size(attachment)
-            record_sha = hashlib.sha256()
+            record_digest = hashlib.sha256()
             while chunk := attachment.read(fileformat.SCAN_CHUNK):
-                record_sha.update(chunk)
+                record_digest.update(chunk)
             inner = verify_open(attachment, record_size, "json", limits, probe, trusted)
-            record = (inner, record_sha.hexdigest())
+            record = (inner, record_digest.hexdigest())
             break
     if record is None:
         if body_matches:

@@ -14,9 +14,12 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from boundary.http import AuthenticatedHttpRequest
 
 from ..models import Export, Verification
 from . import fileformat, services, signing, verifier
@@ -34,7 +37,7 @@ def _own_export(request: HttpRequest, pk: int) -> Export:
 
 
 @login_required
-def export_list(request: HttpRequest) -> HttpResponse:
+def export_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(
         Export.objects.filter(employee=request.user).select_related("event"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
@@ -42,7 +45,7 @@ def export_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def export_create(request: HttpRequest) -> HttpResponse:
+def export_create(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     initial = {}
     if request.GET.get("request", "").isdigit():
         initial = {"mode": "chosen", "requests": [int(request.GET["request"])]}
@@ -60,7 +63,7 @@ def export_create(request: HttpRequest) -> HttpResponse:
             return redirect(export)
         if started.outcome == "streamed":
             response = StreamingHttpResponse(
-                started.chunks, content_type=exporter_for(export.format).content_type
+                started.chunks or (), content_type=exporter_for(export.format).content_type
             )
             response["Content-Disposition"] = f'attachment; filename="{started.filename}"'
             return response
@@ -85,7 +88,7 @@ def _file_response(export: Export) -> FileResponse:
 
 
 @login_required
-def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def export_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     export = _own_export(request, pk)
     verifications = export.verifications.order_by("-created_at")[:20]
     return render(
@@ -97,7 +100,7 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @login_required
-def export_status(request: HttpRequest, pk: int) -> JsonResponse:
+def export_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     export = _own_export(request, pk)
     return JsonResponse(
         {
@@ -111,7 +114,7 @@ def export_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @login_required
-def export_download(request: HttpRequest, pk: int) -> FileResponse:
+def export_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     export = _own_export(request, pk)
     if not export.has_file:
         raise Http404("This export has no file to download (it expired or was streamed).")
@@ -129,11 +132,12 @@ class UploadTooLarge(FileUploadHandler):
         super().__init__(request)
         self.limit = limit
         self.received = 0
+        self.too_large = False
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         self.received += len(raw_data)
         if self.received > self.limit:
-            self.request.upload_too_large = True  # type: ignore[attr-defined]
+            self.too_large = True
             raise StopUpload(connection_reset=False)
         return raw_data
 
@@ -155,18 +159,17 @@ def verify(request: HttpRequest) -> HttpResponse:
     """Public: check an uploaded export. Upload handlers must be set before the CSRF
     check reads the body, so the check runs inside (csrf_protect)."""
     limit = settings.EXPORT_VERIFY_MAX_BYTES
-    request.upload_handlers.insert(0, UploadTooLarge(request, 2 * limit + MULTIPART_OVERHEAD))
-    return _verify(request)
+    guard = UploadTooLarge(request, 2 * limit + MULTIPART_OVERHEAD)
+    request.upload_handlers.insert(0, guard)
+    return _verify(request, guard)
 
 
 @csrf_protect
-def _verify(request: HttpRequest) -> HttpResponse:
+def _verify(request: HttpRequest, guard: UploadTooLarge) -> HttpResponse:
     limit = settings.EXPORT_VERIFY_MAX_BYTES
     context: dict = {"limit": limit, "fingerprint": signing.signing_key().fingerprint}
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    if request.method == "POST" and (
-        declared > 2 * limit + MULTIPART_OVERHEAD or getattr(request, "upload_too_large", False)
-    ):
+    if request.method == "POST" and (declared > 2 * limit + MULTIPART_OVERHEAD or guard.too_large):
         context["form"] = VerifyForm()
         context["too_large"] = True
         return render(request, "requests_log/exports/verify.html", context, status=413)

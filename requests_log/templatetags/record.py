@@ -21,7 +21,8 @@ CHOICES = {
 @register.filter
 def field_label(field: str) -> str:
     try:
-        return str(PromotionRequest._meta.get_field(field).verbose_name).capitalize()
+        label = getattr(PromotionRequest._meta.get_field(field), "verbose_name", field)
+        return str(label).capitalize()
     except FieldDoesNotExist:
         return field.replace("_", " ").capitalize()
 
