@@ -57,6 +57,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/djlint templates/ --lint
+	$(BIN)/djlint templates/ --check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 check-deploy: $(STAMP)
