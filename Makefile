@@ -50,7 +50,7 @@ test: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
 test: export DJANGO_ALLOW_ASYNC_UNSAFE = true
 test: $(STAMP)
 	$(BIN)/python scripts/check_services.py
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --cov $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	mkdir -p var
