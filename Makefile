@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run           start Boundary with demo data at http://127.0.0.1:8000/"
 	@echo "make test          run the test suite (needs PostgreSQL and Redis)"
-	@echo "make lint          ruff, formatting, types (mypy), and missing migrations"
+	@echo "make lint          ruff, djLint, formatting, types (mypy), and missing migrations"
 	@echo "make check-deploy  Django's deployment checks with production settings"
 	@echo "make bench-export  export and verification timings on a 100,000-event record"
 	@echo "make bench-reminders  the reminder sweep on 1,000,000 rows, in its own database"
@@ -50,12 +50,14 @@ test: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
 test: export DJANGO_ALLOW_ASYNC_UNSAFE = true
 test: $(STAMP)
 	$(BIN)/python scripts/check_services.py
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --cov $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	mkdir -p var
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/djlint templates/ --lint
+	$(BIN)/djlint templates/ --check
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
