@@ -467,3 +467,9 @@ def test_dashboard_pages_keep_the_filters(client, maya):
 
     assert 'href="?framing=expected&amp;page=2"' in first.content.decode()
     assert len(second.context["requests"]) == 1
+
+
+def test_start_page_sends_a_signed_in_person_to_her_record(client, maya):
+    response = client.get("/")
+
+    assert response["Location"] == reverse("requests_log:my-record")
