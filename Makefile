@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run           start Boundary with demo data at http://127.0.0.1:8000/"
 	@echo "make test          run the test suite (needs PostgreSQL and Redis)"
-	@echo "make lint          ruff, djLint, formatting, types (mypy), and missing migrations"
+	@echo "make lint          ruff, djLint, formatting, types (mypy), import layers, and missing migrations"
 	@echo "make check-deploy  Django's deployment checks with production settings"
 	@echo "make bench-export  export and verification timings on a 100,000-event record"
 	@echo "make bench-reminders  the reminder sweep on 1,000,000 rows, in its own database"
@@ -59,6 +59,7 @@ lint: $(STAMP)
 	$(BIN)/djlint templates/ --lint
 	$(BIN)/djlint templates/ --check
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 check-deploy: $(STAMP)
