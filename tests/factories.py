@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import factory
@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from boundary.models import SocialAccount, User
 from requests_log import services
-from requests_log.models import PromotionRequest
+from requests_log.models import Decision, PromotionRequest
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -50,3 +50,19 @@ def log_request(employee: User, **overrides: Any) -> PromotionRequest:
         **overrides,
     }
     return services.promotion_request_log(employee=employee, **details)
+
+
+def decline(
+    promotion_request: PromotionRequest,
+    *,
+    at: datetime,
+    reason: str = Decision.DeclineReason.PERSONAL_SEPARATE,
+) -> Decision:
+    """The employee declines, at `at` (as she tells it), for `reason`."""
+    return services.decision_record(
+        promotion_request=promotion_request,
+        decided_by=promotion_request.employee,
+        kind=Decision.Kind.DECLINE,
+        decided_at=at,
+        decline_reason=reason,
+    )

@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from boundary.models import SocialAccount
 from requests_log import selectors, services
-from requests_log.models import Decision, FollowUp, PromotionRequest
-from tests.factories import SocialAccountFactory, UserFactory, log_request
+from requests_log.models import FollowUp, PromotionRequest
+from tests.factories import SocialAccountFactory, UserFactory, decline, log_request
 
 pytestmark = pytest.mark.django_db
 
@@ -28,16 +28,6 @@ def flag_codes(promotion_request):
 def earlier_decline(promotion_request):
     """The declined request that the "asked again" flag names, if any."""
     return next((flag.earlier for flag in flags_of(promotion_request) if flag.earlier), None)
-
-
-def decline(promotion_request, *, at, reason=Decision.DeclineReason.PERSONAL_SEPARATE):
-    return services.decision_record(
-        promotion_request=promotion_request,
-        decided_by=promotion_request.employee,
-        kind=Decision.Kind.DECLINE,
-        decided_at=at,
-        decline_reason=reason,
-    )
 
 
 def test_flags_none_for_a_free_paid_request_to_open_accounts(employee):

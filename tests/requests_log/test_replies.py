@@ -5,19 +5,9 @@ from django.utils import timezone
 
 from requests_log import replies, services
 from requests_log.models import Decision
-from tests.factories import SocialAccountFactory, log_request
+from tests.factories import SocialAccountFactory, decline, log_request
 
 pytestmark = pytest.mark.django_db
-
-
-def decline(promotion_request, *, at, reason=Decision.DeclineReason.PERSONAL_SEPARATE):
-    return services.decision_record(
-        promotion_request=promotion_request,
-        decided_by=promotion_request.employee,
-        kind=Decision.Kind.DECLINE,
-        decided_at=at,
-        decline_reason=reason,
-    )
 
 
 def test_reply_text_for_decline_gives_reason_and_details(employee):

@@ -16,7 +16,7 @@ from requests_log.models import (
     RequestTarget,
     TimelineEvent,
 )
-from tests.factories import SocialAccountFactory, UserFactory, log_request
+from tests.factories import SocialAccountFactory, UserFactory, decline, log_request
 
 pytestmark = pytest.mark.django_db
 
@@ -32,16 +32,6 @@ def kinds(promotion_request):
 def flag_codes(promotion_request):
     fresh = PromotionRequest.objects.get(pk=promotion_request.pk)
     return [(flag.code, flag.level) for flag in selectors.flags_of(fresh)]
-
-
-def decline(promotion_request, *, at, reason=Decision.DeclineReason.PERSONAL_SEPARATE):
-    return services.decision_record(
-        promotion_request=promotion_request,
-        decided_by=promotion_request.employee,
-        kind=Decision.Kind.DECLINE,
-        decided_at=at,
-        decline_reason=reason,
-    )
 
 
 # --- Logging ----------------------------------------------------------------------------
