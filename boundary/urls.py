@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("requests_log.exports.urls")),
     path("me/", include(account_patterns)),
     path("signup/", views.signup, name="signup"),
+    path("health/", views.health, name="health"),
     path(
         "login/",
         auth_views.LoginView.as_view(

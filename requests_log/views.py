@@ -2,12 +2,10 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -32,10 +30,10 @@ logger = logging.getLogger(__name__)
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The start page: a signed-in person's own record; everyone else signs in."""
+    """The start page: what Boundary is, for a visitor; a signed-in person's own record."""
     if request.user.is_authenticated:
         return redirect("requests_log:my-record")
-    return redirect_to_login(reverse("requests_log:my-record"))
+    return render(request, "home.html")
 
 
 @login_required

@@ -47,8 +47,9 @@ def export_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def export_create(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     initial = {}
-    if request.GET.get("request", "").isdigit():
-        initial = {"mode": "chosen", "requests": [int(request.GET["request"])]}
+    chosen = _int_or_none(request.GET.get("request"))
+    if chosen is not None:
+        initial = {"mode": "chosen", "requests": [chosen]}
     form = ExportForm(request.POST or None, employee=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         started = services.export_start(
@@ -74,6 +75,15 @@ def export_create(request: AuthenticatedHttpRequest) -> HttpResponseBase:
             return redirect(export)
         return _file_response(export)
     return render(request, "requests_log/exports/export_form.html", {"form": form})
+
+
+def _int_or_none(text: str | None) -> int | None:
+    """A whole number from a query string, or None for anything else ("²" is a digit
+    to str.isdigit but not a number to int)."""
+    try:
+        return int(text or "")
+    except ValueError:
+        return None
 
 
 def _file_response(export: Export) -> FileResponse:

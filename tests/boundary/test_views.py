@@ -229,3 +229,37 @@ def test_account_list_query_count_is_constant(client, maya, django_assert_num_qu
         response = client.get(reverse("boundary:account-list"))
 
     assert len(response.context["accounts"]) == rows
+
+
+def test_start_page_tells_a_visitor_what_boundary_is(client):
+    response = client.get("/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Asked to promote your employer on your personal accounts?" in page
+    for name in ("login", "signup", "exports:verify"):
+        assert f'href="{reverse(name)}"' in page
+
+
+def test_health_answers_without_a_session(client):
+    response = client.get(reverse("health"))
+
+    assert (response.status_code, response.json()) == (200, {"status": "ok", "database": "ok"})
+    assert "sessionid" not in response.cookies
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_health_says_when_the_database_is_down(client):
+    from django.db import connection
+
+    settings_dict, port = connection.settings_dict, connection.settings_dict["PORT"]
+    connection.close()
+    settings_dict["PORT"] = "1"  # nothing listens there: a real refused connection
+    try:
+        response = client.get(reverse("health"))
+    finally:
+        connection.close()
+        settings_dict["PORT"] = port
+
+    assert (response.status_code, response.json()["status"]) == (503, "unavailable")
