@@ -152,6 +152,29 @@ def pressure_after_decline(promotion_request: PromotionRequest) -> list[FollowUp
     ]
 
 
+def dated_before_a_decline(
+    promotion_request: PromotionRequest,
+    *,
+    decided_at: datetime,
+    later_asks: Iterable[PromotionRequest],
+) -> list[tuple[datetime, str]]:
+    """What a decline dated `decided_at` would not count as coming after it, though it
+    came after the ask: this request's pressure and later asks by the same person, dated
+    in between. Each as (when, what), in order. (Forms warn before such a date is saved.)"""
+    asked, declined = to_minute(promotion_request.occurred_at), to_minute(decided_at)
+    earlier = [
+        (follow_up.occurred_at, f"“{follow_up.what_was_said[:60]}”")
+        for follow_up in promotion_request.follow_ups.all()
+        if follow_up.kind in PRESSURE_KINDS and asked <= to_minute(follow_up.occurred_at) < declined
+    ]
+    earlier += [
+        (ask.occurred_at, f"the request “{ask.promoted_item}”")
+        for ask in later_asks
+        if asked <= to_minute(ask.occurred_at) < declined and ask.pk != promotion_request.pk
+    ]
+    return sorted(earlier, key=lambda item: item[0])
+
+
 def request_flags(promotion_request: PromotionRequest, *, declines: Declines) -> RequestFlags:
     """What a reader of the record should notice at once, most serious first within
     each kind of concern."""

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from boundary.models import SocialAccount, User
 from boundary.selectors import social_accounts_in_use
 
+from . import flags, selectors
 from .models import Decision, FollowUp, PromotionRequest
 
 # Detected from the file's content, never from its name or the browser's word.
@@ -309,11 +310,28 @@ class CorrectionForm(PromotionRequestForm):
         return {field: self.cleaned_data[field] for field in self.Meta.fields}
 
 
+def required_label(text: str) -> str:
+    """A label marked as required (as crispy marks required fields) for a field that is
+    required only in some cases, so the form can tell which."""
+    return format_html('{} <span class="asteriskField">*</span>', text)
+
+
 class DecisionForm(forms.ModelForm):
     decided_at = LocalDateTimeField(
         label="When did you answer?",
         validators=[not_in_future],
         help_text="Now, unless you answered earlier (in the meeting, say).",
+    )
+    decline_reasons = forms.MultipleChoiceField(
+        label=required_label("Why you decline"),
+        help_text="Tick every reason that applies.",
+        choices=Decision.DeclineReason.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    # Shown only when the answer's time would leave out something that came after it.
+    time_confirmed = forms.BooleanField(
+        label="Yes, I answered after those", required=False, widget=forms.HiddenInput
     )
 
     class Meta:
@@ -321,26 +339,31 @@ class DecisionForm(forms.ModelForm):
         fields = (
             "kind",
             "decided_at",
-            "decline_reason",
+            "decline_reasons",
             "pay",
             "disclosure_required",
             "content_approval_required",
             "ends_on",
             "accounts",
             "details",
+            "details_in_reply",
         )
         labels = {
             "kind": "Your answer",
-            "decline_reason": "Main reason",
             "pay": "Pay",
             "disclosure_required": "Every post discloses my connection to the company",
             "content_approval_required": "I approve the content before it is published",
             "ends_on": "The arrangement ends on",
             "accounts": "On which accounts",
             "details": "Details",
+            "details_in_reply": "Put these details in my written reply",
         }
         help_texts = {
-            "details": "Decline: more about why. Counter: what you propose instead.",
+            "details": (
+                "Decline: more about why. Accept: other conditions. Counter: what you propose "
+                "instead (this goes in your reply)."
+            ),
+            "details_in_reply": "Otherwise they stay on your record only.",
             "pay": "For example “€400 per video”.",
         }
         widgets = {
@@ -354,11 +377,6 @@ class DecisionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.promotion_request = promotion_request
         cast(forms.ChoiceField, self.fields["kind"]).choices = Decision.Kind.choices
-        self.fields["decline_reason"].required = False
-        cast(forms.ChoiceField, self.fields["decline_reason"]).choices = [
-            ("", "Choose…"),
-            *Decision.DeclineReason.choices,
-        ]
         accounts = cast(forms.ModelMultipleChoiceField, self.fields["accounts"])
         accounts.queryset = promotion_request.target_accounts.all()
         self.fields["accounts"].required = False
@@ -368,16 +386,18 @@ class DecisionForm(forms.ModelForm):
         self.helper.layout = Layout(
             Field("kind"),
             "decided_at",
-            Div("decline_reason", css_class="decision-decline"),
+            "time_confirmed",
+            Div("decline_reasons", data_for="decline"),
             Div(
                 "pay",
                 "disclosure_required",
                 "content_approval_required",
                 "ends_on",
                 "accounts",
-                css_class="decision-accept",
+                data_for="accept",
             ),
             "details",
+            Div("details_in_reply", data_for="decline accept"),
         )
         self.helper.add_input(Submit("submit", "Record my answer"))
 
@@ -385,17 +405,18 @@ class DecisionForm(forms.ModelForm):
         super().clean()
         cleaned = self.cleaned_data
         kind = cleaned.get("kind")
-        if kind == Decision.Kind.DECLINE and not cleaned.get("decline_reason"):
+        if kind == Decision.Kind.DECLINE and not cleaned.get("decline_reasons"):
             self.add_error(
-                "decline_reason", "Pick the main reason; add more in Details if you like."
+                "decline_reasons", "Tick at least one reason; add more in Details if you like."
             )
         if kind == Decision.Kind.COUNTER and not cleaned.get("details", "").strip():
             self.add_error("details", "Say what you propose instead.")
         if kind != Decision.Kind.DECLINE:
-            cleaned["decline_reason"] = ""
+            cleaned["decline_reasons"] = []
+        if kind == Decision.Kind.COUNTER:
+            cleaned["details_in_reply"] = True  # the proposal is the reply
         if kind != Decision.Kind.ACCEPT:
-            for field in ("pay", "ends_on"):
-                cleaned[field] = "" if field == "pay" else None
+            cleaned["pay"], cleaned["ends_on"] = "", None
             cleaned["disclosure_required"] = cleaned["content_approval_required"] = False
             cleaned["accounts"] = []
         decided_at = cleaned.get("decided_at")
@@ -403,10 +424,32 @@ class DecisionForm(forms.ModelForm):
             second=0, microsecond=0
         ):
             self.add_error("decided_at", "You cannot have answered before you were asked.")
+        elif decided_at and kind == Decision.Kind.DECLINE and not cleaned.get("time_confirmed"):
+            self._warn_of_what_came_before(decided_at)
         ends_on = cleaned.get("ends_on")
         if ends_on and ends_on < timezone.localdate():
             self.add_error("ends_on", "The end date cannot be in the past.")
         return cleaned
+
+    def _warn_of_what_came_before(self, decided_at) -> None:
+        """A "no" dated after pressure that really came after it would hide that pressure:
+        say what would count as before it, and let the employee confirm or correct."""
+        earlier = flags.dated_before_a_decline(
+            self.promotion_request,
+            decided_at=decided_at,
+            later_asks=selectors.later_asks_from_the_same_person(self.promotion_request),
+        )
+        if not earlier:
+            return
+        self.fields["time_confirmed"].widget = forms.CheckboxInput()
+        listed = "; ".join(
+            f"{what} ({timezone.localtime(when):%a %d %b, %H:%M})" for when, what in earlier
+        )
+        self.add_error(
+            "decided_at",
+            f"This time is after {listed}. If you said no before that, enter when you did; "
+            "if you really answered later, tick “Yes, I answered after those”.",
+        )
 
     def decision_terms(self) -> dict:
         fields = set(self.Meta.fields) - {"kind", "accounts"}
@@ -419,10 +462,18 @@ class FollowUpForm(forms.ModelForm):
 
     class Meta:
         model = FollowUp
-        fields = ("kind", "occurred_at", "who", "what_was_said", "witnesses")
-        labels = {"kind": "What happened", "who": "Who", "what_was_said": "What was said"}
+        fields = ("kind", "occurred_at", "who", "what_was_said", "quoted", "witnesses")
+        labels = {
+            "kind": "What happened",
+            "who": "Who",
+            "what_was_said": "What was said or done",
+            "quoted": "These are their exact words (a quote)",
+        }
         widgets = {"what_was_said": forms.Textarea(attrs={"rows": 3})}
-        help_texts = {"what_was_said": "As close to verbatim as you can."}
+        help_texts = {
+            "what_was_said": "Their words as close to verbatim as you can, or your account.",
+            "quoted": "Untick if you wrote what happened in your own words.",
+        }
 
     def __init__(self, *args, promotion_request: PromotionRequest, **kwargs):
         super().__init__(*args, **kwargs)
@@ -440,6 +491,7 @@ class FollowUpForm(forms.ModelForm):
             Row(Column("kind", css_class="col-sm-6"), Column("occurred_at", css_class="col-sm-6")),
             "who",
             "what_was_said",
+            "quoted",
             "witnesses",
             "evidence",
         )

@@ -61,6 +61,21 @@ def flagged(requests: Iterable[PromotionRequest]) -> list[tuple[PromotionRequest
     return [(item, request_flags(item, declines=declines)) for item in requests]
 
 
+def later_asks_from_the_same_person(
+    promotion_request: PromotionRequest,
+) -> QuerySet[PromotionRequest]:
+    """The employee's other requests from whoever asked this one, asked after it."""
+    return (
+        PromotionRequest.objects.filter(
+            employee_id=promotion_request.employee_id,
+            requester_key=promotion_request.requester_key,
+            occurred_at__gte=promotion_request.occurred_at,
+        )
+        .exclude(pk=promotion_request.pk)
+        .only("pk", "promoted_item", "occurred_at")
+    )
+
+
 def flags_of(promotion_request: PromotionRequest) -> RequestFlags:
     return flagged([promotion_request])[0][1]
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from boundary.models import SocialAccount, User
@@ -57,6 +58,7 @@ def requester_key_for(*, requester_user: User | None, requester_name: str) -> st
 def request_snapshot(promotion_request: PromotionRequest) -> dict[str, Any]:
     """The request's details as the timeline stores them."""
     snapshot = {field: getattr(promotion_request, field) for field in CORRECTABLE_FIELDS}
+    snapshot["number"] = promotion_request.number
     snapshot["requester_user"] = promotion_request.requester_user_id
     snapshot["source"] = promotion_request.source
     snapshot["targets"] = [
@@ -78,6 +80,14 @@ def _check_own_accounts(
     if any(account.owner_id != employee.pk for account in accounts):
         raise ValidationError("A request can only target your own accounts.")
     return accounts
+
+
+def next_request_number(employee: User) -> int:
+    """The employee's next request number. Locks her row, as appending to her timeline
+    does, so two requests logged at once cannot take the same number."""
+    User.objects.select_for_update().only("pk").get(pk=employee.pk)
+    last = PromotionRequest.objects.filter(employee=employee).aggregate(last=Max("number"))
+    return (last["last"] or 0) + 1
 
 
 @transaction.atomic
@@ -106,6 +116,7 @@ def promotion_request_log(
         requester_user=promotion_request.requester_user,
         requester_name=promotion_request.requester_name,
     )
+    promotion_request.number = next_request_number(employee)
     promotion_request.save()
     RequestTarget.objects.bulk_create(
         RequestTarget(
@@ -278,6 +289,7 @@ def follow_up_add(
             "who": follow_up.who,
             "what_was_said": follow_up.what_was_said,
             "witnesses": follow_up.witnesses,
+            "quoted": follow_up.quoted,
         },
         promotion_request=promotion_request,
         occurred_at=follow_up.occurred_at,

@@ -190,7 +190,7 @@ def bench_event(item, step: int) -> tuple[str, dict]:
             "decision": step,
             "kind": "decline",
             "revises": False,
-            "decline_reason": "personal_separate",
+            "decline_reasons": ["personal_separate"],
             "details": "I keep my personal accounts apart from work.",
             "accounts": [],
         }

@@ -64,5 +64,5 @@ def decline(
         decided_by=promotion_request.employee,
         kind=Decision.Kind.DECLINE,
         decided_at=at,
-        decline_reason=reason,
+        decline_reasons=[reason],
     )

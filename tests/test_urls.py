@@ -58,7 +58,7 @@ def world(maya):
         promotion_request=promotion_request,
         decided_by=maya,
         kind="decline",
-        decline_reason="no_time",
+        decline_reasons=["no_time"],
     )
     evidence = services.evidence_add(
         promotion_request=promotion_request,

@@ -24,7 +24,7 @@ from .. import chain
 from ..models import PromotionRequest
 from . import fileformat
 from .jsonexport import json_chunks
-from .record import WITHHOLDABLE_FIELDS, Record, summarise, values_of
+from .record import WITHHELD, WITHHOLDABLE_FIELDS, Record, summarise, values_of
 from .signing import grouped, signing_key
 
 STATIC_SCHEME = "static:"
@@ -67,6 +67,7 @@ class ShownEvent:
     actor: str
     hash: str
     after_decline: bool
+    values: dict[str, Any]  # the shown fields
 
 
 def rights_notes(employee) -> list[tuple[str, str]]:
@@ -156,6 +157,7 @@ def _shown_events(
                 after_decline=bool(
                     request_flags and request_flags.marks_event(header["kind"], values)
                 ),
+                values=values,
             )
         )
     return by_request, runs
@@ -321,6 +323,11 @@ def _request_view(
 ) -> dict[str, Any]:
     hide = record.withhold
     decisions = list(item.decisions.all())
+    replies = {
+        event.values.get("decision"): event.values["reply"]
+        for event in events
+        if event.kind == "reply_sent" and "reply" in event.values
+    }
     return {
         "item": item,
         "occurred_local": record.local(item.occurred_at),
@@ -336,6 +343,8 @@ def _request_view(
                 "reply_local": record.local(decision.reply_sent_at)
                 if decision.reply_sent_at
                 else "",
+                # The text as it was sent, from the chained "reply sent" event.
+                "reply": replies.get(decision.pk, WITHHELD),
             }
             for decision in decisions
         ],

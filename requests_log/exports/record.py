@@ -422,7 +422,7 @@ class Record:
                 {
                     "kind": decision.kind,
                     "decided_at": chain.utc_iso(decision.decided_at),
-                    "decline_reason": decision.decline_reason,
+                    "decline_reasons": decision.decline_reasons,
                 }
                 for decision in item.decisions.all()
             ],
@@ -562,7 +562,11 @@ def summarise(
     if kind == K.FOLLOW_UP:
         label = FOLLOW_UP_LABELS.get(values.get("kind"), get("kind"))
         after = " (after a decline)" if flags and flags.marks_event(kind, values) else ""
-        return f"{label}{after}: {get('who')}: “{get('what_was_said')}”"
+        said = get("what_was_said")
+        # Their words in quotes; the employee's own account as she wrote it.
+        return f"{label}{after}: {get('who')}: " + (
+            said if values.get("quoted") is False else f"“{said}”"
+        )
     if kind == K.LOGGED or kind == K.FILED:
         framing = FRAMING_LABELS.get(values.get("framing"), get("framing"))
         what = what_is_asked(get("content_format"), values.get("quantity"), get("promoted_item"))
@@ -580,13 +584,18 @@ def summarise(
         return f"Corrected {fields}" + (f". Why: {reason}" if reason else "")
     if kind == K.DECISION:
         label = DECISION_LABELS.get(values.get("kind"), get("kind"))
-        reason = DECLINE_REASONS.get(values.get("decline_reason"))
-        if reason:
-            label += f": {reason}"
+        # Events before several reasons could be given hold one, as decline_reason.
+        reasons = values.get("decline_reasons") or (
+            [values["decline_reason"]] if values.get("decline_reason") else []
+        )
+        if reasons:
+            label += ": " + "; ".join(DECLINE_REASONS.get(reason, reason) for reason in reasons)
         details = values.get("details")
         return label + (f". {details}" if details else "")
     if kind == K.EVIDENCE_ADDED:
         return f"{get('name')} ({get('size')} bytes), SHA-256 {get('sha256')}"
+    if kind == K.REPLY_SENT:
+        return f"Reply sent: “{get('reply')}”"
     if kind == K.WITHDRAWN:
         return "Withdrawn" + (f": {values['note']}" if values.get("note") else "")
     if kind == K.EXPORTED:

@@ -60,6 +60,8 @@ class PromotionRequest(models.Model):
     employee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="promotion_requests"
     )
+    # 1, 2, 3… per employee: what pages and exports call it ("request #3").
+    number = models.PositiveIntegerField()
     source = models.CharField(
         max_length=16, choices=Source.choices, default=Source.LOGGED_BY_EMPLOYEE
     )
@@ -106,6 +108,11 @@ class PromotionRequest(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "number"], name="promotionrequest_unique_number"
+            ),
+        ]
         indexes = [
             models.Index(fields=["employee", "status", "deadline"]),
             models.Index(fields=["employee", "-occurred_at"]),
@@ -207,10 +214,13 @@ class Decision(models.Model):
     content_approval_required = models.BooleanField(default=False)
     ends_on = models.DateField(null=True, blank=True)
     accounts = models.ManyToManyField(SocialAccount, blank=True, related_name="decisions")
-    # Decline: why.
-    decline_reason = models.CharField(max_length=32, choices=DeclineReason.choices, blank=True)
-    # Decline: more words; counter: the proposal; accept: other conditions.
+    # Decline: why (DeclineReason values, as many as apply).
+    decline_reasons = models.JSONField(default=list, blank=True)
+    # Decline: more about why; accept: other conditions; counter: the proposal.
     details = models.TextField(max_length=3000, blank=True)
+    # A decline's or an acceptance's details are for the record unless the employee puts
+    # them in her reply; a counter-proposal's are the reply.
+    details_in_reply = models.BooleanField(default=False)
     reply_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -221,6 +231,13 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.decided_at:%Y-%m-%d}"
+
+    @property
+    def decline_reason_labels(self) -> list[str]:
+        return [DECLINE_REASON_LABELS.get(reason, reason) for reason in self.decline_reasons]
+
+
+DECLINE_REASON_LABELS: dict[str, str] = dict(Decision.DeclineReason.choices)
 
 
 class FollowUp(models.Model):
@@ -240,6 +257,8 @@ class FollowUp(models.Model):
     occurred_at = models.DateTimeField("when it happened")
     who = models.CharField(max_length=120)
     what_was_said = models.TextField(max_length=5000)
+    # Their words, as a quote; or the employee's own account of what happened.
+    quoted = models.BooleanField(default=True)
     witnesses = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

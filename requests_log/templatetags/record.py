@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from ..models import Decision, FollowUp, PromotionRequest
+from ..models.request import DECLINE_REASON_LABELS
 
 register = template.Library()
 
@@ -54,5 +55,9 @@ def decision_kind(value: str) -> str:
 
 
 @register.filter
-def decline_reason(value: str) -> str:
-    return Decision.DeclineReason(value).label if value in Decision.DeclineReason.values else value
+def decline_reasons(payload: dict) -> str:
+    """A decision event's reasons in words: its list, or the one reason older events hold."""
+    reasons = payload.get("decline_reasons") or (
+        [payload["decline_reason"]] if payload.get("decline_reason") else []
+    )
+    return "; ".join(DECLINE_REASON_LABELS.get(reason, reason) for reason in reasons)

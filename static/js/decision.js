@@ -1,14 +1,12 @@
-// Show only the fields that belong to the chosen answer. Without JavaScript all stay visible.
+// Show only the fields that belong to the chosen answer (each group says which answers it
+// belongs to in data-for). Without JavaScript all stay visible.
 const kindInputs = document.querySelectorAll("input[name='kind']");
-const sections = {
-  decline: document.querySelectorAll(".decision-decline"),
-  accept: document.querySelectorAll(".decision-accept"),
-};
+const groups = document.querySelectorAll("[data-for]");
 
 function showFieldsFor(kind) {
-  for (const [name, nodes] of Object.entries(sections)) {
-    nodes.forEach((node) => { node.hidden = kind !== name; });
-  }
+  groups.forEach((group) => {
+    group.hidden = !group.dataset.for.split(" ").includes(kind);
+  });
 }
 
 kindInputs.forEach((input) => input.addEventListener("change", () => showFieldsFor(input.value)));

@@ -36,7 +36,7 @@ def maya_with_a_dispute():
         promotion_request=meeting,
         decided_by=maya,
         kind=Decision.Kind.DECLINE,
-        decline_reason=Decision.DeclineReason.PERSONAL_SEPARATE,
+        decline_reasons=[Decision.DeclineReason.PERSONAL_SEPARATE],
     )
     services.follow_up_add(
         promotion_request=meeting,

@@ -263,7 +263,7 @@ def test_decision_form_decline_needs_a_reason(targeted):
     form = decision_form(promotion_request, kind="decline", details="No thanks")
 
     assert form.errors == {
-        "decline_reason": ["Pick the main reason; add more in Details if you like."]
+        "decline_reasons": ["Tick at least one reason; add more in Details if you like."]
     }
 
 
@@ -273,7 +273,7 @@ def test_decision_form_decline_drops_accept_terms(targeted):
     form = decision_form(
         promotion_request,
         kind="decline",
-        decline_reason="content_fit",
+        decline_reasons=["content_fit"],
         pay="€400",
         disclosure_required="on",
         accounts=[target.pk],
@@ -329,7 +329,7 @@ def test_decision_form_refuses_answer_before_the_ask(targeted):
     before = promotion_request.occurred_at - timedelta(days=1)
 
     form = decision_form(
-        promotion_request, kind="decline", decline_reason="no_time", decided_at=local(before)
+        promotion_request, kind="decline", decline_reasons=["no_time"], decided_at=local(before)
     )
 
     assert form.errors == {"decided_at": ["You cannot have answered before you were asked."]}

@@ -188,7 +188,7 @@ def test_decision_cancels_deadline_reminders_and_asks_to_confirm_in_writing(maya
             promotion_request=promotion_request,
             decided_by=maya,
             kind="decline",
-            decline_reason="personal_separate",
+            decline_reasons=["personal_separate"],
             decided_at=local(BERLIN, 2026, 11, 16, 11, 0),
         )
 

@@ -8,16 +8,22 @@ from requests_log.models import Decision
 from tests.factories import SocialAccountFactory, decline, log_request
 
 pytestmark = pytest.mark.django_db
+Reason = Decision.DeclineReason
 
 
-def test_reply_text_for_decline_gives_reason_and_details(employee):
-    promotion_request = log_request(employee, promoted_item="the new product line")
-    decision = services.decision_record(
-        promotion_request=promotion_request,
-        decided_by=employee,
-        kind=Decision.Kind.DECLINE,
-        decline_reason=Decision.DeclineReason.PERSONAL_SEPARATE,
-        details="The products do not fit my content either.",
+def answer(employee, kind, title="the new product line", **terms):
+    promotion_request = log_request(employee, promoted_item=title)
+    return services.decision_record(
+        promotion_request=promotion_request, decided_by=employee, kind=kind, **terms
+    )
+
+
+def test_reply_to_a_decline_gives_the_reasons_in_one_sentence(employee):
+    decision = answer(
+        employee,
+        Decision.Kind.DECLINE,
+        decline_reasons=[Reason.PERSONAL_SEPARATE, Reason.CONTENT_FIT],
+        details="Between us: I also think the products are overpriced.",
     )
 
     text = replies.reply_text_for(decision)
@@ -25,10 +31,9 @@ def test_reply_text_for_decline_gives_reason_and_details(employee):
     assert text == (
         "Hi Daniel,\n"
         "\n"
-        "Thank you for thinking of me for the new product line. I have considered it and I "
-        "will not be posting about it on my personal accounts.\n"
-        "The main reason: I keep my personal life apart from work.\n"
-        "The products do not fit my content either.\n"
+        "About your request “the new product line”: thank you for thinking of me. I have "
+        "considered it, and I will not post about it on my personal accounts.\n"
+        "I keep my personal life apart from work, and it does not fit my content.\n"
         "I am glad to help with it in my role at work.\n"
         "\n"
         "Best regards,\n"
@@ -36,29 +41,69 @@ def test_reply_text_for_decline_gives_reason_and_details(employee):
     )
 
 
-@pytest.mark.parametrize("reason", sorted(set(Decision.DeclineReason) - {"other"}))
-def test_reply_text_for_decline_quotes_each_reason(employee, reason):
+def test_reply_to_a_decline_carries_the_details_only_when_she_chose_to(employee):
+    details = "The products do not fit my audience of ceramicists."
+    kept = answer(
+        employee, Decision.Kind.DECLINE, decline_reasons=[Reason.NO_TIME], details=details
+    )
+    shared = answer(
+        employee,
+        Decision.Kind.DECLINE,
+        decline_reasons=[Reason.NO_TIME],
+        details=details,
+        details_in_reply=True,
+    )
+
+    assert details not in replies.reply_text_for(kept)
+    assert f"I do not have the time.\n{details}\n" in replies.reply_text_for(shared)
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["The company's new product line", "Holiday campaign post", "  spring sale (3 reels) "],
+)
+def test_reply_names_any_title_in_quotes_not_mid_sentence(employee, title):
+    decision = answer(employee, Decision.Kind.DECLINE, title, decline_reasons=[Reason.NO_TIME])
+
+    text = replies.reply_text_for(decision)
+
+    assert text.splitlines()[2].startswith(f"About your request “{title.strip()}”: thank you")
+
+
+def test_reply_with_three_reasons_lists_them_with_a_final_and(employee):
+    decision = answer(
+        employee,
+        Decision.Kind.DECLINE,
+        decline_reasons=[Reason.CONTENT_FIT, Reason.NO_TIME, Reason.NOT_PAID],
+    )
+
+    lines = replies.reply_text_for(decision).splitlines()
+
+    assert lines[3] == (
+        "It does not fit my content, I do not have the time, and it is unpaid work."
+    )
+
+
+@pytest.mark.parametrize("reason", sorted(set(Reason) - {"other"}))
+def test_reply_to_a_decline_gives_each_reason_as_a_sentence(employee, reason):
     promotion_request = log_request(employee)
     decision = decline(promotion_request, at=timezone.now(), reason=reason)
 
-    text = replies.reply_text_for(decision)
+    lines = replies.reply_text_for(decision).splitlines()
 
-    label = Decision.DeclineReason(reason).label
-    assert [line for line in text.splitlines() if line.startswith("The main reason")] == [
-        f"The main reason: {label}."
-    ]
+    assert lines[3] == f"{Reason(reason).label}."
 
 
-def test_reply_text_for_decline_with_other_reason_has_no_reason_line(employee):
+def test_reply_to_a_decline_for_another_reason_gives_no_reason(employee):
     promotion_request = log_request(employee)
-    decision = decline(promotion_request, at=timezone.now(), reason=Decision.DeclineReason.OTHER)
+    decision = decline(promotion_request, at=timezone.now(), reason=Reason.OTHER)
 
-    text = replies.reply_text_for(decision)
+    lines = replies.reply_text_for(decision).splitlines()
 
-    assert [line for line in text.splitlines() if line.startswith("The main reason")] == []
+    assert lines[3] == "I am glad to help with it in my role at work."
 
 
-def test_reply_text_for_accept_lists_every_condition(employee):
+def test_reply_to_an_acceptance_lists_every_condition(employee):
     account = SocialAccountFactory(owner=employee, platform="instagram", handle="maya.makes")
     promotion_request = log_request(
         employee, promoted_item="the new product line", target_accounts=[account]
@@ -73,6 +118,7 @@ def test_reply_text_for_accept_lists_every_condition(employee):
         content_approval_required=True,
         ends_on=date(2025, 9, 30),
         details="No more than one post a week.",
+        details_in_reply=True,
     )
 
     text = replies.reply_text_for(decision)
@@ -80,8 +126,8 @@ def test_reply_text_for_accept_lists_every_condition(employee):
     assert text == (
         "Hi Daniel,\n"
         "\n"
-        "Thank you for asking. I am happy to post about the new product line on these "
-        "conditions:\n"
+        "About your request “the new product line”: thank you for asking. I am happy to post "
+        "about it on these conditions:\n"
         "- compensation of €400 per video\n"
         "- every post clearly discloses my connection to the company (#ad)\n"
         "- I approve the final content before it is published\n"
@@ -95,22 +141,28 @@ def test_reply_text_for_accept_lists_every_condition(employee):
     )
 
 
-def test_reply_text_for_counter_gives_the_proposal(employee):
-    promotion_request = log_request(employee, promoted_item="the new product line")
-    decision = services.decision_record(
-        promotion_request=promotion_request,
-        decided_by=employee,
-        kind=Decision.Kind.COUNTER,
-        details="One paid story, marked #ad.",
+def test_reply_to_an_acceptance_without_conditions_says_so_plainly(employee):
+    decision = answer(employee, Decision.Kind.ACCEPT, details="Note to self: ask for pay later")
+
+    lines = replies.reply_text_for(decision).splitlines()
+
+    assert lines[2] == (
+        "About your request “the new product line”: thank you for asking. I am happy to post "
+        "about it."
     )
+    assert "Note to self" not in "\n".join(lines)
+
+
+def test_reply_to_a_counter_proposal_is_the_proposal(employee):
+    decision = answer(employee, Decision.Kind.COUNTER, details="One paid story, marked #ad.")
 
     text = replies.reply_text_for(decision)
 
     assert text == (
         "Hi Daniel,\n"
         "\n"
-        "Thank you for asking about the new product line. I cannot do it as asked, but I can "
-        "offer this:\n"
+        "About your request “the new product line”: thank you for asking. I cannot do it as "
+        "asked, but I can offer this:\n"
         "One paid story, marked #ad.\n"
         "Let me know if that works for you.\n"
         "\n"

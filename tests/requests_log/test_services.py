@@ -80,6 +80,7 @@ def test_log_appends_logged_event_with_snapshot_of_targets_and_boundaries(employ
         "notes": "",
         "requester_user": None,
         "source": "employee",
+        "number": 1,
         "targets": [
             {
                 "account": instagram.pk,
@@ -267,7 +268,7 @@ def test_correct_refuses_fields_that_are_not_correctable(employee):
     ("kind", "terms", "status"),
     [
         ("accept", {"pay": "€400 per video", "disclosure_required": True}, "accepted"),
-        ("decline", {"decline_reason": "content_fit"}, "declined"),
+        ("decline", {"decline_reasons": ["content_fit"]}, "declined"),
         ("counter", {"details": "One story, paid"}, "negotiating"),
     ],
 )
@@ -386,6 +387,7 @@ def test_follow_up_add_appends_event_with_what_was_said(employee):
             "who": "Daniel Reyes",
             "what_was_said": "Any news on the videos?",
             "witnesses": "Ana",
+            "quoted": True,
         },
     )
 

@@ -148,7 +148,7 @@ def test_decline_then_reply_sent_then_pressure_is_flagged(client, maya, closed_i
         {
             "kind": "decline",
             "decided_at": local_minute(timezone.now()),
-            "decline_reason": "personal_separate",
+            "decline_reasons": ["personal_separate"],
             "details": "The products do not fit my content.",
         },
     )
@@ -192,7 +192,7 @@ def test_decision_without_reason_is_refused(client, maya):
     )
 
     assert response.status_code == 200
-    assert response.context["form"].errors["decline_reason"]
+    assert response.context["form"].errors["decline_reasons"]
     assert not Decision.objects.exists()
 
 
@@ -302,7 +302,7 @@ def test_dashboard_lists_pending_by_deadline(client, maya):
     sooner = log_request(maya, promoted_item="Sooner", deadline=timezone.now() + timedelta(days=2))
     decided = log_request(maya, promoted_item="Decided")
     services.decision_record(
-        promotion_request=decided, decided_by=maya, kind="decline", decline_reason="no_time"
+        promotion_request=decided, decided_by=maya, kind="decline", decline_reasons=["no_time"]
     )
 
     response = client.get(reverse("requests_log:my-record"))
@@ -352,7 +352,7 @@ def test_request_detail_query_count_is_constant(
         promotion_request=promotion_request,
         decided_by=maya,
         kind="decline",
-        decline_reason="no_time",
+        decline_reasons=["no_time"],
     )
     for _ in range(follow_ups):
         services.follow_up_add(
@@ -407,7 +407,7 @@ def test_someone_elses_request_is_not_found(client, maya, method):
         promotion_request=promotion_request,
         decided_by=owner,
         kind="decline",
-        decline_reason="no_time",
+        decline_reasons=["no_time"],
     )
     evidence = services.evidence_add(
         promotion_request=promotion_request,
@@ -436,7 +436,7 @@ def test_reply_sent_for_a_decision_of_another_request_is_not_found(client, maya)
     mine = log_request(maya)
     other = log_request(maya)
     decision = services.decision_record(
-        promotion_request=other, decided_by=maya, kind="decline", decline_reason="no_time"
+        promotion_request=other, decided_by=maya, kind="decline", decline_reasons=["no_time"]
     )
 
     response = client.post(reverse("requests_log:reply-sent", args=[mine.pk, decision.pk]))

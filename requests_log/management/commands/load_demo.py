@@ -258,7 +258,7 @@ class DemoStory:
             decided_by=self.maya,
             kind=Decision.Kind.DECLINE,
             decided_at=self.at(monday + timedelta(days=1), 9, 40),
-            decline_reason=Decision.DeclineReason.PERSONAL_SEPARATE,
+            decline_reasons=[Decision.DeclineReason.PERSONAL_SEPARATE],
             details=(
                 "My accounts are about my own ceramics work, and the product line does not "
                 "fit that content."

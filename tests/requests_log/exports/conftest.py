@@ -37,7 +37,7 @@ def dispute(maya):
         promotion_request=meeting,
         decided_by=maya,
         kind=Decision.Kind.DECLINE,
-        decline_reason=Decision.DeclineReason.PERSONAL_SEPARATE,
+        decline_reasons=[Decision.DeclineReason.PERSONAL_SEPARATE],
         decided_at=timezone.now() - timedelta(days=2, hours=20),
     )
     services.follow_up_add(
