@@ -217,6 +217,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# What tasks print (the console email backend's emails) is logged at INFO, not WARNING.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_TIMEZONE = "UTC"
 # Tests set REMINDER_SWEEP_SECONDS to sweep every few seconds instead.
 REMINDER_SWEEP_SECONDS = env.int("REMINDER_SWEEP_SECONDS", default=0)
@@ -235,7 +237,6 @@ CELERY_BEAT_SCHEDULE = {
 if CELERY_BROKER_URL.startswith(("sqla+", "sqlalchemy+")):
     CELERY_BEAT_SCHEDULE["prune-broker"] = {
         "task": "boundary.prune_broker",
-        # Every 10 minutes, and at once when beat starts with no record of a run.
         "schedule": timedelta(minutes=10),
         "options": {"expires": 5 * 60},
     }
@@ -252,6 +253,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django gives its logger a console handler of its own (in DEBUG) on top of
+        # ours: every line twice. The root's handler is enough.
+        "django": {"handlers": [], "level": "INFO"},
+        # "AXES: BEGIN version …", once per process at every start.
+        "axes.apps": {"level": "WARNING"},
+    },
 }
 
 ADMIN_URL = env.str("DJANGO_ADMIN_URL", default="admin/")
