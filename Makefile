@@ -5,8 +5,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 # One stamp per set of packages, so `make run` installs only what running needs:
-# .installed-run (the app), -test (+ PostgreSQL driver, pytest, Playwright),
-# -lint (+ ruff), -dev (all of them: `make venv`).
+# .installed-run (the app), -test (+ pytest, Playwright), -lint (+ ruff), -dev (all
+# of them: `make venv`).
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 LINT_STAMP := $(VENV)/.installed-lint
@@ -20,7 +20,7 @@ DEPLOY_BROKER_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install system-packages run test lint check-deploy clean bench-export bench-reminders
+.PHONY: help venv install system-packages system-packages-run run test lint check-deploy clean bench-export bench-reminders
 
 help:
 	@echo "make run           start Boundary with demo data at http://127.0.0.1:$(PORT)/"
@@ -45,8 +45,13 @@ $(VENV)/.installed-%: pyproject.toml requirements/constraints.txt requirements/b
 		-c requirements/constraints.txt -e ".$(if $(filter run,$*),,[$*])"
 	touch $@
 
-# The test and dev stamps need the Debian packages psycopg2 builds against.
+# Debian packages: psycopg2 builds against libpq-dev (every stamp); the tests need
+# Chromium, Pango, redis-server and more (scripts/system-packages.sh says which).
+$(RUN_STAMP) $(LINT_STAMP): | system-packages-run
 $(TEST_STAMP) $(DEV_STAMP): | system-packages
+
+system-packages-run:
+	scripts/system-packages.sh run
 
 system-packages:
 	scripts/system-packages.sh test
@@ -54,7 +59,7 @@ system-packages:
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(RUN_STAMP)
 	mkdir -p var
-	@$(BIN)/python -c 'import socket, sys; socket.create_server(("127.0.0.1", $(PORT))).close()' \
+	@$(BIN)/python -c 'import socket; socket.create_server(("127.0.0.1", $(PORT))).close()' \
 		2>/dev/null || { echo "Port $(PORT) is in use: try make run PORT=8001"; exit 1; }
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_demo
@@ -80,7 +85,7 @@ lint: $(LINT_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-check-deploy: $(TEST_STAMP)
+check-deploy: $(RUN_STAMP)
 	DJANGO_ENV=production \
 	DJANGO_SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(45))')" \
 	DJANGO_ALLOWED_HOSTS=boundary.example.com \
@@ -90,12 +95,12 @@ check-deploy: $(TEST_STAMP)
 
 # Drops, creates and fills its own database (BENCH_DATABASE_URL, default
 # boundary_bench_export) and prints a table of figures; exits 1 if a target is missed.
-bench-export: $(TEST_STAMP)
+bench-export: $(RUN_STAMP)
 	$(BIN)/python scripts/bench_export.py
 
 # Drops, creates and fills its own database (BENCH_DATABASE_URL, default
 # boundary_bench_reminders) and prints a table of figures; exits 1 if a target is missed.
-bench-reminders: $(TEST_STAMP)
+bench-reminders: $(RUN_STAMP)
 	$(BIN)/python scripts/bench_reminders.py
 
 clean:

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The Debian packages Boundary's tests need, installed if missing. Used by `make test`
-# (and `make venv`) with "test", and by .ci/run with "ci".
+# The Debian packages Boundary needs, installed if missing. Used by `make run` with
+# "run", by `make test` (and `make venv`) with "test", and by .ci/run with "ci".
 #
-#   scripts/system-packages.sh test   psycopg2's build (libpq-dev, gcc, Python headers),
-#                                     Chromium and poppler-utils for the browser tests,
+#   scripts/system-packages.sh run    psycopg2's build (libpq-dev, gcc, Python headers)
+#   scripts/system-packages.sh test   the same, Chromium and poppler-utils for the
+#                                     browser tests,
 #                                     Pango, HarfBuzz and a font for PDF exports,
 #                                     redis-server (integration tests start their own)
 #   scripts/system-packages.sh ci     the same, plus PostgreSQL, make and venv
@@ -13,17 +14,19 @@
 # needed and carries on.
 set -euo pipefail
 
+run_packages=(libpq-dev gcc python3.11-dev)
 test_packages=(
-    libpq-dev gcc python3.11-dev
+    "${run_packages[@]}"
     chromium poppler-utils
     fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
     redis-server
 )
 case "${1:-}" in
+run) packages=("${run_packages[@]}") ;;
 test) packages=("${test_packages[@]}") ;;
 ci) packages=("${test_packages[@]}" postgresql make python3.11-venv) ;;
 *)
-    echo "usage: $0 test|ci" >&2
+    echo "usage: $0 run|test|ci" >&2
     exit 2
     ;;
 esac
