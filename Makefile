@@ -61,15 +61,17 @@ run: $(RUN_STAMP)
 	mkdir -p var
 	@$(BIN)/python -c 'import socket; socket.create_server(("127.0.0.1", $(PORT))).close()' \
 		2>/dev/null || { echo "Port $(PORT) is in use: try make run PORT=8001"; exit 1; }
-	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py load_demo
+	@# Migrate and load the demo data in one process: Django starts once, not twice.
+	@echo "Migrating the database and loading the demo data"
+	@$(BIN)/python manage.py shell -c "from django.core.management import call_command; \
+		call_command('migrate', interactive=False); call_command('load_demo')"
 	@echo
 	@echo "  Boundary: http://127.0.0.1:$(PORT)/"
 	@echo "  Demo login: maya@example.com / boundary-demo"
 	@echo "  Ctrl-C stops the web server, the Celery worker and Celery beat."
 	@echo "  To watch a reminder go out: $(BIN)/python manage.py demo_reminder --in 20"
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) RUN_UID="$$(id -u)" \
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) RUN_VAR="$(CURDIR)/var" RUN_UID="$$(id -u)" \
 		$(BIN)/supervisord -c supervisord.dev.conf
 
 test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/boundary
