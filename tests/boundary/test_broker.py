@@ -2,9 +2,16 @@
 
 import sqlite3
 
+import pytest
 from celery import Celery
 
 from boundary.broker import broker_prune_consumed, sqlite_transport_options
+
+
+@pytest.fixture(autouse=True)
+def _no_broker_from_environment(monkeypatch):
+    """CELERY_BROKER_URL (set by `make test`) would win over the apps' own broker."""
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
 
 
 def sqlite_app(tmp_path) -> Celery:
