@@ -4,7 +4,16 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# One stamp per set of packages, so `make run` installs only what running needs:
+# .installed-run (the app), -test (+ pytest, Playwright), -lint (+ ruff, djLint, mypy,
+# import-linter, pre-commit), -dev (all
+# of them: `make venv`).
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+LINT_STAMP := $(VENV)/.installed-lint
+DEV_STAMP := $(VENV)/.installed-dev
+# `make run`'s port (PORT=8001 make run, or make run PORT=8001).
+PORT ?= 8000
 
 # Production-like values for `make check-deploy`; nothing connects to them.
 DEPLOY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/boundary
@@ -12,10 +21,10 @@ DEPLOY_BROKER_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run test lint check-deploy clean bench-export bench-reminders
+.PHONY: help venv install system-packages system-packages-run run test lint check-deploy clean bench-export bench-reminders
 
 help:
-	@echo "make run           start Boundary with demo data at http://127.0.0.1:8000/"
+	@echo "make run           start Boundary with demo data at http://127.0.0.1:$(PORT)/"
 	@echo "make test          run the test suite (needs PostgreSQL and Redis)"
 	@echo "make lint          ruff, djLint, formatting, types (mypy), import layers, and missing migrations"
 	@echo "make check-deploy  Django's deployment checks with production settings"
@@ -24,35 +33,56 @@ help:
 	@echo "make venv          create or update .venv (make install is the same)"
 	@echo "make clean         remove .venv, caches and build output (keeps var/ data)"
 
-venv install: $(STAMP)
+venv install: $(DEV_STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.3"
 
 # Re-installs only when the dependencies or their pins change.
-$(STAMP): pyproject.toml requirements/constraints.txt requirements/build-constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.3"
-	$(BIN)/pip install --build-constraint requirements/build-constraints.txt \
-		-c requirements/constraints.txt -e ".[dev]"
+$(VENV)/.installed-%: pyproject.toml requirements/constraints.txt requirements/build-constraints.txt | $(BIN)/python
+	@echo "Installing Boundary's Python packages ($*) into $(VENV)"
+	$(BIN)/pip install --quiet --build-constraint requirements/build-constraints.txt \
+		-c requirements/constraints.txt -e ".$(if $(filter run,$*),,[$*])"
 	touch $@
 
-run: $(STAMP)
+# Debian packages: psycopg2 builds against libpq-dev (every stamp); the tests need
+# Chromium, Pango, redis-server and more (scripts/system-packages.sh says which).
+$(RUN_STAMP) $(LINT_STAMP): | system-packages-run
+$(TEST_STAMP) $(DEV_STAMP): | system-packages
+
+system-packages-run:
+	scripts/system-packages.sh run
+
+system-packages:
+	scripts/system-packages.sh test
+
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
+run: $(RUN_STAMP)
 	mkdir -p var
-	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py load_demo
+	@$(BIN)/python -c 'import socket; socket.create_server(("127.0.0.1", $(PORT))).close()' \
+		2>/dev/null || { echo "Port $(PORT) is in use: try make run PORT=8001"; exit 1; }
+	@# Migrate and load the demo data in one process: Django starts once, not twice.
+	@echo "Migrating the database and loading the demo data"
+	@$(BIN)/python manage.py shell -c "from django.core.management import call_command; \
+		call_command('migrate', interactive=False); call_command('load_demo')"
 	@echo
-	@echo "  Boundary: http://127.0.0.1:8000/"
+	@echo "  Boundary: http://127.0.0.1:$(PORT)/"
 	@echo "  Demo login: maya@example.com / boundary-demo"
 	@echo "  Ctrl-C stops the web server, the Celery worker and Celery beat."
+	@echo "  To watch a reminder go out: $(BIN)/python manage.py demo_reminder --in 20"
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) RUN_VAR="$(CURDIR)/var" RUN_UID="$$(id -u)" \
+		$(BIN)/supervisord -c supervisord.dev.conf
 
 test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/boundary
 test: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
 test: export DJANGO_ALLOW_ASYNC_UNSAFE = true
-test: $(STAMP)
+test: system-packages $(TEST_STAMP)
 	$(BIN)/python scripts/check_services.py
 	$(BIN)/pytest -n 2 --cov $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(LINT_STAMP)
 	mkdir -p var
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -62,7 +92,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-check-deploy: $(STAMP)
+check-deploy: $(RUN_STAMP)
 	DJANGO_ENV=production \
 	DJANGO_SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(45))')" \
 	DJANGO_ALLOWED_HOSTS=boundary.example.com \
@@ -72,15 +102,15 @@ check-deploy: $(STAMP)
 
 # Drops, creates and fills its own database (BENCH_DATABASE_URL, default
 # boundary_bench_export) and prints a table of figures; exits 1 if a target is missed.
-bench-export: $(STAMP)
+bench-export: $(RUN_STAMP)
 	$(BIN)/python scripts/bench_export.py
 
 # Drops, creates and fills its own database (BENCH_DATABASE_URL, default
 # boundary_bench_reminders) and prints a table of figures; exits 1 if a target is missed.
-bench-reminders: $(STAMP)
+bench-reminders: $(RUN_STAMP)
 	$(BIN)/python scripts/bench_reminders.py
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts build .ruff_cache .pytest_cache *.egg-info
-	rm -f var/celerybeat-schedule var/celerybeat-schedule.*
+	rm -f var/celerybeat-schedule var/celerybeat-schedule.* var/supervisord.pid
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

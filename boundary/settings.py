@@ -1,7 +1,7 @@
 """Settings for Boundary, read from the environment (see the table in README.md).
 
 DJANGO_ENV=development (the default) gives safe local defaults: an SQLite file and
-a broker kept in files under var/, so `make run` needs nothing but Python.
+a broker in a SQLite file under var/, so `make run` needs nothing but Python.
 DJANGO_ENV=production has no defaults for secrets: a missing one fails at boot.
 """
 
@@ -35,7 +35,9 @@ else:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-development-key-do-not-deploy")
     ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
     DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+    CELERY_BROKER_URL = env.str(
+        "CELERY_BROKER_URL", default=f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+    )
     DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
@@ -195,19 +197,19 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
-# Celery. The embedded broker keeps messages in files so `make run` needs no server;
-# kombu never creates its folders, so create them here.
+# Celery. Without CELERY_BROKER_URL (development) the broker is a SQLite file under var/,
+# through kombu's SQLAlchemy transport: a message becomes visible only when its
+# transaction commits, so a worker never reads one half-written (kombu's filesystem://
+# transport does, and the worker dies of it). Consumed rows are pruned by
+# boundary.tasks.prune_broker (scheduled below). See boundary/broker.py.
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "celery-broker"
-    for _folder in (_broker_dir / "queue", _broker_dir / "control"):
-        _folder.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "control_folder": str(_broker_dir / "control"),
-        "polling_interval": 0.1,
-    }
+if CELERY_BROKER_URL.startswith(("sqla+sqlite:", "sqlalchemy+sqlite:")):
+    from boundary.broker import sqlite_transport_options
+
+    CELERY_BROKER_TRANSPORT_OPTIONS = sqlite_transport_options(CELERY_BROKER_URL)
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Longer than the longest task, so Redis never redelivers a message still being worked on.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -216,6 +218,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# What tasks print (the console email backend's emails) is logged at INFO, not WARNING.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_TIMEZONE = "UTC"
 # Tests set REMINDER_SWEEP_SECONDS to sweep every few seconds instead.
 REMINDER_SWEEP_SECONDS = env.int("REMINDER_SWEEP_SECONDS", default=0)
@@ -231,8 +235,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 55},
     },
 }
-# Longer than the longest task, so Redis never redelivers a message still being worked on.
-CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("visibility_timeout", 60 * 60)
+if CELERY_BROKER_URL.startswith(("sqla+", "sqlalchemy+")):
+    CELERY_BEAT_SCHEDULE["prune-broker"] = {
+        "task": "boundary.prune_broker",
+        "schedule": timedelta(minutes=10),
+        "options": {"expires": 5 * 60},
+    }
 
 # Reminders (seconds). See requests_log/reminders.py.
 REMINDER_STALE_AFTER = env.int("REMINDER_STALE_AFTER", default=24 * 60 * 60)
@@ -246,6 +254,13 @@ LOGGING: dict[str, Any] = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django gives its logger a console handler of its own (in DEBUG) on top of
+        # ours: every line twice. The root's handler is enough.
+        "django": {"handlers": [], "level": "INFO"},
+        # "AXES: BEGIN version …", once per process at every start.
+        "axes.apps": {"level": "WARNING"},
+    },
 }
 
 ADMIN_URL = env.str("DJANGO_ADMIN_URL", default="admin/")

@@ -53,7 +53,7 @@ def check_postgres(url: str) -> str | None:
 
 def check_redis(url: str) -> str | None:
     if not url.startswith(("redis://", "rediss://")):
-        return None  # another broker (the embedded filesystem:// one): nothing to reach
+        return None  # another broker (the embedded SQLite one): nothing to reach
     try:
         redis.Redis.from_url(
             url, socket_connect_timeout=TIMEOUT_SECONDS, socket_timeout=TIMEOUT_SECONDS
