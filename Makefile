@@ -6,8 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # One stamp per set of packages, so `make run` installs only what running needs:
 # .installed-run (the app), -test (+ pytest, Playwright), -lint (+ ruff, djLint, mypy,
-# import-linter, pre-commit), -dev (all
-# of them: `make venv`).
+# import-linter, pre-commit), -dev (all of them: `make venv`).
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 LINT_STAMP := $(VENV)/.installed-lint

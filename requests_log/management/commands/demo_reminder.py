@@ -93,7 +93,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Reminder {reminder.pk} is {reminder.state}, {late:.0f} s past due."
             )
-        sent_after = (reminder.finished_at - reminder.due_at).total_seconds()
+        sent_at = reminder.finished_at or timezone.now()
+        sent_after = (sent_at - reminder.due_at).total_seconds()
         self.stdout.write(
             self.style.SUCCESS(f"Reminder {reminder.pk} sent {sent_after:.0f} s after it fell due.")
         )
