@@ -313,7 +313,7 @@ class CorrectionForm(PromotionRequestForm):
 def required_label(text: str) -> str:
     """A label marked as required (as crispy marks required fields) for a field that is
     required only in some cases, so the form can tell which."""
-    return format_html('{} <span class="asteriskField">*</span>', text)
+    return format_html('{}<span class="asteriskField">*</span>', text)
 
 
 class DecisionForm(forms.ModelForm):

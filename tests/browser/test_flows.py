@@ -172,8 +172,10 @@ def test_maya_logs_declines_and_records_the_pressure(
     screenshot(page, "decision-form")
     check_accessibility(page, "decision form")
     page.get_by_role("radio", name="Decline", exact=True).check()
-    page.get_by_label("Main reason").select_option(label="I keep my personal life apart from work")
-    page.get_by_label("Details").fill("The products do not fit my content.")
+    page.get_by_label("I keep my personal life apart from work").check()
+    page.get_by_label("It does not fit my content").check()
+    page.get_by_label("Details", exact=True).fill("The products are not made for ceramicists.")
+    page.get_by_label("Put these details in my written reply").check()
     screenshot(page, "decision-form-filled")
     page.get_by_role("button", name="Record my answer").click()
 
@@ -182,8 +184,8 @@ def test_maya_logs_declines_and_records_the_pressure(
     expect(page.locator(".status-badge").first).to_have_text("Declined")
     reply_text = reply.input_value()
     assert reply_text.startswith("Hi Daniel,")
-    assert "I keep my personal life apart from work" in reply_text
-    assert "The products do not fit my content." in reply_text
+    assert "I keep my personal life apart from work, and it does not fit my content." in reply_text
+    assert "The products are not made for ceramicists." in reply_text
     assert reply_text.rstrip().endswith(MAYA["name"])
 
     page.get_by_role("button", name="Copy reply").click()
