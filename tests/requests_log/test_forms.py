@@ -4,12 +4,14 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.forms import CheckboxInput, HiddenInput
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
 from boundary.models import SocialAccount
+from requests_log import services
 from requests_log.forms import DecisionForm, EvidenceForm, PromotionRequestForm
-from requests_log.models import Decision
+from requests_log.models import Decision, FollowUp
 from tests.factories import SocialAccountFactory, UserFactory, log_request
 
 pytestmark = pytest.mark.django_db
@@ -462,3 +464,77 @@ def test_evidence_optional_on_request_form(employee):
 
     assert form.errors == {}
     assert form.cleaned_data["evidence"] == []
+
+
+def pressed_after_the_ask(employee, *, asked_hours_ago=48, pressed_hours_ago=24):
+    """A request, and pressure from the same person a day after it."""
+    promotion_request = log_request(
+        employee, occurred_at=timezone.now() - timedelta(hours=asked_hours_ago)
+    )
+    services.follow_up_add(
+        promotion_request=promotion_request,
+        actor=employee,
+        kind=FollowUp.Kind.PRESSURE,
+        occurred_at=timezone.now() - timedelta(hours=pressed_hours_ago),
+        who="Daniel Reyes",
+        what_was_said="Not a team player.",
+    )
+    return promotion_request
+
+
+def test_decline_dated_after_the_pressure_asks_her_to_confirm_or_correct(employee):
+    promotion_request = pressed_after_the_ask(employee)
+
+    form = decision_form(promotion_request, kind="decline", decline_reasons=["no_time"])
+
+    assert list(form.errors) == ["decided_at"]
+    assert "This time is after “Not a team player.”" in form.errors["decided_at"][0]
+    assert isinstance(form.fields["time_confirmed"].widget, CheckboxInput)
+
+
+def test_decline_dated_after_the_pressure_is_taken_once_confirmed(employee):
+    promotion_request = pressed_after_the_ask(employee)
+
+    form = decision_form(
+        promotion_request, kind="decline", decline_reasons=["no_time"], time_confirmed="on"
+    )
+
+    assert form.errors == {}
+
+
+def test_decline_dated_before_the_pressure_needs_no_confirmation(employee):
+    promotion_request = pressed_after_the_ask(employee)
+    before = timezone.now() - timedelta(hours=30)
+
+    form = decision_form(
+        promotion_request, kind="decline", decline_reasons=["no_time"], decided_at=local(before)
+    )
+
+    assert form.errors == {}
+    assert isinstance(form.fields["time_confirmed"].widget, HiddenInput)
+
+
+def test_decline_dated_after_a_new_ask_from_the_same_person_warns_too(employee):
+    first = log_request(employee, occurred_at=timezone.now() - timedelta(days=3))
+    log_request(employee, occurred_at=timezone.now() - timedelta(days=1), promoted_item="Reels")
+
+    form = decision_form(first, kind="decline", decline_reasons=["no_time"])
+
+    assert "This time is after the request “Reels”" in form.errors["decided_at"][0]
+
+
+def test_acceptance_after_the_pressure_needs_no_confirmation(employee):
+    promotion_request = pressed_after_the_ask(employee)
+
+    form = decision_form(promotion_request, kind="accept")
+
+    assert form.errors == {}
+
+
+def test_counter_proposal_always_puts_its_details_in_the_reply(targeted):
+    promotion_request, _, _ = targeted
+
+    form = decision_form(promotion_request, kind="counter", details="One story instead")
+
+    assert form.is_valid()
+    assert form.decision_terms()["details_in_reply"] is True

@@ -545,3 +545,32 @@ def test_what_summary_counts_in_words(employee, quantity, content_format, expect
     )
 
     assert promotion_request.what_summary == expected
+
+
+def test_requests_are_numbered_per_employee(employee, second_employee):
+    mine = [log_request(employee) for _ in range(2)]
+    theirs = log_request(second_employee)
+
+    assert [item.number for item in mine] == [1, 2]
+    assert theirs.number == 1
+    assert [item.events.get().payload["number"] for item in mine] == [1, 2]
+
+
+@pytest.mark.parametrize(("quoted", "summary"), [(True, "“He said so.”"), (False, "He said so.")])
+def test_a_follow_up_is_summed_up_as_a_quote_only_when_it_is_one(employee, quoted, summary):
+    from requests_log.exports.record import summarise
+
+    promotion_request = log_request(employee)
+    services.follow_up_add(
+        promotion_request=promotion_request,
+        actor=employee,
+        kind=FollowUp.Kind.OTHER,
+        occurred_at=timezone.now(),
+        who="Daniel Reyes",
+        what_was_said="He said so.",
+        quoted=quoted,
+    )
+    event = promotion_request.events.get(kind="follow_up")
+
+    assert event.payload["quoted"] is quoted
+    assert summarise("follow_up", event.payload) == f"Other: Daniel Reyes: {summary}"

@@ -162,6 +162,18 @@ def test_pdf_text_has_the_requester_the_words_the_decision_and_the_head(dispute,
     assert "SHA-256 " in text
 
 
+def test_pdf_gives_the_text_of_each_reply_sent(dispute, maya):
+    from requests_log import replies
+
+    decision = dispute["meeting"].decisions.get()
+    services.reply_mark_sent(decision=decision, actor=maya)
+
+    flat = " ".join(pdf_text(make_pdf(maya)).split())
+
+    reply = " ".join(replies.reply_text_for(decision).split())
+    assert flat.count(reply) == 2  # with the decision, and on the timeline
+
+
 def test_pdf_attachment_is_the_json_record(dispute, maya):
     data = make_pdf(maya)
 
