@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime, time
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import TruncMinute
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -159,10 +160,13 @@ def promotion_request_get(*, employee: User, pk: int) -> PromotionRequest:
             "reminders",
             queryset=Reminder.objects.exclude(state=Reminder.State.CANCELLED).order_by("due_at"),
         ),
-        # Shown in the order things happened; the chain order (seq) is on each entry.
+        # Shown in the order things happened, to the minute as pages show times; events in
+        # the same minute in chain order (seq, shown on each entry).
         Prefetch(
             "events",
-            queryset=TimelineEvent.objects.select_related("actor").order_by("occurred_at", "seq"),
+            queryset=TimelineEvent.objects.select_related("actor").order_by(
+                TruncMinute("occurred_at"), "seq"
+            ),
         ),
     )
     return get_object_or_404(queryset.select_related("requester_user"), pk=pk)

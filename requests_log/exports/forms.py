@@ -14,7 +14,10 @@ from .record import WITHHOLDABLE_FIELDS, Scope
 
 class RequestChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: PromotionRequest) -> str:
-        return f"{obj.occurred_at:%d %b %Y} · {obj.promoted_item} · {obj.requester_name}"
+        return (
+            f"#{obj.number} · {obj.occurred_at:%d %b %Y} · {obj.promoted_item} · "
+            f"{obj.requester_name}"
+        )
 
 
 class ExportForm(forms.Form):
@@ -52,8 +55,11 @@ class ExportForm(forms.Form):
         choices=list(WITHHOLDABLE_FIELDS.items()),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        # Private notes are for her: they leave only if she unticks them.
+        initial=["notes"],
         help_text="Withheld details appear as their hashes: the record still verifies, and "
-        "the reader sees that something was withheld.",
+        "the reader sees that something was withheld. Your private notes are withheld "
+        "unless you untick them.",
     )
 
     def __init__(self, *args, employee: User, **kwargs) -> None:

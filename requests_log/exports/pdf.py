@@ -216,7 +216,8 @@ def pdf_bytes(
     requests: list[dict[str, Any]] = []
     for item in record.request_details():
         # In the order things happened, as on the request's page; #seq shows chain order.
-        events = sorted(by_request.pop(item.pk, []), key=lambda e: (e.occurred_at, e.seq))
+        # As on the request's page: to the minute ("…T10:30"), then in chain order.
+        events = sorted(by_request.pop(item.pk, []), key=lambda e: (e.occurred_at[:16], e.seq))
         requests.append(_request_view(record, item, events))
     other_events = [event for events in by_request.values() for event in events]
     total_events = sum(len(item["events"]) for item in requests) + len(other_events) or 1

@@ -473,3 +473,21 @@ def test_start_page_sends_a_signed_in_person_to_her_record(client, maya):
     response = client.get("/")
 
     assert response["Location"] == reverse("requests_log:my-record")
+
+
+def test_timeline_entries_in_the_same_minute_keep_chain_order(client, maya):
+    minute = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=1)
+    promotion_request = log_request(maya, occurred_at=minute + timedelta(seconds=50))
+    for seconds in (40, 30, 20):  # told in this order, each a little earlier
+        services.follow_up_add(
+            promotion_request=promotion_request,
+            actor=maya,
+            kind="other",
+            occurred_at=minute + timedelta(seconds=seconds),
+            who="Daniel Reyes",
+            what_was_said=f"At :{seconds}",
+        )
+
+    page = client.get(promotion_request.get_absolute_url())
+
+    assert [event.seq for event, _ in page.context["timeline"]] == [1, 2, 3, 4]

@@ -47,6 +47,12 @@ def test_export_form_preselects_the_request(signed_in, dispute):
     ]
 
 
+def test_export_form_withholds_private_notes_unless_she_unticks_them(signed_in, dispute):
+    response = signed_in.get(reverse("exports:export-create"))
+
+    assert response.context["form"]["withhold"].value() == ["notes"]
+
+
 @pytest.mark.parametrize("format", ["json", "csv"])
 def test_json_and_csv_stream_and_log_the_export(signed_in, dispute, maya, trusted, format):
     response = signed_in.post(reverse("exports:export-create"), export_data(format=format))
