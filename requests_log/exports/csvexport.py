@@ -102,7 +102,7 @@ def csv_chunks(
     record: Record, sealed: list[dict[str, Any]] | None = None, digest: Any = None
 ) -> Iterator[bytes]:
     """record.csv in pieces (record.sealed_chunks), the manifest row last."""
-    header = csv_line(list(fileformat.CSV_COLUMNS))
+    header = fileformat.CSV_BOM + csv_line(list(fileformat.CSV_COLUMNS))
     lines = itertools.chain([header], csv_lines(record, record.names()))
     return sealed_chunks(record, "csv", lines, manifest_row, sealed, digest)
 

@@ -79,6 +79,10 @@ CSV_COLUMNS = (
     "row_sha256",
 )
 CSV_HEADER_LINE = (",".join(CSV_COLUMNS) + "\r\n").encode()
+# record.csv starts with a UTF-8 byte order mark, so that Excel on Windows reads it as
+# UTF-8 (“quotes” and … otherwise come out garbled). Files written before it was added
+# have none; both verify, since the seal covers whatever bytes are there.
+CSV_BOM = "\ufeff".encode()
 COLUMN = {name: index for index, name in enumerate(CSV_COLUMNS)}
 SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 INTACT = "intact"
@@ -377,7 +381,7 @@ def sniff(head: bytes) -> str:
         return "pdf"
     if head.startswith(JSON_HEAD[:20]):
         return "json"
-    if head.startswith(CSV_HEADER_LINE[:48]):
+    if head.removeprefix(CSV_BOM).startswith(CSV_HEADER_LINE[:48]):
         return "csv"
     return ""
 
@@ -424,7 +428,8 @@ def json_entry_lines(reader: HashingReader, limits: Limits) -> Iterator[bytes]:
 
 def csv_rows(reader: HashingReader, limits: Limits) -> Iterator[tuple[int, list[str]]]:
     """record.csv's rows after the header, each with its row number (the header is 1)."""
-    text = io.TextIOWrapper(io.BufferedReader(reader), encoding="utf-8", newline="")
+    # utf-8-sig: the byte order mark, if any, is not part of the first cell.
+    text = io.TextIOWrapper(io.BufferedReader(reader), encoding="utf-8-sig", newline="")
     csv.field_size_limit(max(csv.field_size_limit(), limits.max_line))
     rows = csv.reader(text, strict=True)
     row_number = 1

@@ -552,7 +552,8 @@ def verify_open(
             result = verify_pdf(handle, size, limits, probe, trusted)
         elif file_kind == "csv":
             handle.seek(0)
-            if handle.read(len(fileformat.CSV_HEADER_LINE)) != fileformat.CSV_HEADER_LINE:
+            head = handle.read(len(fileformat.CSV_BOM) + len(fileformat.CSV_HEADER_LINE))
+            if not head.removeprefix(fileformat.CSV_BOM).startswith(fileformat.CSV_HEADER_LINE):
                 raise altered(
                     "its header row was changed (was it re-saved by a spreadsheet?)", "row 1"
                 )

@@ -190,13 +190,13 @@ def test_json_of_someone_else(trusted):
 
 
 def csv_rows(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(data.decode(), newline="")))
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
 def csv_bytes(rows: list[list[str]]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
-    return buffer.getvalue().encode()
+    return fileformat.CSV_BOM + buffer.getvalue().encode()
 
 
 def test_csv_rows_and_columns(dispute, maya, trusted):

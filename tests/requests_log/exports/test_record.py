@@ -129,8 +129,20 @@ def test_csv_is_rfc_4180(dispute, maya):
     data = make_csv(maya)
 
     assert data.count(b"\r\n") == len(csv_rows(data))
-    assert data.startswith(fileformat.CSV_HEADER_LINE)
+    # A byte order mark first, so that Excel on Windows reads UTF-8.
+    assert data.startswith(fileformat.CSV_BOM + fileformat.CSV_HEADER_LINE)
     data.decode("utf-8")
+
+
+def test_csv_written_before_the_byte_order_mark_still_verifies(dispute, maya, trusted, monkeypatch):
+    monkeypatch.setattr(fileformat, "CSV_BOM", b"")
+    old = make_csv(maya)
+    monkeypatch.undo()
+
+    result = check(old, trusted)
+
+    assert not old.startswith(fileformat.CSV_BOM)
+    assert result.verdict == verifier.INTACT
 
 
 # --- PDF -----------------------------------------------------------------------------------
