@@ -1,4 +1,6 @@
+import re
 import zoneinfo
+from decimal import Decimal
 from typing import cast
 
 from crispy_forms.helper import FormHelper
@@ -7,7 +9,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.utils import timezone
 
-from .models import SocialAccount, User, normalise_handle
+from .models import PLATFORM_RULES, SocialAccount, User, normalise_handle
 from .selectors import social_accounts_in_use
 from .services import PROFILE_FIELDS
 
@@ -98,7 +100,52 @@ class ProfileForm(forms.ModelForm):
         return cleaned
 
 
+MOST_FOLLOWERS = 2_000_000_000
+SPACES = str.maketrans("", "", " \u00a0\u202f\u2009_")
+SHORT_COUNT = re.compile(r"(\d+)(?:[.,](\d+))?([km])")  # 30k, 1.2M, 1,2m
+GROUPED_COUNT = re.compile(r"\d{1,3}(?:([,.'])\d{3})?(?:\1\d{3})*")  # 31,000 31.000 31'000
+
+
+def parse_follower_count(text: str) -> int:
+    """A follower count as people write it: 31200, 31,200, 31 200, 31.2k, 1.2M.
+    Raises ValueError for anything else (a fraction of a follower included)."""
+    compact = text.translate(SPACES).lower()
+    if short := SHORT_COUNT.fullmatch(compact):
+        whole, fraction, unit = short.groups()
+        count = Decimal(f"{whole}.{fraction or 0}") * (1_000 if unit == "k" else 1_000_000)
+        if count != count.to_integral_value():
+            raise ValueError(text)
+        return int(count)
+    if GROUPED_COUNT.fullmatch(compact) or compact.isdigit():
+        return int(re.sub(r"[,.']", "", compact))
+    raise ValueError(text)
+
+
+class FollowerCountField(forms.CharField):
+    widget = forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. 31,200 or 31.2k"})
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            count = parse_follower_count(text)
+        except ValueError:
+            raise forms.ValidationError(
+                "Enter a number of followers, like 31200, 31,200 or 31.2k.", code="invalid"
+            ) from None
+        if count > MOST_FOLLOWERS:
+            raise forms.ValidationError("That is more followers than any account has.")
+        return count
+
+
 class SocialAccountForm(forms.ModelForm):
+    follower_count = FollowerCountField(
+        label="Followers",
+        required=False,
+        help_text="As your profile shows it: 31200, 31,200 or 31.2k all work.",
+    )
+
     class Meta:
         model = SocialAccount
         fields = (
@@ -127,8 +174,6 @@ class SocialAccountForm(forms.ModelForm):
             ("", "Choose…"),
             *SocialAccount.Platform.choices,
         ]
-        self.fields["follower_count"].widget.attrs.update(min=0, inputmode="numeric")
-        cast(forms.IntegerField, self.fields["follower_count"]).max_value = 2_000_000_000
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Row(Column("platform", css_class="col-sm-5"), Column("handle", css_class="col-sm-7")),
@@ -138,12 +183,6 @@ class SocialAccountForm(forms.ModelForm):
             "boundary_note",
         )
         self.helper.add_input(Submit("submit", "Save account"))
-
-    def clean_follower_count(self):
-        count = self.cleaned_data.get("follower_count")
-        if count is not None and count > 2_000_000_000:
-            raise forms.ValidationError("That is more followers than any account has.")
-        return count
 
     def clean_followers_as_of(self):
         as_of = self.cleaned_data.get("followers_as_of")
@@ -160,7 +199,10 @@ class SocialAccountForm(forms.ModelForm):
                 cleaned["handle"] = normalise_handle(platform, handle)
             except ValueError:
                 label = SocialAccount.Platform(platform).label
-                self.add_error("handle", f"That is not a valid {label} handle.")
+                self.add_error(
+                    "handle",
+                    f"That is not a valid {label} handle: use {PLATFORM_RULES[platform].allowed}.",
+                )
                 return cleaned
             duplicate = (
                 social_accounts_in_use(owner=self.owner)

@@ -114,26 +114,68 @@ class User(AbstractUser):
 class PlatformRule:
     handle_pattern: str
     profile_url: str  # {handle} is replaced by the handle without its "@"
+    allowed: str  # what the pattern allows, in words, for error messages
 
 
 PLATFORM_RULES = {
-    "instagram": PlatformRule(r"[A-Za-z0-9._]{1,30}", "https://www.instagram.com/{handle}/"),
-    "tiktok": PlatformRule(r"[A-Za-z0-9._]{2,24}", "https://www.tiktok.com/@{handle}"),
-    "youtube": PlatformRule(r"[A-Za-z0-9._-]{3,30}", "https://www.youtube.com/@{handle}"),
-    "x": PlatformRule(r"[A-Za-z0-9_]{1,15}", "https://x.com/{handle}"),
-    "linkedin": PlatformRule(r"[A-Za-z0-9-]{3,100}", "https://www.linkedin.com/in/{handle}/"),
-    "facebook": PlatformRule(r"[A-Za-z0-9.]{5,50}", "https://www.facebook.com/{handle}"),
-    "threads": PlatformRule(r"[A-Za-z0-9._]{1,30}", "https://www.threads.net/@{handle}"),
+    "instagram": PlatformRule(
+        r"[A-Za-z0-9._]{1,30}",
+        "https://www.instagram.com/{handle}/",
+        "1 to 30 letters, digits, periods (.) and underscores (_)",
+    ),
+    "tiktok": PlatformRule(
+        r"[A-Za-z0-9._]{2,24}",
+        "https://www.tiktok.com/@{handle}",
+        "2 to 24 letters, digits, periods (.) and underscores (_)",
+    ),
+    "youtube": PlatformRule(
+        r"[A-Za-z0-9._-]{3,30}",
+        "https://www.youtube.com/@{handle}",
+        "3 to 30 letters, digits, periods (.), hyphens (-) and underscores (_)",
+    ),
+    "x": PlatformRule(
+        r"[A-Za-z0-9_]{1,15}",
+        "https://x.com/{handle}",
+        "1 to 15 letters, digits and underscores (_)",
+    ),
+    "linkedin": PlatformRule(
+        r"[A-Za-z0-9-]{3,100}",
+        "https://www.linkedin.com/in/{handle}/",
+        "3 to 100 letters, digits and hyphens (-), as in your profile's address",
+    ),
+    "facebook": PlatformRule(
+        r"[A-Za-z0-9.]{5,50}",
+        "https://www.facebook.com/{handle}",
+        "5 to 50 letters, digits and periods (.)",
+    ),
+    "threads": PlatformRule(
+        r"[A-Za-z0-9._]{1,30}",
+        "https://www.threads.net/@{handle}",
+        "1 to 30 letters, digits, periods (.) and underscores (_)",
+    ),
     "bluesky": PlatformRule(
         r"(?=.{3,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+",
         "https://bsky.app/profile/{handle}",
+        "a domain name such as name.bsky.social: letters, digits and hyphens (-) "
+        "between periods (.)",
     ),
-    "twitch": PlatformRule(r"[A-Za-z0-9_]{4,25}", "https://www.twitch.tv/{handle}"),
+    "twitch": PlatformRule(
+        r"[A-Za-z0-9_]{4,25}",
+        "https://www.twitch.tv/{handle}",
+        "4 to 25 letters, digits and underscores (_)",
+    ),
     "snapchat": PlatformRule(
-        r"[A-Za-z][A-Za-z0-9._-]{2,14}", "https://www.snapchat.com/add/{handle}"
+        r"[A-Za-z][A-Za-z0-9._-]{2,14}",
+        "https://www.snapchat.com/add/{handle}",
+        "3 to 15 letters, digits, periods (.), hyphens (-) and underscores (_), starting "
+        "with a letter",
     ),
-    "pinterest": PlatformRule(r"[A-Za-z0-9_]{3,30}", "https://www.pinterest.com/{handle}/"),
-    "other": PlatformRule(r"\S{1,100}", ""),
+    "pinterest": PlatformRule(
+        r"[A-Za-z0-9_]{3,30}",
+        "https://www.pinterest.com/{handle}/",
+        "3 to 30 letters, digits and underscores (_)",
+    ),
+    "other": PlatformRule(r"\S{1,100}", "", "up to 100 characters, without spaces"),
 }
 
 

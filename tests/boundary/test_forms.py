@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from boundary.forms import ProfileForm, SocialAccountForm
-from boundary.models import SocialAccount
+from boundary.models import PLATFORM_RULES, SocialAccount
 from tests.factories import SocialAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +69,8 @@ def test_account_form_rejects_bad_handle_naming_the_platform(platform, raw, labe
 
     form = account_form(owner, platform=platform, handle=raw)
 
-    assert form.errors == {"handle": [f"That is not a valid {label} handle."]}
+    allowed = PLATFORM_RULES[platform].allowed
+    assert form.errors == {"handle": [f"That is not a valid {label} handle: use {allowed}."]}
 
 
 def test_account_form_refuses_duplicate_handle_ignoring_case_and_at():
@@ -117,9 +118,9 @@ def test_account_form_accepts_follower_count_within_bounds(count):
 @pytest.mark.parametrize(
     ("count", "message"),
     [
-        ("-1", "Ensure this value is greater than or equal to 0."),
+        ("-1", "Enter a number of followers, like 31200, 31,200 or 31.2k."),
         ("2000000001", "That is more followers than any account has."),
-        ("lots", "Enter a whole number."),
+        ("lots", "Enter a number of followers, like 31200, 31,200 or 31.2k."),
     ],
 )
 def test_account_form_refuses_follower_count_out_of_bounds(count, message):
@@ -202,3 +203,32 @@ def test_profile_form_cannot_pick_self_as_manager():
     form = profile_form(user, manager=str(user.pk))
 
     assert list(form.errors) == ["manager"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("31200", 31200),
+        ("31,200", 31200),
+        ("31 200", 31200),
+        ("31\u202f200", 31200),
+        ("31.200", 31200),
+        ("30k", 30_000),
+        ("31.2k", 31_200),
+        ("1.2M", 1_200_000),
+        ("2,5 m", 2_500_000),
+        ("", None),
+    ],
+)
+def test_account_form_takes_follower_counts_as_people_write_them(typed, stored):
+    form = account_form(UserFactory(), follower_count=typed)
+
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["follower_count"] == stored
+
+
+@pytest.mark.parametrize("typed", ["30x", "-5", "31,00", "1.2345k", "k", "3e4", "2,000,000,001"])
+def test_account_form_refuses_what_is_not_a_follower_count(typed):
+    form = account_form(UserFactory(), follower_count=typed)
+
+    assert list(form.errors) == ["follower_count"]

@@ -186,7 +186,10 @@ def test_link_account_bad_input_is_explained(client, maya):
     errors = response.context["form"].errors
     assert response.status_code == 200
     assert set(errors) == {"handle", "follower_count", "boundary"}
-    assert errors["handle"] == ["That is not a valid TikTok handle."]
+    assert errors["handle"] == [
+        "That is not a valid TikTok handle: use 2 to 24 letters, digits, periods (.) and "
+        "underscores (_)."
+    ]
     assert not SocialAccount.objects.exists()
 
 
