@@ -100,9 +100,21 @@ class EvidenceField(forms.FileField):
             raise forms.ValidationError(f"Attach at most {MAX_EVIDENCE_FILES} files at a time.")
         if self.required and not files:
             raise forms.ValidationError(self.error_messages["required"], code="required")
-        cleaned = [super(EvidenceField, self).clean(file, initial) for file in files]
-        for file in cleaned:
-            validate_evidence_file(file)
+        cleaned, errors = [], []
+        for file in files:  # every refused file is named at once, not only the first
+            try:
+                checked = super().clean(file, initial)
+            except forms.ValidationError as error:  # Django's own checks: name the file
+                errors += [f"“{file.name}”: {message}" for message in error.messages]
+                continue
+            try:
+                validate_evidence_file(checked)
+            except forms.ValidationError as error:
+                errors += error.messages
+            else:
+                cleaned.append(checked)
+        if errors:
+            raise forms.ValidationError(errors)
         return cleaned
 
 
@@ -513,6 +525,11 @@ class EvidenceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Attach"))
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.errors:  # focus the field, so the page opens there with its errors
+            self.fields["evidence"].widget.attrs["autofocus"] = True
 
 
 class WithdrawForm(forms.Form):

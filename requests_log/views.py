@@ -83,6 +83,13 @@ def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _request_page(request, pk, EvidenceForm())
+
+
+def _request_page(
+    request: AuthenticatedHttpRequest, pk: int, evidence_form: EvidenceForm, status: int = 200
+) -> HttpResponse:
+    """The request's page; with a refused upload, its errors at the evidence field."""
     promotion_request = selectors.promotion_request_get(employee=request.user, pk=pk)
     decisions = list(promotion_request.decisions.all())
     latest_decision = decisions[-1] if decisions else None
@@ -100,8 +107,9 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 (event, flags.marks_event(event.kind, event.payload))
                 for event in promotion_request.events.all()
             ],
-            "evidence_form": EvidenceForm(),
+            "evidence_form": evidence_form,
         },
+        status=status,
     )
 
 
@@ -241,10 +249,9 @@ def evidence_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 uploaded_by=request.user,
             )
         messages.success(request, "Evidence attached and fingerprinted (SHA-256).")
-    else:
-        for error in form.errors.get("evidence", []):
-            messages.error(request, str(error))
-    return redirect(f"{promotion_request.get_absolute_url()}#evidence")
+        return redirect(f"{promotion_request.get_absolute_url()}#evidence")
+    # Shown at the field (the page keeps its place there), each refused file named.
+    return _request_page(request, pk, form, status=400)
 
 
 @login_required

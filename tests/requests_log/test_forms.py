@@ -368,7 +368,7 @@ REFUSED_TYPE = "is not a file type Boundary keeps"
 def test_evidence_refuses_empty_file():
     form = evidence_form(SimpleUploadedFile("notes.txt", b""))
 
-    assert form.errors == {"evidence": ["The submitted file is empty."]}
+    assert form.errors == {"evidence": ["“notes.txt”: The submitted file is empty."]}
 
 
 def test_evidence_refuses_file_over_the_limit(settings):

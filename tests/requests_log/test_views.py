@@ -243,14 +243,35 @@ def test_evidence_download_is_an_attachment_for_the_owner(client, maya):
     assert b"".join(response.streaming_content) == PNG
 
 
-def test_evidence_upload_without_file_reports_error(client, maya):
+def test_evidence_upload_without_file_reports_error_at_the_field(client, maya):
     promotion_request = log_request(maya)
 
+    response = client.post(reverse("requests_log:evidence-create", args=[promotion_request.pk]))
+
+    assert response.status_code == 400
+    assert response.context["evidence_form"].errors == {
+        "evidence": ["Choose at least one file to attach."]
+    }
+    assert not promotion_request.evidence.exists()
+
+
+def test_refused_evidence_files_are_each_named_at_the_field_and_none_is_kept(client, maya):
+    promotion_request = log_request(maya)
+    files = [
+        SimpleUploadedFile("empty.pdf", b"", "application/pdf"),
+        SimpleUploadedFile("setup.pdf", b"MZ\x90\x00" + bytes(range(256)) * 4, "application/pdf"),
+        SimpleUploadedFile("fine.png", PNG, "image/png"),
+    ]
+
     response = client.post(
-        reverse("requests_log:evidence-create", args=[promotion_request.pk]), follow=True
+        reverse("requests_log:evidence-create", args=[promotion_request.pk]), {"evidence": files}
     )
 
-    assert [str(m) for m in response.context["messages"]] == ["Choose at least one file to attach."]
+    errors = response.context["evidence_form"].errors["evidence"]
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert [error.split("”")[0] for error in errors] == ["“empty.pdf", "“setup.pdf"]
+    assert 'id="error_1_id_evidence"' in page  # crispy's error text, under the field
     assert not promotion_request.evidence.exists()
 
 
