@@ -141,7 +141,7 @@ class FollowerCountField(forms.CharField):
 
 class SocialAccountForm(forms.ModelForm):
     follower_count = FollowerCountField(
-        label="Followers",
+        label="Follower count",
         required=False,
         help_text="As your profile shows it: 31200, 31,200 or 31.2k all work.",
     )

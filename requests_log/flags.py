@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from boundary.models import SocialAccount
 
 from .models import Decision, FollowUp, PromotionRequest
+from .text import isolated
 
 DEADLINE_SOON = timedelta(days=3)
 PRESSURE_KINDS = frozenset(
@@ -53,7 +54,8 @@ class Flag:
         details = list(self.details)
         if self.earlier is not None:
             if shown is None or self.earlier.pk in shown:
-                details.append(f"you declined “{self.earlier.title}” from the same person")
+                title = isolated(self.earlier.title)
+                details.append(f"you declined “{title}” from the same person")
             else:
                 details.append(
                     "you declined an earlier request from the same person (not in this export)"
@@ -163,12 +165,12 @@ def dated_before_a_decline(
     in between. Each as (when, what), in order. (Forms warn before such a date is saved.)"""
     asked, declined = to_minute(promotion_request.occurred_at), to_minute(decided_at)
     earlier = [
-        (follow_up.occurred_at, f"“{follow_up.what_was_said[:60]}”")
+        (follow_up.occurred_at, f"“{isolated(follow_up.what_was_said[:60])}”")
         for follow_up in promotion_request.follow_ups.all()
         if follow_up.kind in PRESSURE_KINDS and asked <= to_minute(follow_up.occurred_at) < declined
     ]
     earlier += [
-        (ask.occurred_at, f"the request “{ask.promoted_item}”")
+        (ask.occurred_at, f"the request “{isolated(ask.promoted_item)}”")
         for ask in later_asks
         if asked <= to_minute(ask.occurred_at) < declined and ask.pk != promotion_request.pk
     ]
@@ -196,7 +198,7 @@ def request_flags(promotion_request: PromotionRequest, *, declines: Declines) ->
     ):
         accounts = [str(t.account) for t in targets if t.boundary_at_request == boundary]
         if accounts:
-            flags.append(Flag(code, text, level, (", ".join(accounts),)))
+            flags.append(Flag(code, text, level, (", ".join(map(isolated, accounts)),)))
     framing = PromotionRequest.Framing
     if promotion_request.framing in {framing.REQUIRED, framing.CONSEQUENCES}:
         label = promotion_request.get_framing_display().lower()

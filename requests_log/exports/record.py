@@ -33,6 +33,7 @@ from ..models import (
     what_is_asked,
 )
 from ..selectors import TARGETS_WITH_ACCOUNTS, flagged, promotion_requests_of, with_flag_data
+from ..text import isolated
 from . import fileformat
 from .readahead import read_ahead
 from .signing import signing_key
@@ -115,7 +116,9 @@ class Scope:
         count = len(self.requests)
         plural = "s" if count != 1 else ""
         if self.mode == "chosen":
-            ids = ", ".join(f"#{pk}" for pk in sorted(self.requests)[:10])
+            # As the employee knows them: her own numbers (#1, #2…), not table ids.
+            numbers = PromotionRequest.objects.filter(pk__in=self.requests).order_by("number")
+            ids = ", ".join(f"#{n}" for n in numbers.values_list("number", flat=True)[:10])
             text = f"{count} chosen request{plural} ({ids}{'…' if count > 10 else ''})"
         elif self.mode == "except":
             text = f"every request except {count} left out"
@@ -559,19 +562,24 @@ def summarise(
         value = values.get(name, WITHHELD)
         return "" if value is None else str(value)
 
+    def typed(name: str) -> str:
+        """A field someone typed, set apart (text.isolated) from the words around it."""
+        return isolated(get(name))
+
     if kind == K.FOLLOW_UP:
         label = FOLLOW_UP_LABELS.get(values.get("kind"), get("kind"))
         after = " (after a decline)" if flags and flags.marks_event(kind, values) else ""
-        said = get("what_was_said")
+        said = typed("what_was_said")
         # Their words in quotes; the employee's own account as she wrote it.
-        return f"{label}{after}: {get('who')}: " + (
+        return f"{label}{after}: {typed('who')}: " + (
             said if values.get("quoted") is False else f"“{said}”"
         )
     if kind == K.LOGGED or kind == K.FILED:
         framing = FRAMING_LABELS.get(values.get("framing"), get("framing"))
-        what = what_is_asked(get("content_format"), values.get("quantity"), get("promoted_item"))
+        what = what_is_asked(get("content_format"), values.get("quantity"), typed("promoted_item"))
         summary = (
-            f"{get('requester_name')} asked for {what} ({framing}). Words used: {get('words_used')}"
+            f"{typed('requester_name')} asked for {what} ({framing}). "
+            f"Words used: {typed('words_used')}"
         )
         for flag in flags or ():
             if flag.earlier is not None:
@@ -580,7 +588,7 @@ def summarise(
     if kind == K.CORRECTED:
         changes = values.get("changes")
         fields = ", ".join(sorted(changes)) if isinstance(changes, dict) else WITHHELD
-        reason = values.get("reason") or ""
+        reason = isolated(values.get("reason") or "")
         return f"Corrected {fields}" + (f". Why: {reason}" if reason else "")
     if kind == K.DECISION:
         label = DECISION_LABELS.get(values.get("kind"), get("kind"))
@@ -590,14 +598,14 @@ def summarise(
         )
         if reasons:
             label += ": " + "; ".join(DECLINE_REASONS.get(reason, reason) for reason in reasons)
-        details = values.get("details")
+        details = isolated(values.get("details") or "")
         return label + (f". {details}" if details else "")
     if kind == K.EVIDENCE_ADDED:
-        return f"{get('name')} ({get('size')} bytes), SHA-256 {get('sha256')}"
+        return f"{typed('name')} ({get('size')} bytes), SHA-256 {get('sha256')}"
     if kind == K.REPLY_SENT:
-        return f"Reply sent: “{get('reply')}”"
+        return f"Reply sent: “{typed('reply')}”"
     if kind == K.WITHDRAWN:
-        return "Withdrawn" + (f": {values['note']}" if values.get("note") else "")
+        return "Withdrawn" + (f": {isolated(values['note'])}" if values.get("note") else "")
     if kind == K.EXPORTED:
         return (
             f"Exported as {get('format').upper()}: {get('scope')} "

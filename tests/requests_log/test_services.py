@@ -17,6 +17,7 @@ from requests_log.models import (
     TimelineEvent,
 )
 from tests.factories import SocialAccountFactory, UserFactory, decline, log_request
+from tests.support import plain
 
 pytestmark = pytest.mark.django_db
 
@@ -573,4 +574,4 @@ def test_a_follow_up_is_summed_up_as_a_quote_only_when_it_is_one(employee, quote
     event = promotion_request.events.get(kind="follow_up")
 
     assert event.payload["quoted"] is quoted
-    assert summarise("follow_up", event.payload) == f"Other: Daniel Reyes: {summary}"
+    assert plain(summarise("follow_up", event.payload)) == f"Other: Daniel Reyes: {summary}"

@@ -8,6 +8,7 @@ from django.utils import timezone
 from requests_log import services
 from requests_log.models import Decision, PromotionRequest, TimelineEvent
 from tests.factories import SocialAccountFactory, UserFactory, log_request
+from tests.support import plain
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +66,7 @@ def test_log_request_stores_it_and_shows_its_flags(client, maya, closed_instagra
         "framing",
         "no_compensation",
     ]
-    assert "Targets an account closed to employer content: Instagram @maya.makes" in (
+    assert "Targets an account closed to employer content: Instagram @maya.makes" in plain(
         response.content.decode()
     )
     assert list(promotion_request.events.values_list("kind", flat=True)) == ["logged"]
@@ -512,3 +513,11 @@ def test_timeline_entries_in_the_same_minute_keep_chain_order(client, maya):
     page = client.get(promotion_request.get_absolute_url())
 
     assert [event.seq for event, _ in page.context["timeline"]] == [1, 2, 3, 4]
+
+
+def test_a_right_to_left_override_in_a_name_is_isolated_on_the_request_page(client, maya):
+    promotion_request = log_request(maya, requester_name="Daniel \u202eReyes")
+
+    page = client.get(promotion_request.get_absolute_url()).content.decode()
+
+    assert "asked by <bdi>Daniel \u202eReyes (Head of Marketing)</bdi> ·" in page

@@ -16,6 +16,7 @@ from requests_log.exports import services as export_services
 from requests_log.exports.record import Scope
 from requests_log.models import Export, FollowUp, TimelineEvent
 from tests.factories import UserFactory, log_request
+from tests.support import plain
 
 from .conftest import check
 from .test_formats import csv_rows, make, make_csv, make_json, make_pdf, make_zip
@@ -382,7 +383,7 @@ def test_a_logged_request_is_summed_up_as_the_request_page_says_it(
     rows = csv.DictReader(io.StringIO(make_csv(maya).decode(), newline=""))
     logged = next(row for row in rows if row["kind"] == "logged")
 
-    assert logged["summary"].startswith(f"Daniel Reyes {asked}. Words used: ")
+    assert plain(logged["summary"]).startswith(f"Daniel Reyes {asked}. Words used: ")
 
 
 def test_a_free_ask_is_summed_up_without_nested_parentheses(maya):
@@ -391,7 +392,30 @@ def test_a_free_ask_is_summed_up_without_nested_parentheses(maya):
     rows = csv.DictReader(io.StringIO(make_csv(maya).decode(), newline=""))
     logged = next(row for row in rows if row["kind"] == "logged")
 
-    assert (
-        "2 stories about The new product line (asked, free to say no). Words used:"
-        in (logged["summary"])
+    assert "2 stories about The new product line (asked, free to say no). Words used:" in plain(
+        logged["summary"]
     )
+
+
+RIGHT_TO_LEFT_OVERRIDE = "\u202e"
+
+
+def test_a_right_to_left_override_in_a_name_leaves_the_pdf_dates_alone(maya):
+    log_request(
+        maya,
+        requester_name=f"Daniel {RIGHT_TO_LEFT_OVERRIDE}Reyes",
+        occurred_at=timezone.now().replace(year=2025, month=11, day=23, hour=10, minute=30),
+    )
+
+    text = pdf_text(make_pdf(maya))
+
+    meta = next(line for line in text.splitlines() if "asked by" in line)
+    assert "2025-11-23" in meta, meta
+
+
+def test_a_right_to_left_override_in_a_name_is_isolated_in_the_csv(maya):
+    log_request(maya, requester_name=f"Daniel {RIGHT_TO_LEFT_OVERRIDE}Reyes")
+
+    logged = next(row for row in csv_rows(make_csv(maya)) if row[8] == "logged")
+
+    assert logged[12].startswith(f"\u2068Daniel {RIGHT_TO_LEFT_OVERRIDE}Reyes\u2069 asked for")
