@@ -1,6 +1,7 @@
 import re
 import zoneinfo
 from decimal import Decimal
+from importlib import resources
 from typing import cast
 
 from crispy_forms.helper import FormHelper
@@ -12,6 +13,23 @@ from django.utils import timezone
 from .models import PLATFORM_RULES, SocialAccount, User, normalise_handle
 from .selectors import social_accounts_in_use
 from .services import PROFILE_FIELDS
+
+
+def canonical_time_zones() -> list[str]:
+    """The IANA zones people live in (tzdata's zone1970.tab), without the old aliases
+    ("US/Pacific", "Asia/Calcutta"…) that make the list long and confusing; and UTC."""
+    table = resources.files("tzdata.zoneinfo").joinpath("zone1970.tab").read_text("utf-8")
+    zones = {
+        line.split("\t")[2] for line in table.splitlines() if line and not line.startswith("#")
+    }
+    return sorted(zones | {"UTC"})
+
+
+def time_zone_choices(current: str = "") -> list[tuple[str, str]]:
+    zones = canonical_time_zones()
+    if current and current not in zones:  # an alias chosen before: keep it selectable
+        zones.append(current)
+    return [(zone, zone.replace("_", " ")) for zone in zones]
 
 
 class SignupForm(BaseUserCreationForm):
@@ -63,6 +81,9 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        zone = cast(forms.ChoiceField, self.fields["time_zone"])
+        zone.choices = time_zone_choices(str(self.instance.time_zone or ""))
+        zone.widget.attrs["data-browser-zone"] = "suggest"
         manager = cast(forms.ModelChoiceField, self.fields["manager"])
         manager.queryset = User.objects.exclude(pk=self.instance.pk).only(
             "pk", "display_name", "email"

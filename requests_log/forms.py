@@ -134,6 +134,12 @@ class LocalDateTimeField(forms.DateTimeField):
         return moment
 
 
+def required_label(text: str) -> str:
+    """A label marked as required (as crispy marks required fields) for a field that is
+    required only in some cases, so the form can tell which."""
+    return format_html('{}<span class="asteriskField">*</span>', text)
+
+
 def not_in_future(moment):
     if moment and moment > timezone.now() + CLOCK_SKEW:
         raise forms.ValidationError("This cannot be in the future.")
@@ -221,7 +227,12 @@ class PromotionRequestForm(forms.ModelForm):
                 requester = cast(forms.ModelChoiceField, self.fields["requester_user"])
                 requester.queryset = colleagues
                 requester.empty_label = "Choose…"
+                # A name or a pick: one is needed, so both show the required mark.
                 self.fields["requester_name"].required = False
+                self.fields["requester_name"].label = required_label("Who asked")
+                self.fields["requester_user"].label = required_label(
+                    "Or pick them, if they use Boundary"
+                )
             else:
                 del self.fields["requester_user"]
         if not self.is_bound and not self.instance.pk:
@@ -320,12 +331,6 @@ class CorrectionForm(PromotionRequestForm):
 
     def request_details(self) -> dict:
         return {field: self.cleaned_data[field] for field in self.Meta.fields}
-
-
-def required_label(text: str) -> str:
-    """A label marked as required (as crispy marks required fields) for a field that is
-    required only in some cases, so the form can tell which."""
-    return format_html('{}<span class="asteriskField">*</span>', text)
 
 
 class DecisionForm(forms.ModelForm):

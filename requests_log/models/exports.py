@@ -94,6 +94,19 @@ class Export(models.Model):
     def has_file(self) -> bool:
         return self.state == self.State.READY and bool(self.file)
 
+    @property
+    def why_no_file(self) -> str:
+        """Why this export cannot be downloaded (again), in a few words; "" if it can."""
+        if self.has_file:
+            return ""
+        if self.state == self.State.READY:
+            return "Sent to your browser when you made it, not kept. Export again for a copy."
+        if self.state == self.State.EXPIRED:
+            return "Kept for a week, then deleted. Export again for a copy."
+        if self.state == self.State.FAILED:
+            return "It could not be built; nothing was added to your record."
+        return "Being built: it can be downloaded when it is ready."
+
 
 class Verification(models.Model):
     """One check of an uploaded export, on the public page or by `verify_record`."""

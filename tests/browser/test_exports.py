@@ -13,7 +13,7 @@ from requests_log import services
 from requests_log.models import Decision, FollowUp
 from tests.factories import SocialAccountFactory, UserFactory, log_request
 
-from .conftest import DESKTOP
+from .conftest import DESKTOP, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -93,11 +93,20 @@ def test_maya_exports_and_hr_verifies(
     record = export(page, "JSON: to verify", tmp_path)
 
     page.goto("/exports/")
-    expect(page.get_by_role("cell", name="PDF", exact=True)).to_be_visible()
-    expect(page.get_by_role("cell", name="JSON", exact=True)).to_be_visible()
+    exports = page.get_by_role("list", name="Your exports, newest first").get_by_role("listitem")
+    expect(exports).to_have_count(2)
+    expect(exports.filter(has_text="JSON")).to_contain_text("not kept. Export again")
     screenshot(page, "exports")
     check_accessibility(page, "exports")
-    page.get_by_role("row").filter(has_text="PDF").get_by_role("link").first.click()
+    # On a phone, the PDF's Download button is on screen, not off to the right.
+    page.set_viewport_size(PHONE)
+    download = exports.filter(has_text="PDF").get_by_role("link", name=re.compile("Download"))
+    box = download.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= PHONE["width"]
+    screenshot(page, "exports on a phone")
+    page.set_viewport_size(DESKTOP)
+    exports.filter(has_text="PDF").get_by_role("link").first.click()
     expect(page.get_by_role("heading", level=1, name="PDF: to read")).to_be_visible()
     expect(page.get_by_role("link", name=re.compile(r"Download boundary-record-"))).to_be_visible()
     screenshot(page, "export detail")

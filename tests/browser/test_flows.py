@@ -361,3 +361,31 @@ def test_maya_corrects_a_detail_and_marks_the_request_withdrawn(
     page.get_by_role("button", name="Mark as withdrawn").click()
     expect(page.get_by_text("Daniel said in the corridor that it is off.")).to_be_visible()
     expect(page.get_by_role("link", name="Mark withdrawn")).to_have_count(0)
+
+
+def test_the_profile_offers_the_browser_s_time_zone(
+    browser, live_server, console_log, screenshot, check_accessibility
+):
+    from tests.browser.conftest import PHONE, _new_page
+
+    User.objects.create_user(
+        email=MAYA["email"], password=MAYA["password"], display_name=MAYA["name"]
+    )  # in UTC, the default
+    pages = _new_page(
+        browser, live_server, console_log, viewport=PHONE, timezone_id="Europe/Berlin"
+    )
+    page = next(pages)
+    log_in(page, MAYA["email"], MAYA["password"])
+
+    page.goto("/me/profile/")
+    page.get_by_role("button", name="Use Europe/Berlin").click()
+    screenshot(page, "profile-browser-zone")
+    check_accessibility(page, "profile")
+    page.get_by_role("button", name="Save profile").click()
+
+    expect(page.get_by_role("status").first).to_contain_text("Profile saved.")
+    assert str(User.objects.get(email=MAYA["email"]).time_zone) == "Europe/Berlin"
+    zones = page.locator("#id_time_zone option").evaluate_all("os => os.map(o => o.value)")
+    assert "Europe/Berlin" in zones
+    assert not {"US/Pacific", "Asia/Calcutta", "GB"} & set(zones)
+    next(pages, None)

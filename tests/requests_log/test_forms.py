@@ -539,3 +539,10 @@ def test_counter_proposal_always_puts_its_details_in_the_reply(targeted):
 
     assert form.is_valid()
     assert form.decision_terms()["details_in_reply"] is True
+
+
+def test_request_form_marks_who_asked_as_required_when_a_pick_may_do_instead(employee):
+    form = PromotionRequestForm(employee=employee)  # her manager is in Boundary
+
+    assert 'Who asked<span class="asteriskField">*</span>' in str(form["requester_name"].label)
+    assert form.fields["requester_name"].required is False

@@ -194,10 +194,27 @@ def test_export_list_shows_each_export(signed_in, dispute, maya):
 
     response = signed_in.get(reverse("exports:export-list"))
 
-    assert b"every request" in response.content
+    assert b"Every request" in response.content
     assert reverse("exports:export-download", args=[Export.objects.get().pk]).encode() in (
         response.content
     )
+
+
+@pytest.mark.parametrize(
+    ("state", "file", "why"),
+    [
+        ("ready", "", "Sent to your browser when you made it, not kept."),
+        ("expired", "", "Kept for a week, then deleted."),
+        ("failed", "", "It could not be built; nothing was added to your record."),
+        ("running", "", "Being built: it can be downloaded when it is ready."),
+        ("ready", "1/kept", ""),
+    ],
+)
+def test_an_export_that_cannot_be_downloaded_says_why(maya, state, file, why):
+    export = Export(employee=maya, requested_by=maya, format="csv", state=state, file=file)
+
+    assert export.why_no_file[: len(why)] == why
+    assert bool(export.why_no_file) == bool(why)
 
 
 # --- Verify a record -----------------------------------------------------------------------
