@@ -102,6 +102,28 @@ def export_files(settings, tmp_path_factory, monkeypatch):
     return root
 
 
+@pytest.fixture
+def subprocesses(tmp_path):
+    """Every subprocess a test starts (tests/requests_log/reminder_support.Processes); all
+    are SIGKILLed, whole process groups, when the test ends. Their logs go to captured
+    output, which pytest shows when the test fails."""
+    from tests.requests_log.reminder_support import Processes
+
+    started = Processes(tmp_path)
+    yield started
+    try:
+        print(started.logs())
+    finally:
+        started.kill_all()
+
+
+@pytest.fixture
+def processes(transactional_db, subprocesses):
+    """`subprocesses`, all killed before the test database is flushed (set up after the
+    database, so torn down before it)."""
+    return subprocesses
+
+
 # --- The cast -----------------------------------------------------------------------------
 # One set of people for every test (and the access matrix): Maya and Sam report to Daniel;
 # Omar manages another team; Hana is HR; Alex administers the instance. Maya is "the

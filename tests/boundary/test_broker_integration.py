@@ -26,16 +26,6 @@ PER_PRODUCER = 500
 ERRORS = ("ERROR", "CRITICAL", "Traceback", "Unrecoverable")
 
 
-@pytest.fixture
-def broker_processes(tmp_path):
-    started = Processes(tmp_path)
-    yield started
-    try:
-        print(started.logs())
-    finally:
-        started.kill_all()
-
-
 class SQLiteBroker:
     """Today's default, as settings.py configures it for a `sqla+sqlite:///` URL."""
 
@@ -150,18 +140,18 @@ def received(receipts: Path) -> Counter:
     ],
 )
 def test_concurrent_producers_each_message_delivered_once_and_worker_survives(
-    broker_processes, tmp_path, make_broker
+    subprocesses, tmp_path, make_broker
 ):
     broker = make_broker(tmp_path)
     receipts = tmp_path / "receipts"
     receipts.touch()
     env = broker_env(broker, tmp_path, receipts)
-    worker = start_worker(broker_processes, env)
+    worker = start_worker(subprocesses, env)
     started = time.monotonic()
 
     interrupted = broker.start_interrupted_publish()
     producers = [
-        broker_processes.start(
+        subprocesses.start(
             f"producer{n}",
             [
                 str(BIN / "python"),

@@ -19,23 +19,12 @@ import pytest
 from tests.requests_log.reminder_support import (
     BIN,
     ROOT,
-    Processes,
     database_url_for_subprocess,
     free_port,
     wait_for,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def run_processes(transactional_db, tmp_path):
-    started = Processes(tmp_path)
-    yield started
-    try:
-        print(started.logs())
-    finally:
-        started.kill_all()
 
 
 def descendants(pid: int) -> set[int]:
@@ -82,11 +71,9 @@ def status(url: str) -> int | str:
         return type(error).__name__
 
 
-def test_killed_worker_and_beat_come_back_web_keeps_answering_ctrl_c_stops_all(
-    run_processes, tmp_path
-):
+def test_killed_worker_and_beat_come_back_web_keeps_answering_ctrl_c_stops_all(processes, tmp_path):
     port = free_port()
-    supervisord = run_processes.start(
+    supervisord = processes.start(
         "supervisord",
         [str(BIN / "supervisord"), "-c", str(ROOT / "supervisord.dev.conf")],
         {
