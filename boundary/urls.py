@@ -13,9 +13,11 @@ account_patterns = (
         # Saving a profile re-plans reminders: the record's app serves the page.
         path("profile/", record_views.profile, name="profile"),
         path("accounts/", views.account_list, name="account-list"),
-        path("accounts/new/", views.account_create, name="account-create"),
-        path("accounts/<int:pk>/", views.account_edit, name="account-edit"),
-        path("accounts/<int:pk>/remove/", views.account_remove, name="account-remove"),
+        # Linking, changing and removing an account are dated on the record: the
+        # record's app serves them.
+        path("accounts/new/", record_views.account_create, name="account-create"),
+        path("accounts/<int:pk>/", record_views.account_edit, name="account-edit"),
+        path("accounts/<int:pk>/remove/", record_views.account_remove, name="account-remove"),
     ],
     "boundary",
 )

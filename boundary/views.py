@@ -4,12 +4,11 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .forms import SignupForm, SocialAccountForm
+from .forms import SignupForm
 from .http import AuthenticatedHttpRequest
 
 
@@ -40,41 +39,6 @@ def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "archived_accounts": selectors.social_accounts_archived(owner=request.user),
         },
     )
-
-
-@login_required
-def account_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = SocialAccountForm(request.POST or None, owner=request.user)
-    if request.method == "POST" and form.is_valid():
-        account = services.social_account_link(owner=request.user, **form.cleaned_data)
-        messages.success(request, f"{account} linked.")
-        return redirect("boundary:account-list")
-    return render(request, "boundary/socialaccount_form.html", {"form": form})
-
-
-@login_required
-def account_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    account = get_object_or_404(selectors.social_accounts_in_use(owner=request.user), pk=pk)
-    form = SocialAccountForm(request.POST or None, instance=account, owner=request.user)
-    if request.method == "POST" and form.is_valid():
-        services.social_account_update(
-            account=account, **{field: form.cleaned_data[field] for field in form.changed_data}
-        )
-        messages.success(request, f"{account} saved.")
-        return redirect("boundary:account-list")
-    return render(request, "boundary/socialaccount_form.html", {"form": form, "account": account})
-
-
-@login_required
-@require_POST
-def account_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    account = get_object_or_404(selectors.social_accounts_in_use(owner=request.user), pk=pk)
-    archived = services.social_account_remove(account=account)
-    if archived:
-        messages.success(request, f"{account} archived: requests on your record still refer to it.")
-    else:
-        messages.success(request, f"{account} removed.")
-    return redirect("boundary:account-list")
 
 
 @never_cache

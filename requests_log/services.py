@@ -12,7 +12,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from boundary.models import SocialAccount, User
-from boundary.services import profile_update
+from boundary.services import (
+    profile_update,
+    social_account_link,
+    social_account_remove,
+    social_account_update,
+)
 
 from .models import (
     Decision,
@@ -375,6 +380,75 @@ def promotion_request_withdraw(
     )
     reminders_reschedule(promotion_request=promotion_request)
     return event
+
+
+# What an account declares, as the timeline keeps it: each declaration is dated and chained,
+# so the boundary in force when a request was made can be read from the record.
+ACCOUNT_DECLARED_FIELDS = (
+    "platform",
+    "handle",
+    "follower_count",
+    "followers_as_of",
+    "about",
+    "boundary",
+    "boundary_note",
+)
+
+
+def account_declaration(account: SocialAccount) -> dict[str, Any]:
+    return {
+        "account": account.pk,
+        **{field: getattr(account, field) for field in ACCOUNT_DECLARED_FIELDS},
+    }
+
+
+@transaction.atomic
+def account_link(*, owner: User, **details: Any) -> SocialAccount:
+    """Link an account (boundary.services.social_account_link) and put its declaration,
+    with its boundary, on the owner's timeline."""
+    account = social_account_link(owner=owner, **details)
+    timeline_append(
+        employee=owner,
+        kind=TimelineEvent.Kind.ACCOUNT_LINKED,
+        actor=owner,
+        payload=account_declaration(account),
+    )
+    return account
+
+
+@transaction.atomic
+def account_update(*, account: SocialAccount, actor: User, **changes: Any) -> SocialAccount:
+    """Save changes to an account; if any, its new declaration goes on the timeline, naming
+    what changed (a boundary closed on 12 November stays dated so)."""
+    social_account_update(account=account, **changes)
+    if changes:
+        timeline_append(
+            employee=account.owner,
+            kind=TimelineEvent.Kind.ACCOUNT_CHANGED,
+            actor=actor,
+            payload={**account_declaration(account), "changed": sorted(changes)},
+        )
+    return account
+
+
+@transaction.atomic
+def account_remove(*, account: SocialAccount, actor: User) -> bool:
+    """Remove an account (archived if the record refers to it) and say so on the timeline.
+    Returns True when it was archived."""
+    declaration = account_declaration(account)
+    archived = social_account_remove(account=account)
+    timeline_append(
+        employee=actor,
+        kind=TimelineEvent.Kind.ACCOUNT_REMOVED,
+        actor=actor,
+        payload={
+            "account": declaration["account"],
+            "platform": declaration["platform"],
+            "handle": declaration["handle"],
+            "archived": archived,
+        },
+    )
+    return archived
 
 
 @transaction.atomic

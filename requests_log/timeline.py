@@ -36,8 +36,11 @@ def timeline_append(
     """Append one event to the employee's chain.
 
     Locks the employee's row first, so concurrent writers queue up behind each other
-    instead of both linking to the same head (a fork).
+    instead of both linking to the same head (a fork). The actor's name as it is now
+    goes into the payload (`actor_name`), so the record names people as they were.
     """
+    if actor is not None:
+        payload = {**payload, "actor_name": actor.display_name}
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("timeline_append must run inside a transaction.")
     User.objects.select_for_update().only("pk").get(pk=employee.pk)

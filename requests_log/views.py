@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from boundary.forms import ProfileForm
+from boundary.forms import ProfileForm, SocialAccountForm
 from boundary.http import AuthenticatedHttpRequest
 from boundary.selectors import social_accounts_in_use
 
@@ -311,3 +311,43 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.success(request, "Profile saved.")
         return redirect("boundary:profile")
     return render(request, "boundary/profile.html", {"form": form})
+
+
+# --- Accounts: each link, change and removal is a dated declaration on the timeline ----------
+
+
+@login_required
+def account_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = SocialAccountForm(request.POST or None, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        account = services.account_link(owner=request.user, **form.cleaned_data)
+        messages.success(request, f"{account} linked.")
+        return redirect("boundary:account-list")
+    return render(request, "boundary/socialaccount_form.html", {"form": form})
+
+
+@login_required
+def account_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(social_accounts_in_use(owner=request.user), pk=pk)
+    form = SocialAccountForm(request.POST or None, instance=account, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.account_update(
+            account=account,
+            actor=request.user,
+            **{field: form.cleaned_data[field] for field in form.changed_data},
+        )
+        messages.success(request, f"{account} saved.")
+        return redirect("boundary:account-list")
+    return render(request, "boundary/socialaccount_form.html", {"form": form, "account": account})
+
+
+@login_required
+@require_POST
+def account_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(social_accounts_in_use(owner=request.user), pk=pk)
+    archived = services.account_remove(account=account, actor=request.user)
+    if archived:
+        messages.success(request, f"{account} archived: requests on your record still refer to it.")
+    else:
+        messages.success(request, f"{account} removed.")
+    return redirect("boundary:account-list")

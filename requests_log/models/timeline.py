@@ -49,6 +49,9 @@ class TimelineEvent(models.Model):
         SHARING_WITHDRAWN = "sharing_withdrawn", "Sharing with HR withdrawn"
         VIEWED_BY_HR = "viewed_by_hr", "Viewed by HR"
         EXPORTED = "exported", "Exported"
+        ACCOUNT_LINKED = "account_linked", "Account linked"
+        ACCOUNT_CHANGED = "account_changed", "Account or boundary changed"
+        ACCOUNT_REMOVED = "account_removed", "Account removed"
 
     employee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="timeline_events"

@@ -65,6 +65,7 @@ def test_log_appends_logged_event_with_snapshot_of_targets_and_boundaries(employ
         chain.GENESIS_HASH,
     )
     assert event.payload == {
+        "actor_name": "Maya Okafor",
         "requester_name": "Daniel Reyes",
         "requester_title": "Head of Marketing",
         "occurred_at": "2025-06-30T09:00:00.000000Z",
@@ -196,6 +197,7 @@ def test_correct_appends_corrected_event_with_old_and_new_values(employee):
     promotion_request.refresh_from_db()
     assert (event.kind, event.seq, event.prev_hash) == ("corrected", 2, logged.hash)
     assert event.payload == {
+        "actor_name": "Maya Okafor",
         "changes": {
             "occurred_at": {
                 "old": "2025-06-30T09:00:00.000000Z",
@@ -284,6 +286,7 @@ def test_decision_sets_status_from_kind(employee, kind, terms, status):
     event = promotion_request.events.get(kind="decision")
     assert promotion_request.status == status
     assert event.payload == {
+        "actor_name": "Maya Okafor",
         "decision": decision.pk,
         "kind": kind,
         "revises": False,
@@ -355,7 +358,11 @@ def test_reply_mark_sent_once_only(employee):
     decision.refresh_from_db()
     assert (first.kind, first.payload) == (
         "reply_sent",
-        {"decision": decision.pk, "reply": replies.reply_text_for(decision)},
+        {
+            "decision": decision.pk,
+            "reply": replies.reply_text_for(decision),
+            "actor_name": "Maya Okafor",
+        },
     )
     assert second is None
     assert decision.reply_sent_at is not None
@@ -389,6 +396,7 @@ def test_follow_up_add_appends_event_with_what_was_said(employee):
             "what_was_said": "Any news on the videos?",
             "witnesses": "Ana",
             "quoted": True,
+            "actor_name": "Maya Okafor",
         },
     )
 
@@ -402,7 +410,10 @@ def test_withdraw_sets_status_and_appends_event(employee):
 
     promotion_request.refresh_from_db()
     assert promotion_request.status == PromotionRequest.Status.WITHDRAWN
-    assert (event.kind, event.payload) == ("withdrawn", {"note": "Daniel said to forget it."})
+    assert (event.kind, event.payload) == (
+        "withdrawn",
+        {"note": "Daniel said to forget it.", "actor_name": "Maya Okafor"},
+    )
 
 
 def test_withdraw_twice_raises(employee):
@@ -442,6 +453,7 @@ def test_evidence_add_stores_hash_under_random_name_and_appends_event(employee, 
     assert ".pdf" not in evidence.file.name
     assert stored_path.read_bytes() == content
     assert event.payload == {
+        "actor_name": "Maya Okafor",
         "evidence": evidence.pk,
         "follow_up": None,
         "name": "Invitation from Daniel.pdf",
@@ -575,3 +587,55 @@ def test_a_follow_up_is_summed_up_as_a_quote_only_when_it_is_one(employee, quote
 
     assert event.payload["quoted"] is quoted
     assert plain(summarise("follow_up", event.payload)) == f"Other: Daniel Reyes: {summary}"
+
+
+# --- Accounts on the record ---------------------------------------------------------------
+
+
+def account_events(employee):
+    return [
+        (event.kind, {k: v for k, v in event.payload.items() if k != "actor_name"})
+        for event in TimelineEvent.objects.filter(employee=employee).order_by("seq")
+    ]
+
+
+def test_linking_changing_and_removing_an_account_are_dated_declarations(employee):
+    account = services.account_link(
+        owner=employee, platform="instagram", handle="maya.makes", boundary="open"
+    )
+    pk = account.pk
+    account.boundary = "closed"
+    services.account_update(account=account, actor=employee, boundary="closed")
+    services.account_remove(account=account, actor=employee)
+
+    declared = {
+        "account": pk,
+        "platform": "instagram",
+        "handle": "maya.makes",
+        "follower_count": None,
+        "followers_as_of": None,
+        "about": "",
+        "boundary_note": "",
+    }
+    assert account_events(employee) == [
+        ("account_linked", {**declared, "boundary": "open"}),
+        ("account_changed", {**declared, "boundary": "closed", "changed": ["boundary"]}),
+        (
+            "account_removed",
+            {
+                "account": account.pk,
+                "platform": "instagram",
+                "handle": "maya.makes",
+                "archived": False,
+            },
+        ),
+    ]
+    assert timeline.verify_chain(employee=employee).ok
+
+
+def test_saving_an_account_unchanged_declares_nothing(employee):
+    account = services.account_link(owner=employee, platform="tiktok", handle="mayamakes")
+
+    services.account_update(account=account, actor=employee)
+
+    assert [kind for kind, _ in account_events(employee)] == ["account_linked"]

@@ -347,6 +347,7 @@ def test_export_is_an_event_on_the_timeline(dispute, maya, trusted):
     assert event == export.event
     assert (event.kind, event.promotion_request, event.actor) == ("exported", None, maya)
     assert event.payload == {
+        "actor_name": "Maya Okafor",
         "export": export.pk,
         "format": "csv",
         "scope": "every request; withheld: witnesses' names",
