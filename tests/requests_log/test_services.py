@@ -623,7 +623,7 @@ def test_linking_changing_and_removing_an_account_are_dated_declarations(employe
         (
             "account_removed",
             {
-                "account": account.pk,
+                "account": pk,
                 "platform": "instagram",
                 "handle": "maya.makes",
                 "archived": False,
