@@ -2,32 +2,87 @@
 
 Every page, list and export asks this module, and nothing stores a flag: a decision
 recorded (or backdated) after a follow-up or a later request was logged changes what
-they say at once, everywhere. The functions are pure: they read a request's targets
-(with accounts), decisions and follow-ups, which the selectors prefetch, and the
-employee's declines (`Declines`, one query for a whole list: selectors.declines_for).
+they say at once, everywhere. The rules read a request's *facts*, a plain dict:
+
+    {"id", "employee", "title", "requester_key", "occurred_at", "deadline", "framing",
+     "compensation_offered",
+     "targets": [{"platform", "handle", "boundary", "declared_at"?}, …],
+     "decisions": [{"kind", "decided_at"}, …],
+     "follow_ups": [{"follow_up", "kind", "occurred_at"}, …]}
+
+with times as chain timestamps ("2026-11-23T10:30:00.000000Z"). Pages build facts from
+the tables (selectors.request_facts); exports and the stand-alone verifier build them
+from the chain's events (chain.replay), so an export's flags follow from its own
+events and anyone can repeat them. For that, this module is pure Python: no Django,
+nothing else of Boundary (the verifier copies it with verifier.py, fileformat.py and
+chain.py).
 
 Times are compared to the minute, as the forms take them: a decline and a follow-up in
 the same minute count as decline first.
 """
 
-from collections.abc import Container, Iterable
+from __future__ import annotations
+
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-from boundary.models import SocialAccount
-
-from .models import Decision, FollowUp, PromotionRequest
-from .text import isolated
+from typing import Any
 
 DEADLINE_SOON = timedelta(days=3)
-PRESSURE_KINDS = frozenset(
-    {
-        FollowUp.Kind.ASKED_AGAIN,
-        FollowUp.Kind.PRESSURE,
-        FollowUp.Kind.CONSEQUENCE,
-        FollowUp.Kind.RETALIATION,
-    }
-)
+PRESSURE_KINDS = frozenset({"asked_again", "pressure", "consequence", "retaliation"})
+DECLINE = "decline"
+# As boundary.models.SocialAccount.Platform says them (a test checks they agree).
+PLATFORM_LABELS = {
+    "instagram": "Instagram",
+    "tiktok": "TikTok",
+    "youtube": "YouTube",
+    "x": "X",
+    "linkedin": "LinkedIn",
+    "facebook": "Facebook",
+    "threads": "Threads",
+    "bluesky": "Bluesky",
+    "twitch": "Twitch",
+    "snapchat": "Snapchat",
+    "pinterest": "Pinterest",
+    "other": "Other",
+}
+FORCED_FRAMINGS = {"required": "required", "consequences": "with stated consequences"}
+
+FIRST_STRONG_ISOLATE = "\u2068"
+POP_DIRECTIONAL_ISOLATE = "\u2069"
+
+
+def isolated(value: object) -> str:
+    """`value` wrapped in Unicode's directional isolates (FSI … PDI), so that a
+    right-to-left name, or a right-to-left override typed into one, cannot reorder the
+    dates and words around it: in flags, and in the PDF's and the CSV's summaries."""
+    text = str(value)
+    if not text:
+        return text
+    return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
+
+
+def requester_key(requester_user: int | None, requester_name: str) -> str:
+    """Who asked, normalised, so that "asked again" matches across requests: the user
+    picked in Boundary, else the name, ignoring case and spacing."""
+    if requester_user is not None:
+        return f"user:{requester_user}"
+    return "name:" + " ".join(requester_name.casefold().split())
+
+
+def moment(chain_time: str) -> datetime:
+    """A chain timestamp ("…Z") as an aware datetime."""
+    return datetime.fromisoformat(chain_time.replace("Z", "+00:00"))
+
+
+def to_minute(when: datetime) -> datetime:
+    return when.replace(second=0, microsecond=0)
+
+
+def account_label(target: Mapping[str, Any]) -> str:
+    """ "Instagram @maya.makes", as the pages write an account."""
+    platform = PLATFORM_LABELS.get(target.get("platform", ""), str(target.get("platform")))
+    return f"{platform} @{target.get('handle')}"
 
 
 @dataclass(frozen=True)
@@ -70,7 +125,7 @@ class RequestFlags:
     items: tuple[Flag, ...]
     pressure_after_decline: frozenset[int] = frozenset()  # follow-up ids
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Flag]:
         return iter(self.items)
 
     def __len__(self) -> int:
@@ -86,7 +141,7 @@ class RequestFlags:
     def earlier_decline(self) -> DeclinedRequest | None:
         return next((flag.earlier for flag in self.items if flag.earlier), None)
 
-    def marks_event(self, kind: str, payload: dict) -> bool:
+    def marks_event(self, kind: str, payload: Mapping[str, Any]) -> bool:
         """Whether this timeline event is a follow-up that pressed again after a decline
         (the badge on the timeline, the mark in the PDF and the CSV)."""
         return kind == "follow_up" and payload.get("follow_up") in self.pressure_after_decline
@@ -94,128 +149,125 @@ class RequestFlags:
 
 @dataclass
 class Declines:
-    """An employee's declines, by who asked (requester_key); for several employees at once."""
+    """Declines by who asked (employee, requester_key); for several employees at once."""
 
-    by_requester: dict[tuple[int, str], list[tuple[datetime, DeclinedRequest]]] = field(
+    by_requester: dict[tuple[Any, str], list[tuple[datetime, DeclinedRequest]]] = field(
         default_factory=dict
     )
 
     @classmethod
-    def from_rows(cls, rows: Iterable[tuple[int, str, int, str, datetime]]) -> "Declines":
-        """Rows of (employee id, requester key, request id, request title, declined at)."""
+    def from_rows(cls, rows: Iterable[tuple[Any, str, int, str, datetime]]) -> Declines:
+        """Rows of (employee, requester key, request id, request title, declined at)."""
         declines = cls()
-        for employee_id, key, pk, title, declined_at in rows:
-            declines.by_requester.setdefault((employee_id, key), []).append(
+        for employee, key, pk, title, declined_at in rows:
+            declines.by_requester.setdefault((employee, key), []).append(
                 (to_minute(declined_at), DeclinedRequest(pk, title, declined_at))
             )
         for entries in declines.by_requester.values():
             entries.sort(key=lambda entry: (entry[0], entry[1].pk))
         return declines
 
-    def repeated_by(self, promotion_request: PromotionRequest) -> DeclinedRequest | None:
+    @classmethod
+    def from_facts(cls, requests: Iterable[Mapping[str, Any]]) -> Declines:
+        """The declines among these requests' facts (an export's, say)."""
+        return cls.from_rows(
+            (item["employee"], item["requester_key"], item["id"], item["title"], decided)
+            for item in requests
+            for decided in declined_at(item)
+        )
+
+    def repeated_by(self, facts: Mapping[str, Any]) -> DeclinedRequest | None:
         """The latest decline of another request from the same person at or before the
         moment this one was asked, if any."""
-        asked = to_minute(promotion_request.occurred_at)
+        asked = to_minute(moment(facts["occurred_at"]))
         earlier = None
-        entries = self.by_requester.get(
-            (promotion_request.employee_id, promotion_request.requester_key), []
-        )
-        for declined_minute, declined in entries:
+        for declined_minute, declined in self.by_requester.get(
+            (facts["employee"], facts["requester_key"]), []
+        ):
             if declined_minute > asked:
                 break
-            if declined.pk != promotion_request.pk:
+            if declined.pk != facts["id"]:
                 earlier = declined
         return earlier
 
 
-def to_minute(moment: datetime) -> datetime:
-    return moment.replace(second=0, microsecond=0)
-
-
-def first_decline(promotion_request: PromotionRequest) -> datetime | None:
-    declines = [
-        decision.decided_at
-        for decision in promotion_request.decisions.all()
-        if decision.kind == Decision.Kind.DECLINE
+def declined_at(facts: Mapping[str, Any]) -> list[datetime]:
+    return [
+        moment(decision["decided_at"])
+        for decision in facts["decisions"]
+        if decision["kind"] == DECLINE and decision.get("decided_at")
     ]
-    return to_minute(min(declines)) if declines else None
 
 
-def pressure_after_decline(promotion_request: PromotionRequest) -> list[FollowUp]:
+def pressure_after_decline(facts: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Follow-ups that pressed again (asked again, pressure, consequences, retaliation)
     at or after the request's first decline."""
-    declined = first_decline(promotion_request)
-    if declined is None:
+    declines = declined_at(facts)
+    if not declines:
         return []
+    first = to_minute(min(declines))
     return [
         follow_up
-        for follow_up in promotion_request.follow_ups.all()
-        if follow_up.kind in PRESSURE_KINDS and to_minute(follow_up.occurred_at) >= declined
+        for follow_up in facts["follow_ups"]
+        if follow_up["kind"] in PRESSURE_KINDS
+        and to_minute(moment(follow_up["occurred_at"])) >= first
     ]
 
 
 def dated_before_a_decline(
-    promotion_request: PromotionRequest,
+    facts: Mapping[str, Any],
     *,
     decided_at: datetime,
-    later_asks: Iterable[PromotionRequest],
+    later_asks: Iterable[Mapping[str, Any]],
 ) -> list[tuple[datetime, str]]:
     """What a decline dated `decided_at` would not count as coming after it, though it
     came after the ask: this request's pressure and later asks by the same person, dated
-    in between. Each as (when, what), in order. (Forms warn before such a date is saved.)"""
-    asked, declined = to_minute(promotion_request.occurred_at), to_minute(decided_at)
+    in between. Each as (when, what), in order. (Forms warn before such a date is saved.)
+    `later_asks` are facts of other requests ({"id", "title", "occurred_at"} suffice)."""
+    asked, declined = to_minute(moment(facts["occurred_at"])), to_minute(decided_at)
     earlier = [
-        (follow_up.occurred_at, f"“{isolated(follow_up.what_was_said[:60])}”")
-        for follow_up in promotion_request.follow_ups.all()
-        if follow_up.kind in PRESSURE_KINDS and asked <= to_minute(follow_up.occurred_at) < declined
+        (moment(follow_up["occurred_at"]), f"“{isolated(follow_up['what_was_said'][:60])}”")
+        for follow_up in facts["follow_ups"]
+        if follow_up["kind"] in PRESSURE_KINDS
+        and asked <= to_minute(moment(follow_up["occurred_at"])) < declined
     ]
     earlier += [
-        (ask.occurred_at, f"the request “{isolated(ask.promoted_item)}”")
+        (moment(ask["occurred_at"]), f"the request “{isolated(ask['title'])}”")
         for ask in later_asks
-        if asked <= to_minute(ask.occurred_at) < declined and ask.pk != promotion_request.pk
+        if ask["id"] != facts["id"] and asked <= to_minute(moment(ask["occurred_at"])) < declined
     ]
     return sorted(earlier, key=lambda item: item[0])
 
 
-def request_flags(promotion_request: PromotionRequest, *, declines: Declines) -> RequestFlags:
+def request_flags(facts: Mapping[str, Any], *, declines: Declines) -> RequestFlags:
     """What a reader of the record should notice at once, most serious first within
     each kind of concern."""
     flags: list[Flag] = []
-    targets = list(promotion_request.targets.all())
     for boundary, code, text, level in (
-        (
-            SocialAccount.Boundary.CLOSED,
-            "closed_account",
-            "Targets an account closed to employer content",
-            "danger",
-        ),
-        (
-            SocialAccount.Boundary.ASK_FIRST,
-            "ask_first_account",
-            "Targets an account marked “ask me first”",
-            "warning",
-        ),
+        ("closed", "closed_account", "Targets an account closed to employer content", "danger"),
+        ("ask_first", "ask_first_account", "Targets an account marked “ask me first”", "warning"),
     ):
-        accounts = [str(t.account) for t in targets if t.boundary_at_request == boundary]
+        accounts = [
+            isolated(account_label(target))
+            for target in facts["targets"]
+            if target.get("boundary") == boundary
+        ]
         if accounts:
-            flags.append(Flag(code, text, level, (", ".join(map(isolated, accounts)),)))
-    framing = PromotionRequest.Framing
-    if promotion_request.framing in {framing.REQUIRED, framing.CONSEQUENCES}:
-        label = promotion_request.get_framing_display().lower()
-        flags.append(
-            Flag("framing", f"Framed as {label}: consent may not be freely given", "danger")
-        )
-    elif promotion_request.framing == framing.EXPECTED:
+            flags.append(Flag(code, text, level, (", ".join(accounts),)))
+    framing = facts.get("framing")
+    if framing in FORCED_FRAMINGS:
+        label = f"Framed as {FORCED_FRAMINGS[framing]}: consent may not be freely given"
+        flags.append(Flag("framing", label, "danger"))
+    elif framing == "expected":
         flags.append(Flag("framing", "Framed as expected, not as a free choice", "warning"))
-    if not promotion_request.compensation_offered.strip():
+    compensation = facts.get("compensation_offered")
+    if isinstance(compensation, str) and not compensation.strip():
         flags.append(Flag("no_compensation", "No compensation offered", "warning"))
-    if (
-        promotion_request.deadline is not None
-        and promotion_request.deadline - promotion_request.occurred_at < DEADLINE_SOON
-    ):
+    deadline = facts.get("deadline")
+    if deadline and moment(deadline) - moment(facts["occurred_at"]) < DEADLINE_SOON:
         flags.append(Flag("short_deadline", "Deadline in under three days", "warning"))
-    pressed = frozenset(follow_up.pk for follow_up in pressure_after_decline(promotion_request))
-    asked_again = _asked_again(declines.repeated_by(promotion_request), len(pressed))
+    pressed = frozenset(follow_up["follow_up"] for follow_up in pressure_after_decline(facts))
+    asked_again = _asked_again(declines.repeated_by(facts), len(pressed))
     if asked_again is not None:
         flags.append(asked_again)
     return RequestFlags(tuple(flags), pressed)

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import datetime, time
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import TruncMinute
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from boundary.models import User
 
+from . import chain
 from .flags import Declines, RequestFlags, request_flags
 from .models import (
     Decision,
@@ -55,11 +57,50 @@ def declines_for(requests: Iterable[PromotionRequest]) -> Declines:
     return Declines.from_rows(rows)
 
 
+def request_facts(promotion_request: PromotionRequest) -> dict[str, Any]:
+    """The request as flags.py reads it, from its table rows (its targets, decisions and
+    follow-ups prefetched by with_flag_data); exports read the same from the chain."""
+    return {
+        "id": promotion_request.pk,
+        "employee": promotion_request.employee_id,
+        "title": promotion_request.promoted_item,
+        "requester_key": promotion_request.requester_key,
+        "occurred_at": chain.utc_iso(promotion_request.occurred_at),
+        "deadline": chain.utc_iso(promotion_request.deadline)
+        if promotion_request.deadline
+        else None,
+        "framing": promotion_request.framing,
+        "compensation_offered": promotion_request.compensation_offered,
+        "targets": [
+            {
+                "account": target.account_id,
+                "platform": target.account.platform,
+                "handle": target.account.handle,
+                "boundary": target.boundary_at_request,
+            }
+            for target in promotion_request.targets.all()
+        ],
+        "decisions": [
+            {"kind": decision.kind, "decided_at": chain.utc_iso(decision.decided_at)}
+            for decision in promotion_request.decisions.all()
+        ],
+        "follow_ups": [
+            {
+                "follow_up": follow_up.pk,
+                "kind": follow_up.kind,
+                "occurred_at": chain.utc_iso(follow_up.occurred_at),
+                "what_was_said": follow_up.what_was_said,
+            }
+            for follow_up in promotion_request.follow_ups.all()
+        ],
+    }
+
+
 def flagged(requests: Iterable[PromotionRequest]) -> list[tuple[PromotionRequest, RequestFlags]]:
     """Each request with its flags (its relations prefetched by with_flag_data)."""
     requests = list(requests)
     declines = declines_for(requests)
-    return [(item, request_flags(item, declines=declines)) for item in requests]
+    return [(item, request_flags(request_facts(item), declines=declines)) for item in requests]
 
 
 def later_asks_from_the_same_person(
@@ -75,6 +116,14 @@ def later_asks_from_the_same_person(
         .exclude(pk=promotion_request.pk)
         .only("pk", "promoted_item", "occurred_at")
     )
+
+
+def later_asks_facts(promotion_request: PromotionRequest) -> list[dict[str, Any]]:
+    """later_asks_from_the_same_person, as flags.dated_before_a_decline reads them."""
+    return [
+        {"id": ask.pk, "title": ask.promoted_item, "occurred_at": chain.utc_iso(ask.occurred_at)}
+        for ask in later_asks_from_the_same_person(promotion_request)
+    ]
 
 
 def flags_of(promotion_request: PromotionRequest) -> RequestFlags:

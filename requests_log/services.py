@@ -19,6 +19,7 @@ from boundary.services import (
     social_account_update,
 )
 
+from .flags import requester_key
 from .models import (
     Decision,
     Evidence,
@@ -52,12 +53,6 @@ CORRECTABLE_FIELDS = (
 
 
 # --- Requests ---------------------------------------------------------------------------
-
-
-def requester_key_for(*, requester_user: User | None, requester_name: str) -> str:
-    if requester_user is not None:
-        return f"user:{requester_user.pk}"
-    return "name:" + " ".join(requester_name.casefold().split())
 
 
 def request_snapshot(promotion_request: PromotionRequest) -> dict[str, Any]:
@@ -117,9 +112,8 @@ def promotion_request_log(
         filed_by=actor if source == PromotionRequest.Source.FILED_IN_APP else None,
         **details,
     )
-    promotion_request.requester_key = requester_key_for(
-        requester_user=promotion_request.requester_user,
-        requester_name=promotion_request.requester_name,
+    promotion_request.requester_key = requester_key(
+        promotion_request.requester_user_id, promotion_request.requester_name
     )
     promotion_request.number = next_request_number(employee)
     promotion_request.save()
@@ -176,9 +170,7 @@ def promotion_request_correct(
         setattr(promotion_request, field, value)
     update_fields = [*changed, "updated_at"]
     if {"requester_name"} & set(changed) and promotion_request.requester_user_id is None:
-        promotion_request.requester_key = requester_key_for(
-            requester_user=None, requester_name=promotion_request.requester_name
-        )
+        promotion_request.requester_key = requester_key(None, promotion_request.requester_name)
         update_fields.append("requester_key")
     promotion_request.save(update_fields=update_fields)
     if {"deadline", "occurred_at"} & set(changed):

@@ -23,7 +23,7 @@ from django.utils import timezone
 from boundary.models import User
 
 from .. import chain
-from ..flags import RequestFlags
+from ..flags import RequestFlags, isolated
 from ..models import (
     Decision,
     Evidence,
@@ -33,7 +33,6 @@ from ..models import (
     what_is_asked,
 )
 from ..selectors import TARGETS_WITH_ACCOUNTS, flagged, promotion_requests_of, with_flag_data
-from ..text import isolated
 from . import fileformat
 from .readahead import read_ahead
 from .signing import signing_key

@@ -305,3 +305,9 @@ def test_page_dashboard_timeline_pdf_and_csv_agree_in_either_order(client, emplo
     told = what_each_surface_says(client, employee, meeting, again)
 
     assert told == dict.fromkeys(told, (True, True))
+
+
+def test_flags_name_platforms_as_the_pages_do():
+    from requests_log.flags import PLATFORM_LABELS
+
+    assert PLATFORM_LABELS == dict(SocialAccount.Platform.choices)
