@@ -310,3 +310,170 @@ class ChainWalker:
         if counts != signed:
             raise Broken("the numbers of shown and withheld events differ from the manifest")
         return summary
+
+
+# --- What a chain says: the record replayed from its events -----------------------------------
+# Exports print this, not the tables (which anyone with the database could edit), and the
+# verifier repeats it over an export's entries: see docs/exports.md, "What an export shows".
+
+WITHHELD = "[withheld]"
+REQUEST_FIELDS = (
+    "number",
+    "requester_name",
+    "requester_title",
+    "requester_user",
+    "occurred_at",
+    "channel",
+    "setting",
+    "words_used",
+    "promoted_item",
+    "content_format",
+    "quantity",
+    "deadline",
+    "framing",
+    "compensation_offered",
+    "witnesses",
+    "notes",
+    "source",
+)
+DECISION_FIELDS = (
+    "pay",
+    "disclosure_required",
+    "content_approval_required",
+    "ends_on",
+    "accounts",
+    "details",
+    "details_in_reply",
+)
+STATUS_AFTER = {"accept": "accepted", "decline": "declined", "counter": "negotiating"}
+ACCOUNT_KINDS = frozenset({"account_linked", "account_changed"})
+
+
+def requester_key(requester_user: int | None, requester_name: str) -> str:
+    """Who asked, normalised, so that "asked again" matches across requests: the user
+    picked in Boundary, else the name, ignoring case and spacing."""
+    if requester_user is not None:
+        return f"user:{requester_user}"
+    return "name:" + " ".join(str(requester_name).casefold().split())
+
+
+class Replay:
+    """Folds an employee's events, in chain order, into what they say: each request's
+    details (as last corrected), status, decisions, follow-ups, evidence and replies;
+    each account's declared boundary and since when; and the people who acted, named
+    as they were. Fields an export withholds read WITHHELD. Feed it with add()."""
+
+    def __init__(self) -> None:
+        self.requests: dict[int, dict[str, Any]] = {}
+        self.accounts: dict[int, dict[str, Any]] = {}
+        self.people: dict[int, str] = {}
+
+    def add(self, header: dict[str, Any], values: dict[str, Any]) -> None:
+        actor, name = header.get("actor"), values.get("actor_name")
+        if actor is not None and isinstance(name, str):
+            self.people[actor] = name
+        kind, request_id = header["kind"], header.get("request")
+        if kind in ("logged", "filed") and request_id is not None:
+            self.requests[request_id] = self._logged(header, values)
+            return
+        if kind in ACCOUNT_KINDS or kind == "account_removed":
+            self._account(kind, header, values)
+            return
+        item = self.requests.get(request_id) if request_id is not None else None
+        if item is None:
+            return  # an event of a request this export does not show
+        when = header["occurred_at"]
+        if kind == "corrected":
+            self._corrected(item, values)
+        elif kind == "decision":
+            decision = {
+                "decision": values.get("decision"),
+                "kind": values.get("kind", WITHHELD),
+                "decided_at": when,
+                "revises": values.get("revises", False),
+                "decline_reasons": values.get("decline_reasons")
+                or ([values["decline_reason"]] if values.get("decline_reason") else []),
+                **{name: values.get(name, WITHHELD) for name in DECISION_FIELDS},
+            }
+            item["decisions"].append(decision)
+            item["status"] = STATUS_AFTER.get(decision["kind"], item["status"])
+        elif kind == "withdrawn":
+            item["status"] = "withdrawn"
+            item["withdrawn"] = {"at": when, "note": values.get("note", WITHHELD)}
+        elif kind == "follow_up":
+            item["follow_ups"].append(
+                {
+                    "follow_up": values.get("follow_up"),
+                    "occurred_at": when,
+                    "kind": values.get("kind", WITHHELD),
+                    "who": values.get("who", WITHHELD),
+                    "what_was_said": values.get("what_was_said", WITHHELD),
+                    "quoted": values.get("quoted", True),
+                    "witnesses": values.get("witnesses", WITHHELD),
+                }
+            )
+        elif kind == "evidence_added":
+            item["evidence"].append(
+                {
+                    name: values.get(name, WITHHELD)
+                    for name in ("evidence", "follow_up", "name", "content_type", "size", "sha256")
+                }
+            )
+        elif kind == "reply_sent":
+            item["replies"].append(
+                {
+                    "decision": values.get("decision"),
+                    "sent_at": when,
+                    "reply": values.get("reply", WITHHELD),
+                }
+            )
+
+    def _logged(self, header: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+        item = {name: values.get(name, WITHHELD) for name in REQUEST_FIELDS}
+        item.update(
+            id=header["request"],
+            employee=header["employee"],
+            title=item["promoted_item"],
+            requester_key=requester_key(item["requester_user"], item["requester_name"]),
+            targets=values.get("targets", []),
+            status="pending",
+            decisions=[],
+            follow_ups=[],
+            evidence=[],
+            replies=[],
+            withdrawn=None,
+            incomplete=False,
+        )
+        return item
+
+    def _corrected(self, item: dict[str, Any], values: dict[str, Any]) -> None:
+        changes = values.get("changes")
+        if not isinstance(changes, dict):
+            item["incomplete"] = True  # a withheld correction: some details may predate it
+            return
+        for name, change in changes.items():
+            if name in REQUEST_FIELDS and isinstance(change, dict):
+                item[name] = change.get("new")
+        item["title"] = item["promoted_item"]
+        if item["requester_user"] is None:
+            item["requester_key"] = requester_key(None, item["requester_name"])
+
+    def _account(self, kind: str, header: dict[str, Any], values: dict[str, Any]) -> None:
+        account_id = values.get("account")
+        if account_id is None:
+            return
+        known = self.accounts.get(account_id)
+        if kind == "account_removed":
+            if known is not None:
+                known["removed_at"] = header["occurred_at"]
+            return
+        declared = {name: value for name, value in values.items() if name != "actor_name"}
+        boundary_since = header["occurred_at"]
+        if known is not None and known.get("boundary") == declared.get("boundary"):
+            boundary_since = known["boundary_since"]
+        self.accounts[account_id] = {
+            **declared,
+            "declared_at": header["occurred_at"],
+            "boundary_since": boundary_since,
+            "removed_at": None,
+        }

@@ -6,7 +6,7 @@ they say at once, everywhere. The rules read a request's *facts*, a plain dict:
 
     {"id", "employee", "title", "requester_key", "occurred_at", "deadline", "framing",
      "compensation_offered",
-     "targets": [{"platform", "handle", "boundary", "declared_at"?}, …],
+     "targets": [{"account", "platform", "handle", "boundary", "since"}, …],
      "decisions": [{"kind", "decided_at"}, …],
      "follow_ups": [{"follow_up", "kind", "occurred_at"}, …]}
 
@@ -23,7 +23,7 @@ the same minute count as decline first.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,14 +62,6 @@ def isolated(value: object) -> str:
     return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
 
 
-def requester_key(requester_user: int | None, requester_name: str) -> str:
-    """Who asked, normalised, so that "asked again" matches across requests: the user
-    picked in Boundary, else the name, ignoring case and spacing."""
-    if requester_user is not None:
-        return f"user:{requester_user}"
-    return "name:" + " ".join(requester_name.casefold().split())
-
-
 def moment(chain_time: str) -> datetime:
     """A chain timestamp ("…Z") as an aware datetime."""
     return datetime.fromisoformat(chain_time.replace("Z", "+00:00"))
@@ -77,6 +69,37 @@ def moment(chain_time: str) -> datetime:
 
 def to_minute(when: datetime) -> datetime:
     return when.replace(second=0, microsecond=0)
+
+
+def as_declared(
+    targets: Iterable[Mapping[str, Any]],
+    declarations: Mapping[Any, Sequence[Mapping[str, Any]]],
+    asked_at: str,
+) -> list[dict[str, Any]]:
+    """Each target with the boundary its account had declared when the request was made,
+    and since when (`since`, the first declaration of that boundary in a row), from the
+    account's dated declarations ({account: [{"at", "boundary"}, …]} in chain order).
+    An account declared only later keeps the boundary recorded when the request was
+    logged, with no `since`."""
+    asked = to_minute(moment(asked_at))
+    resolved = []
+    for target in targets:
+        in_force = [
+            declared
+            for declared in declarations.get(target.get("account"), [])
+            if to_minute(moment(declared["at"])) <= asked
+        ]
+        if not in_force:
+            resolved.append({**target, "since": None})
+            continue
+        boundary = in_force[-1]["boundary"]
+        since = in_force[-1]["at"]
+        for declared in reversed(in_force):
+            if declared["boundary"] != boundary:
+                break
+            since = declared["at"]
+        resolved.append({**target, "boundary": boundary, "since": since})
+    return resolved
 
 
 def account_label(target: Mapping[str, Any]) -> str:
@@ -249,6 +272,7 @@ def request_flags(facts: Mapping[str, Any], *, declines: Declines) -> RequestFla
     ):
         accounts = [
             isolated(account_label(target))
+            + (f" (so since {moment(target['since']):%d %b %Y})" if target.get("since") else "")
             for target in facts["targets"]
             if target.get("boundary") == boundary
         ]

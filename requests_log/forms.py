@@ -452,7 +452,7 @@ class DecisionForm(forms.ModelForm):
         """A "no" dated after pressure that really came after it would hide that pressure:
         say what would count as before it, and let the employee confirm or correct."""
         earlier = flags.dated_before_a_decline(
-            selectors.request_facts(self.promotion_request),
+            selectors.request_facts(self.promotion_request, declarations={}),
             decided_at=decided_at,
             later_asks=selectors.later_asks_facts(self.promotion_request),
         )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from boundary.models import User
 
 from . import chain
-from .flags import Declines, RequestFlags, request_flags
+from .flags import Declines, RequestFlags, as_declared, request_flags
 from .models import (
     Decision,
     Evidence,
@@ -57,29 +57,57 @@ def declines_for(requests: Iterable[PromotionRequest]) -> Declines:
     return Declines.from_rows(rows)
 
 
-def request_facts(promotion_request: PromotionRequest) -> dict[str, Any]:
+def account_declarations(employee_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each account's dated boundary declarations ({account: [{"at", "boundary"}, …]}, in
+    chain order), from the owners' timelines, in one query: which boundary was in force
+    when a request was made is read from the record, not from the account's row."""
+    rows = (
+        TimelineEvent.objects.filter(
+            employee_id__in=set(employee_ids),
+            kind__in=[TimelineEvent.Kind.ACCOUNT_LINKED, TimelineEvent.Kind.ACCOUNT_CHANGED],
+        )
+        .order_by("employee_id", "seq")
+        .values_list("payload__account", "payload__boundary", "occurred_at")
+    )
+    declarations: dict[int, list[dict[str, Any]]] = {}
+    for account, boundary, occurred_at in rows:
+        declarations.setdefault(account, []).append(
+            {"at": chain.utc_iso(occurred_at), "boundary": boundary}
+        )
+    return declarations
+
+
+def request_facts(
+    promotion_request: PromotionRequest, declarations: dict[int, list[dict[str, Any]]]
+) -> dict[str, Any]:
     """The request as flags.py reads it, from its table rows (its targets, decisions and
-    follow-ups prefetched by with_flag_data); exports read the same from the chain."""
+    follow-ups prefetched by with_flag_data) and its accounts' declarations; exports read
+    the same from the chain."""
+    occurred_at = chain.utc_iso(promotion_request.occurred_at)
     return {
         "id": promotion_request.pk,
         "employee": promotion_request.employee_id,
         "title": promotion_request.promoted_item,
         "requester_key": promotion_request.requester_key,
-        "occurred_at": chain.utc_iso(promotion_request.occurred_at),
+        "occurred_at": occurred_at,
         "deadline": chain.utc_iso(promotion_request.deadline)
         if promotion_request.deadline
         else None,
         "framing": promotion_request.framing,
         "compensation_offered": promotion_request.compensation_offered,
-        "targets": [
-            {
-                "account": target.account_id,
-                "platform": target.account.platform,
-                "handle": target.account.handle,
-                "boundary": target.boundary_at_request,
-            }
-            for target in promotion_request.targets.all()
-        ],
+        "targets": as_declared(
+            [
+                {
+                    "account": target.account_id,
+                    "platform": target.account.platform,
+                    "handle": target.account.handle,
+                    "boundary": target.boundary_at_request,
+                }
+                for target in promotion_request.targets.all()
+            ],
+            declarations,
+            occurred_at,
+        ),
         "decisions": [
             {"kind": decision.kind, "decided_at": chain.utc_iso(decision.decided_at)}
             for decision in promotion_request.decisions.all()
@@ -100,7 +128,11 @@ def flagged(requests: Iterable[PromotionRequest]) -> list[tuple[PromotionRequest
     """Each request with its flags (its relations prefetched by with_flag_data)."""
     requests = list(requests)
     declines = declines_for(requests)
-    return [(item, request_flags(request_facts(item), declines=declines)) for item in requests]
+    declarations = account_declarations(item.employee_id for item in requests) if requests else {}
+    return [
+        (item, request_flags(request_facts(item, declarations), declines=declines))
+        for item in requests
+    ]
 
 
 def later_asks_from_the_same_person(

@@ -19,7 +19,7 @@ from boundary.services import (
     social_account_update,
 )
 
-from .flags import requester_key
+from .chain import requester_key
 from .models import (
     Decision,
     Evidence,

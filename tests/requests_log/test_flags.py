@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -310,4 +311,23 @@ def test_page_dashboard_timeline_pdf_and_csv_agree_in_either_order(client, emplo
 def test_flags_name_platforms_as_the_pages_do():
     from requests_log.flags import PLATFORM_LABELS
 
-    assert PLATFORM_LABELS == dict(SocialAccount.Platform.choices)
+    assert dict(SocialAccount.Platform.choices) == PLATFORM_LABELS
+
+
+def test_a_closed_account_is_cited_with_the_boundary_in_force_when_asked(employee):
+    with time_machine.travel(MONDAY - timedelta(days=30)):
+        account = services.account_link(
+            owner=employee, platform="instagram", handle="maya.makes", boundary="closed"
+        )
+    with time_machine.travel(MONDAY + timedelta(days=1)):  # opened after the ask
+        account.boundary = "open"
+        services.account_update(account=account, actor=employee, boundary="open")
+        promotion_request = log_request(employee, target_accounts=[account], occurred_at=MONDAY)
+
+    closed = next(flag for flag in flags_of(promotion_request) if flag.code == "closed_account")
+
+    # The account was open when the request was logged; it was closed when it was made.
+    assert plain(closed.text()) == (
+        "Targets an account closed to employer content: "
+        "Instagram @maya.makes (so since 31 May 2025)"
+    )

@@ -356,9 +356,9 @@ def test_dashboard_query_count_is_constant(client, maya, django_assert_num_queri
     populate(maya, rows)
 
     # session, user, requester choices, count, page (+ its targets, follow-ups,
-    # decisions, its requesters' declines), pending (+ the same four), recent events,
-    # has accounts, unread notifications
-    with django_assert_num_queries(17):
+    # decisions, its requesters' declines, its accounts' declarations), pending (+ the
+    # same five), recent events, has accounts, unread notifications
+    with django_assert_num_queries(19):
         response = client.get(reverse("requests_log:my-record"))
 
     assert len(response.context["pending"]) == rows
@@ -387,8 +387,9 @@ def test_request_detail_query_count_is_constant(
         )
 
     # session, user, request, targets, follow-ups, decisions, their accounts, evidence,
-    # reminders, events (with their actors), the requester's declines, unread notifications
-    with django_assert_num_queries(12):
+    # reminders, events (with their actors), the requester's declines, the accounts'
+    # declarations, unread notifications
+    with django_assert_num_queries(13):
         response = client.get(promotion_request.get_absolute_url())
 
     assert len(response.context["timeline"]) == follow_ups + 2
