@@ -7,17 +7,28 @@ an export withhold a field (a witness's name, say) and still verify: the reader 
 the digest in place of the value. Salts are per field, derived from a per-event
 secret that is never exported, so a withheld short value cannot be guessed back.
 
+It also says what a chain means (Replay): the record an export shows, folded from its
+events, which a reader's verifier folds again to check what it is shown.
+
 This module is pure: no database access, so the stand-alone verifier can reuse it.
 """
 
 import hashlib
 import hmac
 import json
+import os
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
+
+try:
+    from requests_log import flags
+except ImportError:  # stand-alone: flags.py sits beside this file
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import flags  # type: ignore[no-redef, import-not-found]
 
 GENESIS_HASH = "0" * 64
 CHAIN_VERSION = 1
@@ -195,7 +206,13 @@ class ChainSummary:
 class ChainWalker:
     """Feeds on entries in order; raises `Broken` at the first one that fails."""
 
-    def __init__(self, manifest: dict[str, Any], probe_seq: int | None = None) -> None:
+    def __init__(
+        self,
+        manifest: dict[str, Any],
+        probe_seq: int | None = None,
+        replay: "Replay | None" = None,
+    ) -> None:
+        self.replay = replay  # fed each shown event's values, if given
         try:
             self.employee_id = manifest["employee"]["id"]
             self.expected = manifest["chain"]
@@ -282,6 +299,8 @@ class ChainWalker:
         if kind in NOTED_KINDS:
             self._note(kind, seq, fields)
         summary.shown += 1
+        if self.replay is not None:
+            self.replay.add_entry(entry)
         self.next_seq = seq + 1
         self.prev_hash = event_hash
 
@@ -349,7 +368,7 @@ STATUS_AFTER = {"accept": "accepted", "decline": "declined", "counter": "negotia
 ACCOUNT_KINDS = frozenset({"account_linked", "account_changed"})
 
 
-def requester_key(requester_user: int | None, requester_name: str) -> str:
+def requester_key(requester_user: int | None, requester_name: object) -> str:
     """Who asked, normalised, so that "asked again" matches across requests: the user
     picked in Boundary, else the name, ignoring case and spacing."""
     if requester_user is not None:
@@ -368,7 +387,15 @@ class Replay:
         self.accounts: dict[int, dict[str, Any]] = {}
         self.people: dict[int, str] = {}
 
+    def add_entry(self, entry: dict[str, Any]) -> None:
+        """An export's entry: its shown values, and WITHHELD for each withheld field."""
+        if "event" not in entry:
+            return  # a withheld run
+        values = {name: item.get("value", WITHHELD) for name, item in entry["fields"].items()}
+        self.add(entry["event"], values)
+
     def add(self, header: dict[str, Any], values: dict[str, Any]) -> None:
+        """One event (its header, and its payload's values, withheld ones as WITHHELD)."""
         actor, name = header.get("actor"), values.get("actor_name")
         if actor is not None and isinstance(name, str):
             self.people[actor] = name
@@ -388,34 +415,34 @@ class Replay:
         elif kind == "decision":
             decision = {
                 "decision": values.get("decision"),
-                "kind": values.get("kind", WITHHELD),
+                "kind": values.get("kind"),
                 "decided_at": when,
                 "revises": values.get("revises", False),
                 "decline_reasons": values.get("decline_reasons")
                 or ([values["decline_reason"]] if values.get("decline_reason") else []),
-                **{name: values.get(name, WITHHELD) for name in DECISION_FIELDS},
+                **{name: values.get(name) for name in DECISION_FIELDS},
             }
             item["decisions"].append(decision)
             item["status"] = STATUS_AFTER.get(decision["kind"], item["status"])
         elif kind == "withdrawn":
             item["status"] = "withdrawn"
-            item["withdrawn"] = {"at": when, "note": values.get("note", WITHHELD)}
+            item["withdrawn"] = {"at": when, "note": values.get("note")}
         elif kind == "follow_up":
             item["follow_ups"].append(
                 {
                     "follow_up": values.get("follow_up"),
                     "occurred_at": when,
-                    "kind": values.get("kind", WITHHELD),
-                    "who": values.get("who", WITHHELD),
-                    "what_was_said": values.get("what_was_said", WITHHELD),
+                    "kind": values.get("kind"),
+                    "who": values.get("who"),
+                    "what_was_said": values.get("what_was_said"),
                     "quoted": values.get("quoted", True),
-                    "witnesses": values.get("witnesses", WITHHELD),
+                    "witnesses": values.get("witnesses"),
                 }
             )
         elif kind == "evidence_added":
             item["evidence"].append(
                 {
-                    name: values.get(name, WITHHELD)
+                    name: values.get(name)
                     for name in ("evidence", "follow_up", "name", "content_type", "size", "sha256")
                 }
             )
@@ -424,12 +451,12 @@ class Replay:
                 {
                     "decision": values.get("decision"),
                     "sent_at": when,
-                    "reply": values.get("reply", WITHHELD),
+                    "reply": values.get("reply"),
                 }
             )
 
     def _logged(self, header: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-        item = {name: values.get(name, WITHHELD) for name in REQUEST_FIELDS}
+        item = {name: values.get(name) for name in REQUEST_FIELDS}
         item.update(
             id=header["request"],
             employee=header["employee"],
@@ -468,12 +495,81 @@ class Replay:
                 known["removed_at"] = header["occurred_at"]
             return
         declared = {name: value for name, value in values.items() if name != "actor_name"}
-        boundary_since = header["occurred_at"]
-        if known is not None and known.get("boundary") == declared.get("boundary"):
-            boundary_since = known["boundary_since"]
+        history = [*known["history"]] if known is not None else []
+        history.append({"at": header["occurred_at"], "boundary": declared.get("boundary")})
         self.accounts[account_id] = {
             **declared,
             "declared_at": header["occurred_at"],
-            "boundary_since": boundary_since,
+            "history": history,
             "removed_at": None,
+        }
+
+    def declarations(self) -> dict[int, list[dict[str, Any]]]:
+        """Each account's dated boundary declarations, as flags.as_declared reads them."""
+        return {account: item["history"] for account, item in self.accounts.items()}
+
+    def facts(self) -> list[dict[str, Any]]:
+        """Each request's facts as flags.py reads them, in the order they were asked, each
+        target with the boundary in force when it was asked."""
+        declarations = self.declarations()
+        ordered = sorted(self.requests.values(), key=lambda item: (item["occurred_at"], item["id"]))
+        return [
+            {
+                **item,
+                "targets": flags.as_declared(item["targets"], declarations, item["occurred_at"]),
+            }
+            for item in ordered
+        ]
+
+    def flags(self) -> dict[int, "flags.RequestFlags"]:
+        """Each request's flags, from what these events say (and only from that)."""
+        facts = self.facts()
+        declines = flags.Declines.from_facts(facts)
+        return {item["id"]: flags.request_flags(item, declines=declines) for item in facts}
+
+    def context(self) -> dict[str, Any]:
+        """What an export shows beside its events, all of it folded from them: the people
+        who acted, the accounts as declared, and each request's details, status, flags
+        (flags.py, over what the export shows), decisions and evidence. record.json
+        carries it; a verifier computes it again from the entries and compares."""
+        facts = self.facts()
+        flagged = self.flags()
+        shown = {item["id"] for item in facts}
+        return {
+            "people": {str(actor): name for actor, name in sorted(self.people.items())},
+            "accounts": {
+                str(account): {
+                    "platform": item.get("platform"),
+                    "handle": item.get("handle"),
+                    "boundary": item.get("boundary"),
+                    "declared_at": item["declared_at"],
+                    "removed_at": item["removed_at"],
+                }
+                for account, item in sorted(self.accounts.items())
+            },
+            "requests": [
+                {
+                    "id": item["id"],
+                    "number": item["number"],
+                    "title": item["title"],
+                    "requester": item["requester_name"],
+                    "requester_title": item["requester_title"],
+                    "occurred_at": item["occurred_at"],
+                    "status": item["status"],
+                    "framing": item["framing"],
+                    "targets": item["targets"],
+                    "flags": flagged[item["id"]].texts(shown),
+                    "decisions": [
+                        {
+                            "kind": decision["kind"],
+                            "decided_at": decision["decided_at"],
+                            "decline_reasons": decision["decline_reasons"],
+                        }
+                        for decision in item["decisions"]
+                    ],
+                    "evidence": item["evidence"],
+                    "incomplete": item["incomplete"],
+                }
+                for item in facts
+            ],
         }

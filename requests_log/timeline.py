@@ -2,6 +2,7 @@
 
 import json
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from boundary.models import User
+from boundary.models import SocialAccount, User
 
 from . import chain
 from .models import PromotionRequest, TimelineEvent
@@ -124,15 +125,30 @@ class ChainReport:
     head: str
     broken_seq: int | None = None
     reason: str = ""
+    # Where the tables (projections) no longer say what the events say.
+    drift: tuple[str, ...] = ()
 
 
 def verify_chain(*, employee: User) -> ChainReport:
-    """Recompute every hash of the employee's chain; report the first event that fails."""
+    """Recompute every hash of the employee's chain and report the first event that
+    fails; then replay the events and report every table row that says otherwise."""
     expected_prev = chain.GENESIS_HASH
     checked = 0
+    replay = chain.Replay()
     events = TimelineEvent.objects.filter(employee=employee).order_by("seq")
     for expected_seq, event in enumerate(events.iterator(chunk_size=2000), start=1):
         checked += 1
+        replay.add(
+            {
+                "employee": event.employee_id,
+                "seq": event.seq,
+                "request": event.promotion_request_id,
+                "kind": event.kind,
+                "actor": event.actor_id,
+                "occurred_at": chain.utc_iso(event.occurred_at),
+            },
+            event.payload,
+        )
         if event.seq != expected_seq:
             return ChainReport(
                 False,
@@ -164,7 +180,82 @@ def verify_chain(*, employee: User) -> ChainReport:
                 "its stored field salts do not derive from its salt (they were changed)",
             )
         expected_prev = event.hash
+    drift = tuple(projection_drift(employee=employee, replay=replay))
+    if drift:
+        return ChainReport(
+            False,
+            checked,
+            expected_prev,
+            None,
+            "the tables no longer say what the events say",
+            drift,
+        )
     return ChainReport(True, checked, expected_prev)
+
+
+def projection_drift(*, employee: User, replay: chain.Replay) -> Iterator[str]:
+    """Each difference between the employee's request, decision, follow-up, evidence and
+    account rows and what her chain's events say (chain.Replay): rows are projections of
+    the events, and someone with the database may have edited them."""
+    requests = (
+        PromotionRequest.objects.filter(employee=employee)
+        .prefetch_related("targets", "decisions", "follow_ups", "evidence")
+        .order_by("number")
+    )
+    for row in requests:
+        told = replay.requests.get(row.pk)
+        name = f"request #{row.number}"
+        if told is None:
+            yield f"{name}: in the table, but no event logged it"
+            continue
+        table_values = {
+            field: json_value(
+                row.requester_user_id if field == "requester_user" else getattr(row, field)
+            )
+            for field in chain.REQUEST_FIELDS
+        }
+        table_values["status"] = row.status
+        for field, table in table_values.items():
+            if table != told[field]:
+                yield f"{name}: {field} in the table is {table!r}, its events say {told[field]!r}"
+        pairs = (
+            (
+                "decisions",
+                [(d.kind, chain.utc_iso(d.decided_at)) for d in row.decisions.all()],
+                [(d["kind"], d["decided_at"]) for d in told["decisions"]],
+            ),
+            (
+                "follow-ups",
+                [
+                    (f.kind, chain.utc_iso(f.occurred_at), f.what_was_said)
+                    for f in row.follow_ups.all()
+                ],
+                [(f["kind"], f["occurred_at"], f["what_was_said"]) for f in told["follow_ups"]],
+            ),
+            (
+                "evidence",
+                [e.sha256 for e in row.evidence.all()],
+                [e["sha256"] for e in told["evidence"]],
+            ),
+            (
+                "targets",
+                [(t.account_id, t.boundary_at_request) for t in row.targets.all()],
+                [(t.get("account"), t.get("boundary")) for t in told["targets"]],
+            ),
+        )
+        for what, table_rows, event_rows in pairs:
+            if sorted(table_rows, key=repr) != sorted(event_rows, key=repr):
+                yield f"{name}: its {what} in the tables differ from its events"
+    for account in SocialAccount.objects.filter(owner=employee):
+        declared = replay.accounts.get(account.pk)
+        if declared is None:
+            continue  # linked before accounts were declared on the chain
+        for field in ("platform", "handle", "boundary"):
+            if getattr(account, field) != declared.get(field):
+                yield (
+                    f"account {account}: {field} in the table is {getattr(account, field)!r}, "
+                    f"its declarations say {declared.get(field)!r}"
+                )
 
 
 def stored_json(text: str) -> Any:

@@ -36,8 +36,8 @@ Signing key fingerprint: {fingerprint}
 Chain head: #{head_seq} {head_hash}
 
 To check it, upload this ZIP at {site}/verify/ (no account needed), or run the
-stand-alone verifier (verifier.py, fileformat.py and chain.py from Boundary, with
-Python and the cryptography package):
+stand-alone verifier (verifier.py, fileformat.py, chain.py and flags.py from
+Boundary, with Python and the cryptography package):
 
   python verifier.py this-file.zip --public-key {fingerprint_raw}
 """

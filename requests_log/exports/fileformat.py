@@ -46,10 +46,16 @@ except ImportError:  # stand-alone: chain.py sits beside this file
     import chain  # type: ignore[no-redef, import-not-found]
 
 FORMAT = "boundary-export"
-VERSION = 1
+# Version 2: record.json's context is folded from its entries (chain.Replay.context) and
+# a verifier checks it; version 1 files (before that) are still read, their context not.
+VERSION = 2
+VERSIONS = (1, 2)
 SIGNED_PREFIX = b"boundary-export-manifest-v1\n"
 
-JSON_HEAD = b'{"format":"boundary-export","version":1,\n'
+JSON_HEADS = {
+    version: b'{"format":"boundary-export","version":%d,\n' % version for version in VERSIONS
+}
+JSON_HEAD = JSON_HEADS[VERSION]
 JSON_CONTEXT_PREFIX = b'"context":'
 JSON_ENTRIES_OPEN = b'"entries":[\n'
 JSON_ENTRIES_CLOSE = b"],\n"
@@ -389,6 +395,11 @@ def sniff(head: bytes) -> str:
 # --- The body of each file ---------------------------------------------------------------------
 
 
+def json_version(head: bytes) -> int | None:
+    """The version a record.json's first line says, if it is one of ours."""
+    return next((version for version, line in JSON_HEADS.items() if head.startswith(line)), None)
+
+
 def json_entries(handle: IO[bytes]) -> Iterator[Any]:
     """The entries of a record.json that Boundary itself just wrote, in order."""
     handle.seek(0)
@@ -403,14 +414,21 @@ class EndedEarly(Exception):
     """record.json's entries stop before the line that closes them."""
 
 
-def json_entry_lines(reader: HashingReader, limits: Limits) -> Iterator[bytes]:
-    """record.json's entry lines in order, once the lines before them are checked. Raises
-    EndedEarly if they stop before the closing line (the caller knows after which event)."""
+def json_entry_lines(
+    reader: HashingReader, limits: Limits, found: dict[str, Any]
+) -> Iterator[bytes]:
+    """record.json's entry lines in order, once the lines before them are checked; the
+    file's version and its context (the JSON text after `"context":`) go into `found`.
+    Raises EndedEarly if they stop before the closing line (the caller knows after which
+    event)."""
     lines = reader.lines(limits.max_line)
-    if next(lines, b"") != JSON_HEAD:
+    found["version"] = json_version(next(lines, b""))
+    if found["version"] is None:
         raise altered("its first line was changed", "file")
-    if not next(lines, b"").startswith(JSON_CONTEXT_PREFIX):
+    context = next(lines, b"")
+    if not context.startswith(JSON_CONTEXT_PREFIX) or not context.endswith(b",\n"):
         raise altered("its context line was changed", "file")
+    found["context"] = context[len(JSON_CONTEXT_PREFIX) : -2]
     if next(lines, b"") != JSON_ENTRIES_OPEN:
         raise altered("the line opening the entries was changed", "file")
     for line in lines:

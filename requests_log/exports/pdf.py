@@ -10,7 +10,7 @@ import mimetypes
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import IO, Any
 
 from django.conf import settings
@@ -20,11 +20,15 @@ from weasyprint import CSS, HTML, Attachment
 from weasyprint.document import Document
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from boundary.models import SocialAccount
+
 from .. import chain
-from ..models import PromotionRequest
+from .. import flags as flags_module
+from ..models import Decision, PromotionRequest, what_is_asked
+from ..models.request import DECLINE_REASON_LABELS
 from . import fileformat
 from .jsonexport import json_chunks
-from .record import WITHHELD, WITHHOLDABLE_FIELDS, Record, summarise, values_of
+from .record import WITHHELD, WITHHOLDABLE_FIELDS, Record, kind_labels, summarise, values_of
 from .signing import grouped, signing_key
 
 STATIC_SCHEME = "static:"
@@ -129,8 +133,7 @@ def _shown_events(
 ) -> tuple[dict[int | None, list[ShownEvent]], list[dict]]:
     """The events to lay out, by request, and the withheld runs, read from the record.json
     the PDF carries (so the chain is read from the database once)."""
-    context = record.context()
-    people, kinds = context["people"], context["kinds"]
+    people, kinds = record.context()["people"], kind_labels()
     flags = record.flags()
     by_request: dict[int | None, list[ShownEvent]] = defaultdict(list)
     runs = []
@@ -214,15 +217,19 @@ def pdf_bytes(
     key = signing_key()
     context = record.context()
     requests: list[dict[str, Any]] = []
-    for item in record.request_details():
-        # In the order things happened, as on the request's page; #seq shows chain order.
+    for facts in record.story().facts():
         # As on the request's page: to the minute ("…T10:30"), then in chain order.
-        events = sorted(by_request.pop(item.pk, []), key=lambda e: (e.occurred_at[:16], e.seq))
-        requests.append(_request_view(record, item, events))
+        events = sorted(by_request.pop(facts["id"], []), key=lambda e: (e.occurred_at[:16], e.seq))
+        requests.append(_request_view(record, facts, events))
     other_events = [event for events in by_request.values() for event in events]
     total_events = sum(len(item["events"]) for item in requests) + len(other_events) or 1
     common = {
         "employee": record.employee,
+        # Her name as she acted under it, from the chain (the profile's, if she never did).
+        "employee_name": record.story().people.get(record.employee.pk)
+        or record.employee.display_name,
+        "scope_text": record.scope.describe(),
+        "time_zone": str(record.zone),
         "context": context,
         "generated_local": record.local(record.generated_at),
         "generated_utc": chain.utc_iso(record.generated_at),
@@ -319,40 +326,85 @@ def _render_in_chunks(
     return cover, documents
 
 
+CHANNELS = dict(PromotionRequest.Channel.choices)
+FRAMINGS = dict(PromotionRequest.Framing.choices)
+STATUSES = dict(PromotionRequest.Status.choices)
+BOUNDARIES = dict(SocialAccount.Boundary.choices)
+DECISIONS = dict(Decision.Kind.choices)
+
+
 def _request_view(
-    record: Record, item: PromotionRequest, events: list[ShownEvent]
+    record: Record, facts: dict[str, Any], events: list[ShownEvent]
 ) -> dict[str, Any]:
+    """What the PDF prints of a request: its facts as its events say them (chain.Replay),
+    with labels and local times."""
     hide = record.withhold
-    decisions = list(item.decisions.all())
-    replies = {
-        event.values.get("decision"): event.values["reply"]
-        for event in events
-        if event.kind == "reply_sent" and "reply" in event.values
+    flags = record.flags()
+    replies = {reply["decision"]: reply for reply in facts["replies"]}
+    occurred = flags_module.moment(facts["occurred_at"])
+    deadline = facts["deadline"]
+    requester = facts["requester_name"]
+    if facts["requester_title"]:
+        requester = f"{requester} ({facts['requester_title']})"
+    item = {
+        "number": facts["number"],
+        "title": facts["title"],
+        "requester_label": requester,
+        "status_label": STATUSES.get(facts["status"], facts["status"]),
+        "channel_label": CHANNELS.get(facts["channel"], facts["channel"]),
+        "setting": facts["setting"],
+        "framing_label": FRAMINGS.get(facts["framing"], facts["framing"]),
+        "words_used": facts["words_used"],
+        "what_summary": what_is_asked(
+            str(facts["content_format"]), facts["quantity"], str(facts["promoted_item"])
+        ),
+        "targets": [
+            {
+                "label": flags_module.account_label(target),
+                "boundary_label": BOUNDARIES.get(target["boundary"], target["boundary"]),
+                "since": record.local(flags_module.moment(target["since"]))[:10]
+                if target.get("since")
+                else "",
+            }
+            for target in facts["targets"]
+        ],
+        "compensation_offered": facts["compensation_offered"],
+        "witnesses": facts["witnesses"],
+        "notes": facts["notes"],
+        "incomplete": facts["incomplete"],
     }
     return {
         "item": item,
-        "occurred_local": record.local(item.occurred_at),
-        "occurred_utc": item.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "deadline_local": record.local(item.deadline) if item.deadline else "",
-        "flags": [
-            (flag.level, flag.text(shown=record.flags())) for flag in record.flags()[item.pk]
-        ],
+        "occurred_local": record.local(occurred),
+        "occurred_utc": occurred.strftime("%Y-%m-%d %H:%M UTC"),
+        "deadline_local": record.local(flags_module.moment(deadline))
+        if isinstance(deadline, str) and deadline != WITHHELD
+        else "",
+        "flags": [(flag.level, flag.text(shown=flags)) for flag in flags[facts["id"]]],
         "decisions": [
-            {
-                "decision": decision,
-                "decided_local": record.local(decision.decided_at),
-                "reply_local": record.local(decision.reply_sent_at)
-                if decision.reply_sent_at
-                else "",
-                # The text as it was sent, from the chained "reply sent" event.
-                "reply": replies.get(decision.pk, WITHHELD),
-            }
-            for decision in decisions
+            _decision_view(record, decision, replies.get(decision["decision"]))
+            for decision in sorted(facts["decisions"], key=lambda d: d["decided_at"])
         ],
-        "evidence": list(item.evidence.all()),
+        "evidence": facts["evidence"],
         "events": events,
         "hide": {name: name in hide for name in WITHHOLDABLE_FIELDS},
         "pressure_after_decline": sum(1 for event in events if event.after_decline),
+    }
+
+
+def _decision_view(
+    record: Record, decision: dict[str, Any], reply: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        **decision,
+        "kind_label": DECISIONS.get(decision["kind"], decision["kind"]),
+        "decline_reason_labels": [
+            DECLINE_REASON_LABELS.get(reason, reason) for reason in decision["decline_reasons"]
+        ],
+        "decided_local": record.local(flags_module.moment(decision["decided_at"])),
+        "reply_local": record.local(flags_module.moment(reply["sent_at"])) if reply else "",
+        # The text as it was sent, from the chained "reply sent" event.
+        "reply": reply["reply"] if reply else "",
     }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import CharField, Func, Prefetch, Q, QuerySet, TextField
+from django.db.models import CharField, Func, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -26,13 +26,12 @@ from .. import chain
 from ..flags import RequestFlags, isolated
 from ..models import (
     Decision,
-    Evidence,
     FollowUp,
     PromotionRequest,
     TimelineEvent,
     what_is_asked,
 )
-from ..selectors import TARGETS_WITH_ACCOUNTS, flagged, promotion_requests_of, with_flag_data
+from ..selectors import promotion_requests_of
 from . import fileformat
 from .readahead import read_ahead
 from .signing import signing_key
@@ -185,6 +184,7 @@ class Record:
         self.withhold = frozenset(self.scope.withhold)
         self._context: dict[str, Any] | None = None
         self._flags: dict[int, RequestFlags] | None = None
+        self._story: chain.Replay | None = None
         self._offsets: dict[str, tuple[str | None, timedelta, str]] = {}
 
     # --- Which requests and events -----------------------------------------------------------
@@ -324,121 +324,46 @@ class Record:
 
     # --- What the reader sees besides the chain ----------------------------------------------
 
-    def request_details(self) -> QuerySet[PromotionRequest]:
-        """The shown requests with everything the PDF prints about them."""
-        return (
-            self.requests()
-            .select_related("requester_user")
-            .prefetch_related(
-                TARGETS_WITH_ACCOUNTS,
-                Prefetch("follow_ups", queryset=FollowUp.objects.order_by("occurred_at", "id")),
-                Prefetch(
-                    "decisions",
-                    queryset=Decision.objects.select_related("decided_by").prefetch_related(
-                        "accounts"
-                    ),
-                ),
-                Prefetch("evidence", queryset=Evidence.objects.order_by("uploaded_at", "id")),
-            )
-            .order_by("occurred_at", "id")
-        )
+    def story(self) -> chain.Replay:
+        """What the shown events say (chain.Replay), read once: the requests as last
+        corrected, their status, decisions, follow-ups, evidence and replies, the accounts
+        as declared, and the people named as they were. Everything an export shows beside
+        the events comes from here, never from the tables, which whoever runs the
+        database could change."""
+        if self._story is None:
+            replay = chain.Replay()
+            for entry in self.entries():
+                replay.add_entry(entry)
+            self._story = replay
+        return self._story
+
+    def keep_story(self, replay: chain.Replay) -> None:
+        """What the shown events say, folded by a writer that read them anyway."""
+        self._story, self._context, self._flags = replay, None, None
 
     def context(self) -> dict[str, Any]:
-        """Names and summaries a reader needs beside the chain (covered by the seal)."""
-        if self._context is not None:
-            return self._context
-        people = self._people()
-        details = list(self.request_details())
-        flags = self.flags(details)
-        requests = [self._request_summary(item, flags[item.pk]) for item in details]
-        employee = self.employee
-        self._context = {
-            "employee": {
-                "id": employee.pk,
-                "name": employee.display_name,
-                "job_title": employee.job_title,
-                "department": employee.department,
-            },
-            "time_zone": str(self.zone),
-            "scope": self.scope.describe(),
-            "withheld_fields": sorted(self.withhold),
-            "kinds": kind_labels(),
-            "people": people,
-            "requests": requests,
-        }
+        """record.json's context: folded from the shown events (chain.Replay.context), so
+        a verifier can fold them again and compare."""
+        if self._context is None:
+            self._context = self.story().context()
         return self._context
 
     def names(self) -> dict[str, Any]:
-        """What the CSV prints beside each event, as context() holds it: each shown
-        request's title by id, each kind's label, each actor's name by id (as text).
-        Without context()'s details of every request, which take most of a second on a
-        long record."""
-        if self._context is not None:
-            context = self._context
-            titles = {item["id"]: item["title"] for item in context["requests"]}
-            return {
-                "requests": titles,
-                "kinds": context["kinds"],
-                "people": context["people"],
-                "flags": self.flags(),
-            }
+        """What the CSV prints beside each event: each shown request's title by id, each
+        kind's label, each actor's name by id (as text), and each request's flags."""
+        story = self.story()
         return {
-            "requests": dict(self.requests().values_list("pk", "promoted_item")),
+            "requests": {pk: item["title"] for pk, item in story.requests.items()},
             "kinds": kind_labels(),
-            "people": self._people(),
+            "people": {str(pk): name for pk, name in story.people.items()},
             "flags": self.flags(),
         }
 
-    def flags(self, details: list[PromotionRequest] | None = None) -> dict[int, RequestFlags]:
-        """Each shown request's flags by id (flags.py), read once. `details`, if given,
-        are the shown requests with their relations already prefetched."""
+    def flags(self) -> dict[int, RequestFlags]:
+        """Each shown request's flags by id, from the shown events (flags.py)."""
         if self._flags is None:
-            requests = details if details is not None else with_flag_data(self.requests())
-            self._flags = {item.pk: item_flags for item, item_flags in flagged(requests)}
+            self._flags = self.story().flags()
         return self._flags
-
-    def _people(self) -> dict[str, str]:
-        actor_ids = (
-            self.shown_events()
-            .filter(actor__isnull=False)
-            .order_by()
-            .values_list("actor_id", flat=True)
-            .distinct()
-        )
-        return {
-            str(pk): name
-            for pk, name in User.objects.filter(pk__in=actor_ids).values_list("pk", "display_name")
-        }
-
-    def _request_summary(self, item: PromotionRequest, flags: RequestFlags) -> dict[str, Any]:
-        hide = self.withhold
-        return {
-            "id": item.pk,
-            "title": item.promoted_item,
-            "requester": item.requester_label,
-            "occurred_at": chain.utc_iso(item.occurred_at),
-            "status": item.status,
-            "framing": item.framing,
-            "flags": flags.texts(shown=self.flags()),
-            "decisions": [
-                {
-                    "kind": decision.kind,
-                    "decided_at": chain.utc_iso(decision.decided_at),
-                    "decline_reasons": decision.decline_reasons,
-                }
-                for decision in item.decisions.all()
-            ],
-            "evidence": [
-                {
-                    "id": evidence.pk,
-                    "name": WITHHELD if "name" in hide else evidence.original_name,
-                    "content_type": evidence.content_type,
-                    "size": evidence.size,
-                    "sha256": evidence.sha256,
-                }
-                for evidence in item.evidence.all()
-            ],
-        }
 
     def manifest(self, *, file_kind: str, **extra: Any) -> dict[str, Any]:
         """What the seal signs. Call after the entries were read (it holds their counts)."""

@@ -3,9 +3,9 @@
     python verifier.py EXPORT [--earlier OLDER_EXPORT] [--public-key KEY] [--json] [--jobs N]
 
 EXPORT is a file Boundary wrote: record.json, record.csv, record.pdf or a .zip bundle.
-Copy this file, `fileformat.py` (beside it) and `chain.py` (from requests_log/) into one
-folder, `pip install cryptography`, and run it there; it reads no database and imports
-nothing else.
+Copy this file, `fileformat.py` (beside it), and `chain.py` and `flags.py` (from
+requests_log/) into one folder, `pip install cryptography`, and run it there; it reads no
+database and imports nothing else.
 KEY is the instance's public key as published on its "Public key" page: a PEM file,
 the raw key in base64, or its fingerprint ("SHA256:…"). Give it more than once to
 trust older keys. Without it the check still runs, but cannot say whose key signed.
@@ -173,9 +173,10 @@ def open_seal(seal: Any, file_kind: str) -> tuple[dict[str, Any], str]:
         ) from error
     if not isinstance(manifest, dict) or manifest.get("format") != fileformat.FORMAT:
         raise not_export("its manifest is not a Boundary export manifest")
-    if manifest.get("version") != fileformat.VERSION:
+    if manifest.get("version") not in fileformat.VERSIONS:
         raise not_export(
-            f"it is an export of version {manifest.get('version')}, not {fileformat.VERSION}"
+            f"it is an export of version {manifest.get('version')}, which this verifier "
+            f"does not know (it knows {', '.join(map(str, fileformat.VERSIONS))})"
         )
     if manifest.get("file") != file_kind:
         raise altered(
@@ -219,10 +220,12 @@ def _verify_json_body(
         if result is not None:
             return result
         handle.seek(0)  # something failed: the check below names the first failure exactly
-    walker = chain.ChainWalker(manifest, probe)
+    replay = chain.Replay()
+    walker = chain.ChainWalker(manifest, probe, replay)
     reader = fileformat.HashingReader(handle, body_length)
+    found: dict[str, Any] = {}
     try:
-        for line in fileformat.json_entry_lines(reader, limits):
+        for line in fileformat.json_entry_lines(reader, limits, found):
             try:
                 entry = fileformat.json_entry(line)
             except ValueError as error:
@@ -238,7 +241,24 @@ def _verify_json_body(
         ) from error
     summary = walker.finish()
     check_body(manifest, reader, "JSON")
+    check_context(manifest, found, replay)
     return intact("json", manifest, key, summary)
+
+
+def check_context(manifest: dict[str, Any], found: dict[str, Any], replay: chain.Replay) -> None:
+    """From version 2 on, record.json's context must be exactly what its entries say
+    (chain.Replay.context): nothing the reader is shown beside the events may come from
+    anywhere else."""
+    if found.get("version") != manifest.get("version"):
+        raise altered("its first line and its seal disagree on the version", "file")
+    if manifest.get("version", 1) < 2:
+        return  # version 1: the context came from the server's tables, and is not checked
+    if chain.canonical_bytes(replay.context()) != found.get("context"):
+        raise altered(
+            "its context (names, requests, statuses, flags) does not follow from its "
+            "events: it was written from somewhere else, or changed",
+            "context",
+        )
 
 
 # A long record.json can be checked by several processes, each walking a stretch of
@@ -272,7 +292,9 @@ def _verify_json_in_parallel(
     walker = chain.ChainWalker(manifest, probe)
     handle.seek(0)
     head = [handle.readline(limits.max_line) for _ in range(3)]
-    if head[0] != fileformat.JSON_HEAD or head[2] != fileformat.JSON_ENTRIES_OPEN:
+    if fileformat.json_version(head[0]) != manifest.get("version") or (
+        head[2] != fileformat.JSON_ENTRIES_OPEN
+    ):
         return None
     entries_end = body_length - len(fileformat.JSON_ENTRIES_CLOSE)
     bounds = [handle.tell()]
@@ -292,14 +314,18 @@ def _verify_json_in_parallel(
                 for start, end in itertools.pairwise(bounds)
                 if end > start
             ]
-            digest = body_digest(handle, body_length)  # meanwhile, in this process
+            # Meanwhile, in this process: the file's digest, and what its entries say.
+            folded = fold_json(handle, body_length, limits)
             stretches = [future.result() for future in futures]
     except Exception:
         # No processes to be had here, or none that can import this module: the serial
         # check answers, as it would anyway.
         return None
     sound = [stretch for stretch in stretches if stretch is not None]
-    if len(sound) != len(stretches) or digest != manifest.get("body_sha256"):
+    if len(sound) != len(stretches) or folded is None:
+        return None
+    digest, found, replay = folded
+    if digest != manifest.get("body_sha256"):
         return None
     merged = walker.summary
     for stretch in sound:
@@ -316,22 +342,30 @@ def _verify_json_in_parallel(
         walker.next_seq, walker.prev_hash = stretch.last_seq + 1, stretch.last_hash
     try:
         summary = walker.finish()
-    except chain.Broken:
+        check_context(manifest, found, replay)
+    except (chain.Broken, Verdict):
         return None
     return intact("json", manifest, key, summary)
 
 
-def body_digest(handle: IO[bytes], length: int) -> str | None:
-    """SHA-256 of the file's first `length` bytes (None if it is shorter)."""
+def fold_json(
+    handle: IO[bytes], body_length: int, limits: fileformat.Limits
+) -> tuple[str, dict[str, Any], chain.Replay] | None:
+    """The digest of a record.json's body, its version and context, and what its entries
+    say (chain.Replay), without checking their hashes (the parallel check does that);
+    None if the file cannot be read so (the one-process check then says why)."""
     handle.seek(0)
-    digest = hashlib.sha256()
-    while length:
-        block = handle.read(min(fileformat.SCAN_CHUNK, length))
-        if not block:
-            return None
-        digest.update(block)
-        length -= len(block)
-    return digest.hexdigest()
+    reader = fileformat.HashingReader(handle, body_length)
+    replay = chain.Replay()
+    found: dict[str, Any] = {}
+    try:
+        for line in fileformat.json_entry_lines(reader, limits, found):
+            replay.add_entry(fileformat.json_entry(line))
+        while reader.read(fileformat.SCAN_CHUNK):
+            pass
+    except (Verdict, fileformat.EndedEarly, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return reader.digest.hexdigest(), found, replay
 
 
 def walk_stretch(
@@ -442,7 +476,7 @@ def _verify_pdf_body(
     record = None
     for attachment in fileformat.embedded_files(handle, limits.max_line, limits.max_unpacked):
         with attachment:
-            if attachment.read(len(fileformat.JSON_HEAD)) != fileformat.JSON_HEAD:
+            if fileformat.json_version(attachment.read(len(fileformat.JSON_HEAD))) is None:
                 continue
             record_size = fileformat.file_size(attachment)
             record_digest = hashlib.sha256()
@@ -560,7 +594,7 @@ def verify_open(
             result = verify_csv(handle, size, limits, probe)
         else:
             handle.seek(0)
-            if handle.read(len(fileformat.JSON_HEAD)) != fileformat.JSON_HEAD:
+            if fileformat.json_version(handle.read(len(fileformat.JSON_HEAD))) is None:
                 raise not_export("it is not a Boundary export")
             result = verify_json(handle, size, limits, probe)
     except Verdict as verdict:

@@ -5,7 +5,10 @@ from requests_log.timeline import verify_chain
 
 
 class Command(BaseCommand):
-    help = "Recompute every employee's timeline hash chain and report the first broken event."
+    help = (
+        "Recompute every employee's timeline hash chain and report the first broken event; "
+        "replay the events and report every table row that says otherwise."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--employee", metavar="EMAIL", help="Check only this employee.")
@@ -23,10 +26,15 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"OK     {person.email}: {report.events_checked} events, head {report.head}"
                 )
+            elif report.drift:
+                broken += 1
+                self.stdout.write(f"DRIFT  {person.email}: {report.reason}")
+                for difference in report.drift:
+                    self.stdout.write(f"         {difference}")
             else:
                 broken += 1
                 self.stdout.write(
                     f"BROKEN {person.email}: event #{report.broken_seq} {report.reason}"
                 )
         if broken:
-            raise CommandError(f"{broken} chain(s) broken.")
+            raise CommandError(f"{broken} chain(s) broken or drifted from their tables.")

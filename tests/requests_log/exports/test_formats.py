@@ -98,7 +98,10 @@ def test_json_changed_word_names_the_event(dispute, maya, trusted):
 
 
 def test_json_flipped_byte_in_the_context_is_caught_by_the_seal(dispute, maya, trusted):
-    data = make_json(maya).replace(b'"name":"Maya Okafor"', b'"name":"Maya 0kafor"', 1)
+    lines = json_lines(make_json(maya))
+    context = next(i for i, line in enumerate(lines) if line.startswith(b'"context":'))
+    lines[context] = lines[context].replace(b"Maya Okafor", b"Maya 0kafor", 1)
+    data = b"\n".join(lines)
 
     result = check(data, trusted)
 

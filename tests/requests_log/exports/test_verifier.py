@@ -13,6 +13,7 @@ import pytest
 import requests_log.chain
 import requests_log.exports.fileformat
 import requests_log.exports.verifier
+import requests_log.flags
 from requests_log.exports import fileformat, signing, verifier
 
 from .test_formats import make_csv, make_json, make_pdf, make_zip
@@ -22,13 +23,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def standalone(tmp_path) -> Path:
-    """A folder holding only verifier.py, fileformat.py, chain.py and the cryptography
-    package (and cffi, which it loads), as someone outside Boundary would set it up."""
+    """A folder holding only verifier.py, fileformat.py, chain.py, flags.py and the
+    cryptography package (and cffi, which it loads), as someone outside Boundary would
+    set it up."""
     folder = tmp_path / "verifier"
     folder.mkdir()
     shutil.copy(requests_log.exports.verifier.__file__, folder / "verifier.py")
     shutil.copy(requests_log.exports.fileformat.__file__, folder / "fileformat.py")
     shutil.copy(requests_log.chain.__file__, folder / "chain.py")
+    shutil.copy(requests_log.flags.__file__, folder / "flags.py")
     site = Path(cryptography.__file__).parent.parent
     for name in ("cryptography", "cffi"):
         (folder / name).symlink_to(site / name)
