@@ -20,6 +20,8 @@ from axe_playwright_python.sync_playwright import Axe
 from django.db import connection
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.support import as_owner
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -96,7 +98,7 @@ def allow_timeline_truncate() -> None:
         )
         for name, enabled in cursor.fetchall():
             if enabled != "D":
-                cursor.execute(f'ALTER TABLE requests_log_timelineevent DISABLE TRIGGER "{name}"')
+                as_owner(f'ALTER TABLE requests_log_timelineevent DISABLE TRIGGER "{name}"')
 
 
 @pytest.fixture(autouse=True)
