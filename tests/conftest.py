@@ -14,14 +14,7 @@ from psycopg2 import sql
 
 from boundary.models import User
 from tests.factories import UserFactory
-from tests.support import OWNER_FUNCTION, as_owner
-
-TRUNCATE_TRIGGER = "requests_log.TimelineEvent:timelineevent_no_truncate"
-
-
-def _truncate_trigger_sql(action: str) -> str:
-    model, trigger = pgtrigger.registry.registered(TRUNCATE_TRIGGER)[0]
-    return f'ALTER TABLE "{model._meta.db_table}" {action} TRIGGER "{trigger.get_pgid(model)}"'
+from tests.support import OWNER_FUNCTION
 
 
 @dataclass(frozen=True)
@@ -74,13 +67,16 @@ def _create_owner_function(cursor, role: str) -> None:
 
 
 def _execute_sql_flush_as_owner(self, sql_list):
-    """DatabaseOperations.execute_sql_flush, as the owner: the flush after a transactional
-    (or live_server) test TRUNCATEs every table, which the app role may not do to the
-    append-only ones."""
+    """DatabaseOperations.execute_sql_flush, as the owner and with the triggers ignored.
+    The flush after a transactional (or live_server) test TRUNCATEs every table: the app
+    role may not do that to the append-only ones, and their TRUNCATE triggers refuse it
+    to anyone not ignoring them. So every trigger stays on, as in production, for the
+    tests themselves."""
     with (
         transaction.atomic(
             using=self.connection.alias, savepoint=self.connection.features.can_rollback_ddl
         ),
+        pgtrigger.ignore(databases=[self.connection.alias]),
         self.connection.cursor() as cursor,
     ):
         for statement in sql_list:
@@ -96,18 +92,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
     given the app's privileges by `grant_app_role`, and every connection the tests make,
     in threads and in subprocesses too, logs in as it. Tests act as the owner through
     tests.support.as_owner; the flush after transactional tests runs as the owner too.
-
-    Also disables the TRUNCATE-refusing trigger. pgtrigger.ignore() does let a TRUNCATE
-    through, but a fixture's ignore() has already ended when pytest-django flushes after
-    the test, so the trigger has to be off for the whole session.
-    `truncate_trigger_enabled` turns it back on for the test that proves it works.
     """
     settings_dict = connection.settings_dict
     owner = {"USER": settings_dict["USER"], "PASSWORD": settings_dict["PASSWORD"]}
     app = {"USER": f"{settings_dict['NAME'][:59]}_app", "PASSWORD": secrets.token_hex(16)}
     with django_db_blocker.unblock():
         with connection.cursor() as cursor:
-            cursor.execute(_truncate_trigger_sql("DISABLE"))
             _create_app_role(cursor, app["USER"], app["PASSWORD"])
             _create_owner_function(cursor, app["USER"])
         call_command("grant_app_role", app["USER"], database="default", stdout=StringIO())
@@ -122,23 +112,6 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(scope="session")
 def database_roles(django_db_setup) -> DatabaseRoles:
     return django_db_setup
-
-
-def _switch_truncate_trigger(action: str) -> None:
-    with connection.cursor() as cursor:
-        # ALTER TABLE refuses to run while deferred foreign-key checks are pending,
-        # as they are in a test's transaction after any insert: run them first.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        as_owner(_truncate_trigger_sql(action))
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
-@pytest.fixture
-def truncate_trigger_enabled(db):
-    """The TRUNCATE trigger switched on, as in production, for this test only."""
-    _switch_truncate_trigger("ENABLE")
-    yield
-    _switch_truncate_trigger("DISABLE")
 
 
 @pytest.fixture(autouse=True)
