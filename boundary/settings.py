@@ -50,6 +50,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Least privilege (README, "Running in production"). The app's DATABASE_URL names a role
+# that owns nothing; `migrate` and `grant_app_role` run with the owning role's URL as
+# DATABASE_URL, so that role's password stays out of the app's environment. On the tables
+# of these models grant_app_role gives the app's role SELECT and INSERT only
+# (boundary.dbroles): no session setting can give it UPDATE, DELETE or TRUNCATE there.
+# The models refuse changes themselves too, and a pgtrigger Protect trigger refuses them
+# to the owner.
+APPEND_ONLY_MODELS = ["requests_log.TimelineEvent"]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -40,13 +40,21 @@ def check_postgres(url: str) -> str | None:
             f"  ({detail})"
         )
     with connection, connection.cursor() as cursor:
-        cursor.execute("SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user")
-        (can_create,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT rolcreatedb OR rolsuper, rolcreaterole OR rolsuper"
+            " FROM pg_roles WHERE rolname = current_user"
+        )
+        can_create_databases, can_create_roles = cursor.fetchone()
     connection.close()
-    if not can_create:
+    if not can_create_databases:
         return (
             f"PostgreSQL at {where(url, 5432)} is up, but the role in DATABASE_URL cannot "
             "create databases (pytest-django needs CREATEDB)"
+        )
+    if not can_create_roles:
+        return (
+            f"PostgreSQL at {where(url, 5432)} is up, but the role in DATABASE_URL cannot "
+            "create roles (the tests connect as an app role they create: CREATEROLE)"
         )
     return None
 

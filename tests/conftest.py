@@ -1,50 +1,117 @@
 """Test-only settings and database set-up. Run against PostgreSQL (see DATABASE_URL):
-the append-only triggers exist only there."""
+the append-only triggers and the database roles exist only there."""
+
+import secrets
+from dataclasses import dataclass
+from io import StringIO
 
 import pgtrigger
 import pytest
-from django.db import connection
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.backends.postgresql.operations import DatabaseOperations
+from psycopg2 import sql
 
 from boundary.models import User
 from tests.factories import UserFactory
+from tests.support import OWNER_FUNCTION
 
-TRUNCATE_TRIGGER = "requests_log.TimelineEvent:timelineevent_no_truncate"
+
+@dataclass(frozen=True)
+class DatabaseRoles:
+    """Who connects to the test database: `owner` created and migrated it (DATABASE_URL's
+    role); the tests connect as `app`, as the app does in production."""
+
+    owner: dict[str, str]
+    app: dict[str, str]
 
 
-def _truncate_trigger_sql(action: str) -> str:
-    model, trigger = pgtrigger.registry.registered(TRUNCATE_TRIGGER)[0]
-    return f'ALTER TABLE "{model._meta.db_table}" {action} TRIGGER "{trigger.get_pgid(model)}"'
+def _login(credentials: dict[str, str]) -> None:
+    """Connect as these credentials from now on (this thread's next query, other
+    threads' and subprocesses' first: they all read the same settings)."""
+    connection.close()
+    connection.settings_dict.update(credentials)
+
+
+def _create_app_role(cursor, role: str, password: str) -> None:
+    """A login role that owns nothing, made again if a crashed session left it behind."""
+    name = sql.Identifier(role)
+    cursor.execute(
+        sql.SQL(
+            "DO $$ BEGIN CREATE ROLE {}; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        ).format(name)
+    )
+    cursor.execute(
+        sql.SQL("ALTER ROLE {} LOGIN PASSWORD %s").format(name),
+        [password],
+    )
+
+
+def _create_owner_function(cursor, role: str) -> None:
+    """tests.support.as_owner's way in: one statement run as the owner, in the calling
+    test's transaction. Only in the test database, and only for the tests' app role."""
+    function = sql.Identifier(OWNER_FUNCTION)
+    cursor.execute(
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {}(statement text) RETURNS bigint"
+            " LANGUAGE plpgsql SECURITY DEFINER AS $$"
+            " DECLARE affected bigint;"
+            " BEGIN EXECUTE statement; GET DIAGNOSTICS affected = ROW_COUNT; RETURN affected;"
+            " END $$"
+        ).format(function)
+    )
+    cursor.execute(sql.SQL("REVOKE ALL ON FUNCTION {}(text) FROM PUBLIC").format(function))
+    cursor.execute(
+        sql.SQL("GRANT EXECUTE ON FUNCTION {}(text) TO {}").format(function, sql.Identifier(role))
+    )
+
+
+def _execute_sql_flush_as_owner(self, sql_list):
+    """DatabaseOperations.execute_sql_flush, as the owner and with the triggers ignored.
+    The flush after a transactional (or live_server) test TRUNCATEs every table: the app
+    role may not do that to the append-only ones, and their TRUNCATE triggers refuse it
+    to anyone not ignoring them. So every trigger stays on, as in production, for the
+    tests themselves."""
+    with (
+        transaction.atomic(
+            using=self.connection.alias, savepoint=self.connection.features.can_rollback_ddl
+        ),
+        pgtrigger.ignore(databases=[self.connection.alias]),
+        self.connection.cursor() as cursor,
+    ):
+        for statement in sql_list:
+            cursor.execute(f"SELECT {OWNER_FUNCTION}(%s)", [statement])
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Disable the TRUNCATE-refusing trigger in the test database.
+    """The test database as production runs it (README, "Running in production").
 
-    Transactional tests (and live_server) are cleaned up by a flush, which TRUNCATEs
-    every table. pgtrigger.ignore() does let a TRUNCATE through, but a fixture's
-    ignore() has already ended when pytest-django flushes after the test, so the
-    trigger has to be off for the whole session. `truncate_trigger_enabled` turns it
-    back on for the test that proves it works.
+    pytest-django creates and migrates it as DATABASE_URL's role, its owner. A login role
+    per test database (`test_<name>[_gwN]_app`, cluster-wide, made if missing) is then
+    given the app's privileges by `grant_app_role`, and every connection the tests make,
+    in threads and in subprocesses too, logs in as it. Tests act as the owner through
+    tests.support.as_owner; the flush after transactional tests runs as the owner too.
     """
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(_truncate_trigger_sql("DISABLE"))
+    settings_dict = connection.settings_dict
+    owner = {"USER": settings_dict["USER"], "PASSWORD": settings_dict["PASSWORD"]}
+    app = {"USER": f"{settings_dict['NAME'][:59]}_app", "PASSWORD": secrets.token_hex(16)}
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            _create_app_role(cursor, app["USER"], app["PASSWORD"])
+            _create_owner_function(cursor, app["USER"])
+        call_command("grant_app_role", app["USER"], database="default", stdout=StringIO())
+        _login(app)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "execute_sql_flush", _execute_sql_flush_as_owner)
+        yield DatabaseRoles(owner=owner, app=app)
+    with django_db_blocker.unblock():
+        _login(owner)  # pytest-django drops the test database next
 
 
-def _switch_truncate_trigger(action: str) -> None:
-    with connection.cursor() as cursor:
-        # ALTER TABLE refuses to run while deferred foreign-key checks are pending,
-        # as they are in a test's transaction after any insert: run them first.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(_truncate_trigger_sql(action))
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
-@pytest.fixture
-def truncate_trigger_enabled(db):
-    """The TRUNCATE trigger switched on, as in production, for this test only."""
-    _switch_truncate_trigger("ENABLE")
-    yield
-    _switch_truncate_trigger("DISABLE")
+@pytest.fixture(scope="session")
+def database_roles(django_db_setup) -> DatabaseRoles:
+    return django_db_setup
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,6 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from axe_playwright_python.sync_playwright import Axe
-from django.db import connection
 from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -84,31 +83,6 @@ def phone_page(browser: Browser, live_server, console_log) -> Iterator[Page]:
 @pytest.fixture
 def desktop_page(browser: Browser, live_server, console_log) -> Iterator[Page]:
     yield from _new_page(browser, live_server, console_log, viewport=DESKTOP)
-
-
-def allow_timeline_truncate() -> None:
-    """Switch off the trigger that refuses TRUNCATE on the timeline, if it is on."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT tgname, tgenabled FROM pg_trigger"
-            " WHERE tgrelid = 'requests_log_timelineevent'::regclass"
-            " AND tgname LIKE 'pgtrigger_timelineevent_no_truncate%%'"
-        )
-        for name, enabled in cursor.fetchall():
-            if enabled != "D":
-                cursor.execute(f'ALTER TABLE requests_log_timelineevent DISABLE TRIGGER "{name}"')
-
-
-@pytest.fixture(autouse=True)
-def _timeline_truncate_allowed(request) -> None:
-    """Make sure the flush after a live_server test may TRUNCATE the timeline.
-
-    tests/conftest.py switches the trigger off for the whole session; this only checks
-    that it is off (and switches it off if not), so the two cannot clash.
-    """
-    if "live_server" in request.fixturenames:
-        request.getfixturevalue("transactional_db")
-        allow_timeline_truncate()
 
 
 def _slug(text: str) -> str:

@@ -5,14 +5,28 @@ import pgtrigger
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import InternalError, connection, transaction
+from django.db import InternalError, ProgrammingError, connection, transaction
 
 from requests_log import chain, services, timeline
 from requests_log.models import FollowUp, TimelineEvent
 from tests.factories import UserFactory, log_request
+from tests.support import as_owner
 
 APPEND_ONLY_TRIGGER = "requests_log.TimelineEvent:timelineevent_append_only"
+TRUNCATE_TRIGGER = "requests_log.TimelineEvent:timelineevent_no_truncate"
 TABLE = TimelineEvent._meta.db_table
+
+
+def trigger_pgid(uri):
+    model, trigger = pgtrigger.registry.registered(uri)[0]
+    return trigger.get_pgid(model)
+
+
+# What the outside test ran before its UPDATE: both timeline triggers ignored.
+IGNORE_TRIGGERS = (
+    "SET LOCAL pgtrigger.ignore = "
+    f"'{{{trigger_pgid(APPEND_ONLY_TRIGGER)},{trigger_pgid(TRUNCATE_TRIGGER)}}}'"
+)
 
 
 @pytest.fixture
@@ -27,9 +41,10 @@ def events(employee):
 
 
 def run_bypassing_trigger(sql, params):
-    """What someone with database access could do: raw SQL with the trigger ignored."""
-    with pgtrigger.ignore(APPEND_ONLY_TRIGGER), connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    """What whoever runs the database could do: raw SQL as the role that owns the table,
+    with the trigger ignored. The app's role cannot (see "Least privilege" below)."""
+    with pgtrigger.ignore(APPEND_ONLY_TRIGGER):
+        return as_owner(sql, params)
 
 
 def event_count():
@@ -82,13 +97,120 @@ def test_queryset_delete_raises(events):
     assert event_count() == 3
 
 
+# --- Least privilege: the app's role ---------------------------------------------------
+# The tests connect as the app does in production (tests/conftest.py): as a role that may
+# only SELECT and INSERT events. The privilege is not there, so no session setting can
+# give it back.
+
+
+def test_tests_connect_as_an_app_role_that_owns_nothing(db, database_roles):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, session_user, rolsuper, tableowner"
+            " FROM pg_roles, pg_tables WHERE rolname = current_user AND tablename = %s",
+            [TABLE],
+        )
+        row = cursor.fetchone()
+
+    assert row == (
+        database_roles.app["USER"],
+        database_roles.app["USER"],
+        False,
+        database_roles.owner["USER"],
+    )
+
+
+def test_app_role_may_insert_and_select_events(employee):
+    log_request(employee)
+    services.promotion_request_withdraw(promotion_request=log_request(employee), actor=employee)
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, kind FROM {TABLE} ORDER BY seq")
+        rows = cursor.fetchall()
+
+    assert rows == [(1, "logged"), (2, "logged"), (3, "withdrawn")]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        f"UPDATE {TABLE} SET payload = '{{}}'::jsonb",
+        f"UPDATE {TABLE} SET kind = kind",
+        f"DELETE FROM {TABLE}",
+        f"TRUNCATE {TABLE}",
+        f"TRUNCATE {TABLE} CASCADE",
+    ],
+)
+def test_app_role_cannot_change_events_with_the_triggers_ignored(events, statement):
+    with (
+        pytest.raises(ProgrammingError, match=f"permission denied for table {TABLE}"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(f"{IGNORE_TRIGGERS}; {statement}")
+
+    assert list(TimelineEvent.objects.values_list("hash", flat=True)) == [e.hash for e in events]
+
+
+@pytest.mark.parametrize(
+    ("statement", "refusal"),
+    [
+        (f"ALTER TABLE {TABLE} DISABLE TRIGGER ALL", "must be owner of table"),
+        (
+            f'ALTER TABLE {TABLE} DISABLE TRIGGER "{trigger_pgid(APPEND_ONLY_TRIGGER)}"',
+            "must be owner of table",
+        ),
+        (
+            f'ALTER TABLE {TABLE} DISABLE TRIGGER "{trigger_pgid(TRUNCATE_TRIGGER)}"',
+            "must be owner of table",
+        ),
+        (
+            f'DROP TRIGGER "{trigger_pgid(APPEND_ONLY_TRIGGER)}" ON {TABLE}',
+            "must be owner of (table|relation)",
+        ),
+        (f"ALTER TABLE {TABLE} OWNER TO CURRENT_USER", "must be owner of table"),
+        ("SET LOCAL session_replication_role = replica", "permission denied to set parameter"),
+    ],
+)
+def test_app_role_cannot_alter_or_switch_off_the_triggers(events, statement, refusal):
+    with (
+        pytest.raises(ProgrammingError, match=refusal),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+
+
+def test_app_role_cannot_become_the_owner(events, database_roles):
+    with (
+        pytest.raises(ProgrammingError, match="permission denied to set role"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(f'SET LOCAL ROLE "{database_roles.owner["USER"]}"')
+
+
+def test_app_role_cannot_grant_itself_update(events):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"GRANT UPDATE, DELETE, TRUNCATE ON {TABLE} TO CURRENT_USER")
+        cursor.execute(
+            "SELECT has_table_privilege(%s, 'UPDATE'), has_table_privilege(%s, 'DELETE'),"
+            " has_table_privilege(%s, 'TRUNCATE')",
+            [TABLE] * 3,
+        )
+
+        assert cursor.fetchone() == (False, False, False)
+
+
+# --- The triggers: a second line of defence, against the owner too ----------------------
+
+
 def test_raw_sql_update_refused_by_database(events):
     with (
         pytest.raises(InternalError, match="Cannot update or delete rows"),
         transaction.atomic(),
-        connection.cursor() as cursor,
     ):
-        cursor.execute(
+        as_owner(
             f"UPDATE {TABLE} SET payload = %s::jsonb WHERE id = %s",
             ['{"quantity": 40}', events[1].pk],
         )
@@ -100,9 +222,8 @@ def test_raw_sql_update_of_every_row_refused_by_database(events):
     with (
         pytest.raises(InternalError, match="Cannot update or delete rows"),
         transaction.atomic(),
-        connection.cursor() as cursor,
     ):
-        cursor.execute(f"UPDATE {TABLE} SET kind = 'exported'")
+        as_owner(f"UPDATE {TABLE} SET kind = 'exported'")
 
     assert set(TimelineEvent.objects.values_list("kind", flat=True)) == {
         "logged",
@@ -115,22 +236,34 @@ def test_raw_sql_delete_refused_by_database(events):
     with (
         pytest.raises(InternalError, match="Cannot update or delete rows"),
         transaction.atomic(),
-        connection.cursor() as cursor,
     ):
-        cursor.execute(f"DELETE FROM {TABLE} WHERE id = %s", [events[1].pk])
+        as_owner(f"DELETE FROM {TABLE} WHERE id = %s", [events[1].pk])
 
     assert event_count() == 3
 
 
-def test_raw_sql_truncate_refused_by_database(events, truncate_trigger_enabled):
+def test_raw_sql_truncate_refused_by_database(events):
+    with connection.cursor() as cursor:
+        # TRUNCATE refuses to run while deferred foreign-key checks are pending, as they
+        # are in a test's transaction after any insert: run them first.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
     with (
         pytest.raises(InternalError, match="Cannot truncate the append-only timeline"),
         transaction.atomic(),
-        connection.cursor() as cursor,
     ):
-        cursor.execute(f"TRUNCATE {TABLE} CASCADE")
+        as_owner(f"TRUNCATE {TABLE} CASCADE")
 
     assert event_count() == 3
+
+
+def test_owner_may_ignore_the_triggers(events):
+    """Why the app must not connect as the owner: for the owner, ignoring the trigger is
+    enough (verify_chain then finds the change: tests below)."""
+    updated = run_bypassing_trigger(f"UPDATE {TABLE} SET kind = 'exported'", None)
+
+    assert updated == 3
+    assert set(TimelineEvent.objects.values_list("kind", flat=True)) == {"exported"}
 
 
 # --- Verifying the chain ----------------------------------------------------------------
