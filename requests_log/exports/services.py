@@ -249,7 +249,8 @@ def verification_run(
 ) -> verifier.Result:
     """Check an export (verifier.check, as the stand-alone script does) against the keys
     this instance trusts, then log the check (a Verification row). Never raises for a
-    bad file: an unexpected error is logged and answered as "not a Boundary export"."""
+    bad file: a bug the verifier ran into is answered, there as here, as "not a Boundary
+    export", and logged with its traceback."""
     try:
         result = verifier.check(
             export, earlier=earlier, trusted=signing.trusted_fingerprints(), limits=limits
@@ -257,6 +258,13 @@ def verification_run(
     except Exception:  # a bug must not become a 500 for HR: log it, answer plainly
         logger.exception("Verification of %s failed unexpectedly", file_name)
         result = verifier.Result(verifier.NOT_EXPORT, "it could not be read as a Boundary export")
+    for checked in (result, result.earlier):
+        if checked is not None and checked.unexpected is not None:
+            logger.error(
+                "Verification of %s failed unexpectedly",
+                file_name,
+                exc_info=checked.unexpected,
+            )
     verification_record(
         result=result,
         source=source,

@@ -103,3 +103,23 @@ def test_verify_record_command(tmp_path, dispute, maya, capsys):
 def test_verify_record_command_missing_file(tmp_path):
     with pytest.raises(CommandError, match="No such file"):
         call_command("verify_record", str(tmp_path / "nothing.json"))
+
+
+def test_verify_record_command_answers_a_damaged_zip_plainly(tmp_path, dispute, maya, capsys):
+    from .damage import flip
+    from .test_formats import make_zip
+
+    data = make_zip(maya)
+    end = data.rindex(b"PK\x05\x06")
+    directory = int.from_bytes(data[end + 16 : end + 20], "little")
+    damaged = tmp_path / "record.zip"
+    damaged.write_bytes(flip(data, directory + 42))  # the first entry's offset
+
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_record", str(damaged))
+
+    assert failure.value.returncode == 1
+    assert capsys.readouterr().out.startswith(
+        "Altered: the ZIP's central directory differs from what Boundary writes at "
+        "manifest.json (its offset)"
+    )
