@@ -306,6 +306,17 @@ def verification_record(
         manifest_sha256=result.manifest_sha256,
         export=export,
         earlier_file_sha256=earlier_sha256,
-        earlier_contained=None if prefix is None else prefix.contained,
-        earlier_reason="" if prefix is None else prefix.reason[:500],
+        # Not compared (the earlier file did not pass its own check): neither yes nor no.
+        earlier_contained=None if prefix is None or not prefix.compared else prefix.contained,
+        earlier_reason="" if prefix is None else _earlier_reason(result)[:500],
     )
+
+
+def _earlier_reason(result: verifier.Result) -> str:
+    """What the log keeps of the comparison with an earlier file: the earlier file's own
+    verdict, then the comparison or why none was made."""
+    prefix, earlier = result.prefix, result.earlier
+    if prefix is None:  # pragma: no cover - only called with a prefix
+        return ""
+    own = f"the earlier file on its own: {earlier.label}. " if earlier is not None else ""
+    return own + (prefix.reason if prefix.compared else f"Not compared: {prefix.reason}")

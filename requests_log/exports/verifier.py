@@ -19,10 +19,13 @@ The verdict is exactly one of:
               that fails is named, with why;
   unknown_key the contents match a valid signature, but by a key you did not trust;
   not_export  the file is not something Boundary wrote (or is too large to check).
-With --earlier it also says whether the later export contains the earlier one
-unchanged: the earlier chain must be a prefix of the later one.
+With --earlier it first says each file's own verdict, then whether the later export
+contains the earlier one unchanged: the two are compared only if both pass their own
+checks (under the keys you trust), so a forged or damaged earlier file never makes a
+genuine later one look rewritten.
 Exit status: 0 intact (and contains the earlier one), 1 altered, 2 unknown key,
-3 not an export, 4 intact but the earlier export is not contained in it.
+3 not an export, 4 intact but the earlier export is not contained in it, 5 intact but
+the earlier file did not pass its own check, so the two were not compared.
 
 How the record proves itself (see chain.py): each timeline event's hash is SHA-256 over
 the canonical JSON of its header (which holds the previous event's hash) and one salted
@@ -120,6 +123,7 @@ class Result:
                 "head_hash": summary.head_hash,
             },
             "prefix": None if self.prefix is None else self.prefix.__dict__,
+            "earlier": None if self.earlier is None else self.earlier.as_dict(),
         }
 
 
@@ -127,6 +131,9 @@ class Result:
 class Prefix:
     contained: bool
     reason: str
+    # False when the two files were not compared, because one of them did not verify
+    # (or they are signed by different keys): `reason` says why.
+    compared: bool = True
 
 
 @contextmanager
@@ -828,14 +835,41 @@ def verify_file(
         return result
 
 
+def not_comparable(earlier: Result, later: Result, trusted: set[str] | None) -> str | None:
+    """Why two exports cannot be compared (None if they can): only two files that each
+    pass their own check, under the same trusted keys, say anything about each other. A
+    forged or damaged earlier file must never make a genuine later one look rewritten."""
+    if earlier.verdict == NOT_EXPORT:
+        return "the earlier file is not a Boundary export"
+    if earlier.verdict == ALTERED:
+        return "the earlier export is itself altered, so it proves nothing about this one"
+    if later.verdict in (ALTERED, NOT_EXPORT):
+        return "this export did not pass its own check"
+    if trusted is not None:
+        if earlier.verdict == UNKNOWN_KEY:
+            return (
+                f"the earlier export is signed by a key that is not trusted here "
+                f"({earlier.key_fingerprint}), so it proves nothing about this one"
+            )
+        if later.verdict == UNKNOWN_KEY:
+            return "this export is signed by a key that is not trusted here"
+    elif {earlier.key_fingerprint, *earlier.inner_keys} != {
+        later.key_fingerprint,
+        *later.inner_keys,
+    }:
+        return (
+            f"they are signed by different keys ({earlier.key_fingerprint} and "
+            f"{later.key_fingerprint}), and no key was given to trust"
+        )
+    return None
+
+
 def compare(earlier: Result, later: Result) -> Prefix:
     """Does `later` contain `earlier` unchanged? Both must have passed their checks."""
     if earlier.chain is None or later.chain is None:
-        return Prefix(False, "both exports must pass their own checks first")
+        return Prefix(False, "both exports must pass their own checks first", compared=False)
     one, other = earlier.manifest or {}, later.manifest or {}
-    if one.get("employee", {}).get("id") != other.get("employee", {}).get("id") or one.get(
-        "instance"
-    ) != other.get("instance"):
+    if one["employee"]["id"] != other["employee"]["id"] or one["instance"] != other["instance"]:
         return Prefix(False, "they are records of different people or instances")
     seq, head = earlier.chain.head_seq, earlier.chain.head_hash
     if seq > later.chain.head_seq:
@@ -870,8 +904,9 @@ def check(
 ) -> Result:
     """The one way to check an export (an open, seekable binary file), used by the verify
     page, `manage.py verify_record` and this script. With `earlier`, an earlier export of
-    the same record, the result also says whether this one contains it unchanged
-    (`prefix`), and carries the earlier file's own result (`earlier`)."""
+    the same record, the result carries the earlier file's own result (`earlier`) and,
+    when both pass their own checks, whether this one contains it unchanged (`prefix`;
+    otherwise `prefix.compared` is False and its reason says why)."""
     older = None
     if earlier is not None:
         older = verify_file(earlier, trusted=trusted, limits=limits)
@@ -879,7 +914,11 @@ def check(
     result = verify_file(export, trusted=trusted, limits=limits, probe_seq=probe)
     if older is not None:
         result.earlier = older
-        result.prefix = compare(older, result)
+        why_not = not_comparable(older, result, trusted)
+        if why_not is None:
+            result.prefix = compare(older, result)
+        else:
+            result.prefix = Prefix(False, why_not, compared=False)
     return result
 
 
@@ -937,18 +976,27 @@ def report(result: Result, *, as_json: bool = False) -> str:
         lines.append(f"First failure: {result.where}")
     if result.chain is not None and result.verdict != NOT_EXPORT:
         lines.append(f"Chain head: #{result.chain.head_seq} {result.chain.head_hash}")
-    if result.prefix is not None:
-        answer = "contains" if result.prefix.contained else "does NOT contain"
-        lines.append(f"Earlier export: this one {answer} it unchanged: {result.prefix.reason}")
+    if result.earlier is not None:  # each file's own verdict first, then the comparison
+        earlier = result.earlier
+        lines.append(f"Earlier export, on its own: {earlier.label}: {earlier.reason}")
+        if earlier.where:
+            lines.append(f"Earlier export's first failure: {earlier.where}")
+    prefix = result.prefix
+    if prefix is not None and not prefix.compared:
+        lines.append(f"Earlier export: not compared: {prefix.reason}")
+    elif prefix is not None:
+        answer = "contains" if prefix.contained else "does NOT contain"
+        lines.append(f"Earlier export: this one {answer} it unchanged: {prefix.reason}")
     return "\n".join(lines)
 
 
 def exit_code(result: Result) -> int:
     """0 intact (and containing the earlier export, if one was given), 1 altered, 2 unknown
-    key, 3 not an export, 4 intact but not containing the earlier export."""
+    key, 3 not an export, 4 intact but not containing the earlier export, 5 intact but
+    not compared with the earlier file (which did not pass its own check)."""
     code = {INTACT: 0, ALTERED: 1, UNKNOWN_KEY: 2, NOT_EXPORT: 3}[result.verdict]
     if code == 0 and result.prefix is not None and not result.prefix.contained:
-        code = 4
+        code = 4 if result.prefix.compared else 5
     return code
 
 
