@@ -434,3 +434,9 @@ def test_verify_page_shows_an_earlier_files_own_verdict_and_why_it_was_not_compa
     assert check.earlier_reason.startswith(
         "the earlier file on its own: Signed by an unknown key. Not compared: "
     )
+
+
+def test_verify_page_says_what_intact_proves(client):
+    response = client.get(reverse("exports:verify"))
+
+    assert "What “Intact” proves" in response.content.decode()
