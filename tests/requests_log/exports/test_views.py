@@ -439,4 +439,4 @@ def test_verify_page_shows_an_earlier_files_own_verdict_and_why_it_was_not_compa
 def test_verify_page_says_what_intact_proves(client):
     response = client.get(reverse("exports:verify"))
 
-    assert "What “Intact” proves" in response.content.decode()
+    assert "What a verified record proves" in response.content.decode()
