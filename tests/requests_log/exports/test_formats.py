@@ -398,8 +398,8 @@ def rezip(data: bytes, change, order=fileformat.zip_order) -> bytes:
     {name: bytes}: what someone who knows the format would do."""
     with zipfile.ZipFile(io.BytesIO(data)) as bundle:
         files = {name: bundle.read(name) for name in bundle.namelist()}
-    generated_at = json.loads(files["manifest.json"])["manifest"]["generated_at"]
     change(files)
+    generated_at = json.loads(files["manifest.json"])["manifest"]["generated_at"]
     target = io.BytesIO()
     members = [(name, io.BytesIO(files[name])) for name in order(files)]
     fileformat.write_zip(target, members, generated_at)
