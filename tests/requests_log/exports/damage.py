@@ -2,6 +2,7 @@
 that the page, `verify_record` and the stand-alone script answer each the same way."""
 
 import base64
+import csv
 import io
 import json
 import struct
@@ -117,7 +118,7 @@ def seal_of(kind: str, data: bytes) -> dict:
         return json.loads(line[len(fileformat.JSON_SEAL_PREFIX) : -1])
     if kind == "pdf":
         return json.loads(line[len(fileformat.PDF_SEAL_PREFIX) :])
-    cells = next(iter(__import__("csv").reader([line.decode()])))
+    cells = next(csv.reader([line.decode()]))
     return json.loads(cells[fileformat.COLUMN["values"]])
 
 
@@ -305,7 +306,7 @@ def json_battery(data: bytes) -> dict[str, bytes]:
 
 def csv_battery(data: bytes) -> dict[str, bytes]:
     text = data.decode("utf-8-sig")
-    rows = list(__import__("csv").reader(io.StringIO(text, newline="")))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     column = fileformat.COLUMN
 
     def written(changed) -> bytes:
