@@ -1,18 +1,17 @@
 """The ZIP bundle: manifest.json (signed, listing every file's SHA-256) first, then a
-README, record.json, record.csv, record.pdf and the evidence files of the shown requests."""
+README, record.json, record.csv, record.pdf and the evidence files of the shown requests,
+written by fileformat.write_zip (stored, every header derived from the manifest)."""
 
 import functools
 import hashlib
+import io
 import re
-import shutil
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from django.conf import settings
 
-from .. import chain
 from ..models import Evidence
 from . import fileformat
 from .csvexport import csv_chunks
@@ -117,12 +116,9 @@ def write_bundle(
         if sealed is not None:
             sealed.append(seal)
         report(95, "Writing the ZIP")
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as bundle:
-            bundle.writestr(fileformat.ZIP_MANIFEST, chain.canonical_bytes(seal))
-            evidence_names = sorted(name for name in files if name.startswith("evidence/"))
-            for name in ["README.txt", "record.json", "record.csv", "record.pdf", *evidence_names]:
-                with bundle.open(name, "w") as member:
-                    shutil.copyfileobj(files[name], member, 1024 * 1024)
+        files[fileformat.ZIP_MANIFEST] = io.BytesIO(fileformat.zip_manifest_bytes(seal))
+        members = [(name, files[name]) for name in fileformat.zip_order(files)]
+        fileformat.write_zip(target, members, manifest["generated_at"])
     finally:
         for handle in files.values():
             handle.close()

@@ -13,12 +13,8 @@ from typing import Any
 from . import fileformat
 from .record import WITHHELD, Record, sealed_chunks, summarise
 
-EMPTY_ROW = [""] * len(fileformat.CSV_COLUMNS)
 quoted = fileformat.quoted
-
-
-def csv_line(cells: list[str]) -> bytes:
-    return (",".join([quoted(cell) for cell in cells]) + "\r\n").encode()
+csv_line = fileformat.csv_line
 
 
 def quoted_json(cell: str) -> str:
@@ -108,7 +104,4 @@ def csv_chunks(
 
 
 def manifest_row(seal: dict[str, Any]) -> bytes:
-    row = list(EMPTY_ROW)
-    row[0] = "manifest"
-    row[fileformat.COLUMN["values"]] = json.dumps(seal, sort_keys=True, separators=(",", ":"))
-    return csv_line(row)
+    return fileformat.csv_manifest_row(seal)

@@ -5,18 +5,22 @@ Pure and stand-alone (Python 3.11+ and `cryptography`, no Django): Boundary's wr
 it, so what is written and what is checked can never drift apart. Copy it with
 verifier.py and chain.py to check exports anywhere (docs/exports.md).
 
-File layouts (all UTF-8):
+File layouts (all UTF-8; docs/exports.md specifies them byte for byte):
 - JSON: line 1 `{"format":"boundary-export","version":1,`, line 2 `"context":{…},`,
   line 3 `"entries":[`, then one entry per line, then `],` and the last line
-  `"seal":{"manifest":…,"signature":…,"public_key":…}}`. The manifest's body_sha256 is
+  `"seal":{"manifest":…,"public_key":…,"signature":…}}`. The manifest's body_sha256 is
   the SHA-256 of every byte before the last line.
 - CSV: RFC 4180 with the columns in CSV_COLUMNS, one row per event or withheld run, and
-  a last row whose row_type is "manifest" and whose `values` cell holds the seal. A cell
-  starting with = + - @ tab or carriage return is prefixed with ' for spreadsheets.
+  a last row whose row_type is "manifest", whose `values` cell holds the seal and whose
+  other cells are empty. A cell starting with = + - @ tab or carriage return is
+  prefixed with ' for spreadsheets.
 - PDF: the record as record.json attached inside, and after the PDF's %%EOF one line
   `%BoundarySeal {seal}` whose manifest covers the bytes before it.
-- ZIP: manifest.json (a seal whose manifest lists every other file's SHA-256), then
-  record.json, record.csv, record.pdf and evidence/….
+- ZIP: manifest.json (a seal whose manifest lists every other file's SHA-256 and size),
+  then README.txt, record.json, record.csv, record.pdf and evidence/…, all stored
+  uncompressed, with headers derived from the manifest (zip_local_header and friends).
+Every seal is written exactly as the SEAL_WRITERS write it: nothing in a file is
+outside what is signed or derived from it.
 """
 
 from __future__ import annotations
@@ -28,12 +32,13 @@ import io
 import json
 import os
 import re
+import struct
 import sys
 import tempfile
-import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import IO, Any
 
 from cryptography.hazmat.primitives import serialization
@@ -106,6 +111,15 @@ DECODE = json.JSONDecoder().decode
 RAW_DECODE = json.JSONDecoder().raw_decode
 
 
+def loads(data: bytes | str) -> Any:
+    """json.loads that fails with ValueError alone (too deep a nesting raises
+    RecursionError), so a damaged file can never escape the verdicts."""
+    try:
+        return json.loads(data)
+    except RecursionError as error:
+        raise ValueError("JSON nested too deeply") from error
+
+
 def neutralise(cell: str) -> str:
     """Keep a spreadsheet from reading a cell as a formula (OWASP's rule)."""
     return "'" + cell if cell.startswith(SPREADSHEET_TRIGGERS) else cell
@@ -123,6 +137,158 @@ def row_checksum(cells: list[str]) -> str:
     """The last CSV column: SHA-256 of the row as written before it (its other cells,
     quoted where RFC 4180 needs it, each followed by a comma), in UTF-8."""
     return hashlib.sha256((",".join([quoted(cell) for cell in cells]) + ",").encode()).hexdigest()
+
+
+def csv_line(cells: list[str]) -> bytes:
+    """One CSV row as written: RFC 4180 quoting, CRLF, UTF-8."""
+    return (",".join([quoted(cell) for cell in cells]) + "\r\n").encode()
+
+
+# --- The seal, byte for byte --------------------------------------------------------------------
+# Each file carries its seal as exactly the bytes these functions write: the manifest is
+# what the signature covers, the signature and the key are checked against it, and
+# everything else about the seal's spelling is fixed here, so no byte of it is free.
+
+SEAL_KEYS = frozenset({"manifest", "signature", "public_key"})
+
+
+def json_seal_line(seal: dict[str, Any]) -> bytes:
+    """record.json's last line: `"seal":` + canonical JSON + `}` + LF."""
+    return JSON_SEAL_PREFIX + chain.canonical_bytes(seal) + b"}\n"
+
+
+def csv_manifest_cells(seal: dict[str, Any]) -> list[str]:
+    """record.csv's manifest row: `manifest`, the seal in `values` (sorted keys, no
+    spaces, non-ASCII as \\uXXXX escapes, as json.dumps writes it) and empty cells."""
+    cells = [""] * len(CSV_COLUMNS)
+    cells[0] = "manifest"
+    cells[COLUMN["values"]] = json.dumps(seal, sort_keys=True, separators=(",", ":"))
+    return cells
+
+
+def csv_manifest_row(seal: dict[str, Any]) -> bytes:
+    return csv_line(csv_manifest_cells(seal))
+
+
+def pdf_seal_line(seal: dict[str, Any]) -> bytes:
+    """record.pdf's last line, after %%EOF: `%BoundarySeal ` + canonical JSON + LF."""
+    return PDF_SEAL_PREFIX + chain.canonical_bytes(seal) + b"\n"
+
+
+def zip_manifest_bytes(seal: dict[str, Any]) -> bytes:
+    """The whole of a ZIP's manifest.json: canonical JSON, no line end."""
+    return chain.canonical_bytes(seal)
+
+
+SEAL_WRITERS = {
+    "json": json_seal_line,
+    "csv": csv_manifest_row,
+    "pdf": pdf_seal_line,
+    "zip": zip_manifest_bytes,
+}
+
+
+@dataclass
+class SealLine:
+    """A seal as found in a file: parsed, and as written."""
+
+    seal: Any
+    written: bytes  # the line (or manifest.json) as written, with its line end if any
+    start: int  # where it starts: the bytes before it are the file's body
+    trailing: int = 0  # bytes after it, which nothing signs
+    cells: list[str] | None = None  # a CSV manifest row's cells
+
+
+def seal_spelling(file_kind: str, found: SealLine) -> str | None:
+    """Why a seal whose signature checks out is not written byte for byte as Boundary
+    writes it (None when it is): every byte of it must be signed or derived."""
+    seal = found.seal
+    extra = sorted(set(seal) - SEAL_KEYS)
+    if extra:
+        names = ", ".join(json.dumps(name) for name in extra)
+        return f"its seal carries {names}, which the signature does not cover"
+    for name in ("signature", "public_key"):
+        if base64.b64encode(base64.b64decode(seal[name])).decode() != seal[name]:
+            return f"its seal's {name} is not written in canonical base64"
+    if found.cells is not None:
+        if len(found.cells) != len(CSV_COLUMNS):
+            return f"the manifest row has {len(found.cells)} columns, not {len(CSV_COLUMNS)}"
+        filled = [
+            CSV_COLUMNS[index]
+            for index, cell in enumerate(found.cells)
+            if cell and index not in (0, COLUMN["values"])
+        ]
+        if filled:
+            return (
+                f"the manifest row has text in its {', '.join(filled)} "
+                f"cell{'s' if len(filled) > 1 else ''}, which nothing signs"
+            )
+    expected = SEAL_WRITERS[file_kind](seal)
+    if found.written == expected:
+        return None
+    if file_kind != "zip" and found.written + b"\n" == expected:
+        return "the file is cut short: the line end after its seal is missing"
+    return (
+        "its seal is not written exactly as Boundary writes it (canonical JSON, "
+        "docs/exports.md): bytes that nothing signs were changed"
+    )
+
+
+def printable(value: Any, limit: int = 80) -> str:
+    """Something read from a file, as a reason may quote it: text (bytes as UTF-8), every
+    character that is not printable as "?", at most `limit` characters."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    try:
+        text = value if isinstance(value, str) else json.dumps(value)[:limit]
+    except (ValueError, RecursionError):
+        text = "?"
+    return "".join(char if char.isprintable() else "?" for char in text[:limit])
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def manifest_problem(manifest: dict[str, Any], file_kind: str, limits: Limits) -> str | None:
+    """What of a validly signed manifest is missing or of the wrong type (None if all is
+    as Boundary writes it), so that no later check can trip over its shape. Keys that
+    are not read here may be added freely: the signature covers them."""
+
+    def whole(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+    employee, summary = manifest.get("employee"), manifest.get("chain")
+    if not isinstance(employee, dict) or not isinstance(employee.get("name"), str):
+        return "employee"
+    if not whole(employee.get("id")):
+        return "employee"
+    if not isinstance(summary, dict) or not isinstance(summary.get("head_hash"), str):
+        return "chain"
+    if not all(whole(summary.get(key)) for key in ("head_seq", "shown", "withheld")):
+        return "chain"
+    if not whole(summary.get("fields_withheld")):
+        return "chain"
+    if not isinstance(manifest.get("instance"), str):
+        return "instance"
+    if dos_time(manifest.get("generated_at")) is None:
+        return "generated_at"
+    if file_kind != "zip" and not isinstance(manifest.get("body_sha256"), str):
+        return "body_sha256"
+    if file_kind == "pdf" and not isinstance(manifest.get("record_sha256"), str):
+        return "record_sha256"
+    if file_kind == "zip":
+        files = manifest.get("files")
+        if not isinstance(files, dict) or not files or len(files) >= limits.max_entries:
+            return "files"
+        for name, item in files.items():
+            if name == ZIP_MANIFEST or not ZIP_NAME.fullmatch(name):
+                return "files"
+            if not isinstance(item, dict) or not isinstance(item.get("sha256"), str):
+                return "files"
+            if not whole(item.get("bytes")) or item["bytes"] >= ZIP_MAX:
+                return "files"
+    return None
 
 
 def sha256_hex(data: bytes) -> str:
@@ -204,7 +370,10 @@ def not_export(reason: str) -> Verdict:
 @dataclass
 class Limits:
     max_bytes: int = 512 * 1024 * 1024  # the file itself
-    max_unpacked: int = 2 * 1024 * 1024 * 1024  # everything in a ZIP, unpacked
+    # What a PDF's attachments may unpack to (a ZIP's files are stored, never unpacked):
+    # the same as the server's EXPORT_VERIFY_MAX_UNPACKED by default, so that the page,
+    # verify_record and the stand-alone script give one answer for one file.
+    max_unpacked: int = 1024 * 1024 * 1024
     max_entries: int = 10_000  # files in a ZIP
     max_line: int = 16 * 1024 * 1024  # one JSON line, CSV row or PDF attachment header
     max_seal: int = 1024 * 1024
@@ -218,17 +387,19 @@ def file_size(handle: IO[bytes]) -> int:
     return size
 
 
-def last_line(handle: IO[bytes], size: int, limit: int) -> tuple[bytes, int]:
-    """The file's last line (without its newline) and where it starts."""
+def find_seal_line(handle: IO[bytes], size: int, prefix: bytes, limit: int) -> SealLine | None:
+    """The last line within the file's last `limit` bytes that starts with `prefix`, as
+    written (with its line end), where it starts, and how many bytes follow it; None if
+    there is none. Its `seal` is left for the caller to parse."""
     start = max(0, size - limit)
     handle.seek(start)
     tail = handle.read(size - start)
-    body = tail[:-1] if tail.endswith(b"\n") else tail
-    cut = body.rfind(b"\n")
-    if cut < 0 and start > 0:
-        return b"", size  # longer than any seal: not ours
     handle.seek(0)
-    return body[cut + 1 :], start + cut + 1
+    at = tail.rfind(b"\n" + prefix) + 1
+    if at == 0 and not (start == 0 and tail.startswith(prefix)):
+        return None
+    end = tail.find(b"\n", at) + 1 or len(tail)
+    return SealLine(None, tail[at:end], start + at, len(tail) - end)
 
 
 class HashingReader(io.RawIOBase):
@@ -280,6 +451,8 @@ def json_entry(line: bytes) -> Any:
         entry, end = RAW_DECODE(text)
     except ValueError:
         end = -1
+    except RecursionError as error:
+        raise ValueError("JSON nested too deeply") from error
     if end != len(text):  # not one bare JSON value: the full check, and its error
         entry = DECODE(text)
     return entry
@@ -295,9 +468,9 @@ def csv_entry(cells: list[str], manifest: dict[str, Any]) -> dict[str, Any]:
         }
     if cells[column["row_type"]] != "event":
         raise ValueError("unknown row type")
-    values = json.loads(cells[column["values"]])
-    salts = json.loads(cells[column["field_salts"]])
-    withheld = json.loads(cells[column["withheld_fields"]])
+    values = loads(cells[column["values"]])
+    salts = loads(cells[column["field_salts"]])
+    withheld = loads(cells[column["withheld_fields"]])
     if set(values) != set(salts) or set(values) & set(withheld):
         raise ValueError("fields do not match their salts")
     fields = {name: {"value": values[name], "salt": salts[name]} for name in values}
@@ -324,8 +497,8 @@ EMBEDDED_FILE = re.compile(rb"/Type\s*/EmbeddedFile\b")
 SCAN_CHUNK = 1024 * 1024
 
 
-def embedded_files(handle: IO[bytes], limit: int, max_unpacked: int) -> Iterator[IO[bytes]]:
-    """Each Flate-compressed embedded file in a PDF, unpacked to a temporary file.
+def attachment_streams(handle: IO[bytes], limit: int) -> list[int]:
+    """Where the data of each Flate-compressed embedded file in a PDF starts (at most 32).
 
     Reads the PDF's bytes rather than its object tree: stream objects are never inside
     compressed object streams, and zlib finds the end of its own data.
@@ -337,7 +510,7 @@ def embedded_files(handle: IO[bytes], limit: int, max_unpacked: int) -> Iterator
         offsets += [position - len(carry) + m.start() for m in EMBEDDED_FILE.finditer(window)]
         carry = window[-64:]
         position += len(chunk)
-    unpacked = 0  # across every attachment: a PDF of many small bombs is still one
+    starts = []
     for offset in sorted(set(offsets))[:32]:
         handle.seek(offset)
         head = handle.read(min(limit, 64 * 1024))
@@ -346,7 +519,29 @@ def embedded_files(handle: IO[bytes], limit: int, max_unpacked: int) -> Iterator
             continue
         start += len(b"stream")
         start += 2 if head[start : start + 2] == b"\r\n" else 1
-        handle.seek(offset + start)
+        starts.append(offset + start)
+    return starts
+
+
+def starts_like_a_record(handle: IO[bytes], start: int) -> bool:
+    """Does the compressed stream at `start` begin with record.json's first line? Only
+    that much is unpacked, so an attachment that is not a record costs nothing."""
+    handle.seek(start)
+    try:
+        head = zlib.decompressobj().decompress(handle.read(64 * 1024), len(JSON_HEAD))
+    except zlib.error:
+        return False
+    return head == JSON_HEAD
+
+
+def embedded_files(handle: IO[bytes], limit: int, max_unpacked: int) -> Iterator[IO[bytes]]:
+    """Each embedded file in a PDF that starts as a record.json does, unpacked to a
+    temporary file (the consumer closes it), within `max_unpacked` bytes in all."""
+    unpacked = 0  # across every attachment: a PDF of many small bombs is still one
+    for start in attachment_streams(handle, limit):
+        if not starts_like_a_record(handle, start):
+            continue
+        handle.seek(start)
         unpacker = zlib.decompressobj()
         out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the consumer
         try:
@@ -366,18 +561,6 @@ def embedded_files(handle: IO[bytes], limit: int, max_unpacked: int) -> Iterator
             raise
         out.seek(0)
         yield out
-
-
-def copy_limited(source: IO[bytes], target: IO[bytes] | None, budget: list[int]) -> str:
-    digest = hashlib.sha256()
-    while chunk := source.read(SCAN_CHUNK):
-        budget[0] -= len(chunk)
-        if budget[0] < 0:
-            raise not_export("it unpacks to more than this check allows (a ZIP bomb?)")
-        digest.update(chunk)
-        if target is not None:
-            target.write(chunk)
-    return digest.hexdigest()
 
 
 def sniff(head: bytes) -> str:
@@ -467,94 +650,293 @@ def csv_rows(reader: HashingReader, limits: Limits) -> Iterator[tuple[int, list[
 # --- Where each file keeps its seal ------------------------------------------------------------
 
 
-def json_seal(handle: IO[bytes], size: int, limits: Limits) -> tuple[Any, int]:
-    """record.json's seal (its last line) and where that line starts."""
-    seal_line, body_length = last_line(handle, size, limits.max_seal)
-    if not seal_line.startswith(JSON_SEAL_PREFIX) or not seal_line.endswith(b"}"):
+def json_seal(handle: IO[bytes], size: int, limits: Limits) -> SealLine:
+    """record.json's seal: its last line."""
+    found = find_seal_line(handle, size, JSON_SEAL_PREFIX, limits.max_seal)
+    line = b"" if found is None else found.written.removesuffix(b"\n")
+    if found is None or not line.endswith(b"}"):
         raise altered("the file is cut short: its seal at the end is missing", "file")
     try:
-        return json.loads(seal_line[len(JSON_SEAL_PREFIX) : -1]), body_length
+        found.seal = loads(line[len(JSON_SEAL_PREFIX) : -1])
     except ValueError as error:
         raise altered("its seal is damaged", "seal") from error
+    return found
 
 
-def csv_seal(handle: IO[bytes], size: int, limits: Limits) -> tuple[Any, int]:
-    """record.csv's seal (the `values` cell of its last, "manifest" row) and where the
-    row starts."""
-    seal_line, body_length = last_line(handle, size, limits.max_seal)
-    if not seal_line.startswith(b"manifest,"):
+def csv_seal(handle: IO[bytes], size: int, limits: Limits) -> SealLine:
+    """record.csv's seal: the `values` cell of its last row, whose row_type is
+    "manifest"."""
+    found = find_seal_line(handle, size, b"manifest,", limits.max_seal)
+    if found is None:
         raise altered("the file is cut short: its manifest row at the end is missing", "file")
     try:
-        cells = next(csv.reader([seal_line.decode("utf-8")]))
-        return json.loads(cells[COLUMN["values"]]), body_length
+        found.cells = next(csv.reader([found.written.removesuffix(b"\n").decode("utf-8")]))
+        found.seal = loads(found.cells[COLUMN["values"]])
     except (ValueError, IndexError, StopIteration, csv.Error) as error:
         raise altered("its manifest row is damaged", "seal") from error
+    return found
 
 
-def pdf_seal(handle: IO[bytes], size: int, limits: Limits) -> tuple[Any, int]:
-    """record.pdf's seal (the `%BoundarySeal` line after %%EOF) and where it starts."""
-    seal_line, body_length = last_line(handle, size, limits.max_seal)
-    if not seal_line.startswith(PDF_SEAL_PREFIX):
-        for attachment in embedded_files(handle, limits.max_line, limits.max_unpacked):
-            with attachment:
-                if attachment.read(len(JSON_HEAD)) == JSON_HEAD:
-                    raise altered(
-                        "the PDF's seal at the end is missing: it was cut short or re-saved",
-                        "file",
-                    )
+def pdf_seal(handle: IO[bytes], size: int, limits: Limits) -> SealLine:
+    """record.pdf's seal: the `%BoundarySeal` line after %%EOF."""
+    found = find_seal_line(handle, size, PDF_SEAL_PREFIX, limits.max_seal)
+    if found is None:
+        streams = attachment_streams(handle, limits.max_line)
+        if any(starts_like_a_record(handle, at) for at in streams):
+            raise altered(
+                "the PDF's seal at the end is missing: it was cut short or re-saved", "file"
+            )
         raise not_export("it is a PDF, but carries no Boundary seal")
     try:
-        return json.loads(seal_line[len(PDF_SEAL_PREFIX) :]), body_length
+        found.seal = loads(found.written.removesuffix(b"\n")[len(PDF_SEAL_PREFIX) :])
     except ValueError as error:
         raise altered("its seal is damaged", "seal") from error
+    return found
 
 
-ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError)
+# --- ZIP: every byte but the files' own is derived from the manifest ---------------------------
+# A bundle is written by write_zip and nothing else: its files stored (never compressed),
+# in the order zip_order gives, with no extra fields, comments or data descriptors, dated
+# by the manifest's generated_at. So a verifier rebuilds every header from the signed
+# manifest and the files' bytes, and compares.
+
+ZIP_LOCAL = struct.Struct("<IHHHHHIIIHH")
+ZIP_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+ZIP_END = struct.Struct("<IHHHHIIH")
+ZIP_LOCAL_SIGNATURE = 0x04034B50
+ZIP_CENTRAL_SIGNATURE = 0x02014B50
+ZIP_END_SIGNATURE = 0x06054B50
+ZIP_VERSION = 20  # 2.0: what "stored" needs, and what every unzip reads
+ZIP_MADE_BY = 3 << 8 | ZIP_VERSION  # Unix
+ZIP_ATTRIBUTES = 0o100644 << 16  # a regular file, rw-r--r--
+ZIP_MAX = 0xFFFFFFFF  # sizes and offsets past this need ZIP64, which Boundary never writes
+ZIP_FIRST = ("README.txt", "record.json", "record.csv", "record.pdf")
+ZIP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?")
+ZIP_LOCAL_FIELDS = (
+    "signature",
+    "version",
+    "flags",
+    "compression method",
+    "time",
+    "date",
+    "CRC-32",
+    "compressed size",
+    "size",
+    "name length",
+    "extra field length",
+)
+ZIP_CENTRAL_FIELDS = (
+    "signature",
+    "version made by",
+    "version",
+    "flags",
+    "compression method",
+    "time",
+    "date",
+    "CRC-32",
+    "compressed size",
+    "size",
+    "name length",
+    "extra field length",
+    "comment length",
+    "disk number",
+    "internal attributes",
+    "external attributes",
+    "offset",
+)
+ZIP_END_FIELDS = (
+    "signature",
+    "disk number",
+    "disk of the central directory",
+    "entries on this disk",
+    "entries",
+    "central directory size",
+    "central directory offset",
+    "comment length",
+)
 
 
-def open_bundle(handle: IO[bytes], limits: Limits) -> tuple[zipfile.ZipFile, list[str]]:
-    """The ZIP and its members' names, once it is known to hold a manifest.json."""
+def zip_order(names: Iterable[str]) -> list[str]:
+    """The order of a bundle's files: manifest.json, README.txt, record.json, record.csv,
+    record.pdf (those present), then the others (evidence/…) sorted by name."""
+    rest = set(names) - {ZIP_MANIFEST}
+    first = [name for name in ZIP_FIRST if name in rest]
+    return [ZIP_MANIFEST, *first, *sorted(rest - set(first))]
+
+
+def dos_time(generated_at: Any) -> tuple[int, int] | None:
+    """The ZIP time and date of every file in a bundle: the manifest's generated_at (UTC,
+    to the even second below); None if it is not a time with a zone."""
     try:
-        bundle = zipfile.ZipFile(handle)
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
-        handle.seek(0)
-        start = handle.read(30 + len(ZIP_MANIFEST))
-        if start[30:] == ZIP_MANIFEST.encode():
-            raise altered("the ZIP is cut short or damaged", "file") from error
-        raise not_export("it is not a ZIP that can be read") from error
-    members = bundle.infolist()
-    names = [member.filename for member in members]
-    problem = None
-    if len(members) > limits.max_entries:
-        problem = not_export(f"it holds more than {limits.max_entries} files")
-    elif ZIP_MANIFEST not in names:
-        problem = not_export("it is a ZIP without a Boundary manifest")
-    elif len(set(names)) != len(names):
-        problem = altered("it holds two files with the same name", "file")
-    if problem is not None:
-        bundle.close()
-        raise problem
-    return bundle, names
+        moment = datetime.fromisoformat(generated_at)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None or not 1980 <= moment.astimezone(UTC).year <= 2107:
+        return None
+    moment = moment.astimezone(UTC)
+    return (
+        moment.hour << 11 | moment.minute << 5 | moment.second // 2,
+        (moment.year - 1980) << 9 | moment.month << 5 | moment.day,
+    )
 
 
-def zip_seal(bundle: zipfile.ZipFile, limits: Limits) -> Any:
-    """The seal in the ZIP's manifest.json."""
-    try:
-        with bundle.open(ZIP_MANIFEST) as member:
-            raw = member.read(limits.max_seal + 1)
-        if len(raw) > limits.max_seal:
-            raise not_export("its manifest.json is far larger than any Boundary manifest")
-        return json.loads(raw)
-    except (*ZIP_ERRORS, ValueError) as error:
-        raise altered("manifest.json is damaged", ZIP_MANIFEST) from error
+@dataclass(frozen=True)
+class ZipEntry:
+    name: str  # printable ASCII (ZIP_NAME), so no flag is needed for its encoding
+    size: int
+    crc: int
+    offset: int  # where its local header starts
 
 
-def unpack_member(
-    bundle: zipfile.ZipFile, name: str, target: IO[bytes] | None, budget: list[int]
+def zip_local_header(entry: ZipEntry, when: tuple[int, int]) -> bytes:
+    size, crc, name = entry.size, entry.crc, entry.name.encode()
+    return (
+        ZIP_LOCAL.pack(ZIP_LOCAL_SIGNATURE, ZIP_VERSION, 0, 0, *when, crc, size, size, len(name), 0)
+        + name
+    )
+
+
+def zip_central_header(entry: ZipEntry, when: tuple[int, int]) -> bytes:
+    size, crc, name = entry.size, entry.crc, entry.name.encode()
+    return (
+        ZIP_CENTRAL.pack(
+            ZIP_CENTRAL_SIGNATURE,
+            ZIP_MADE_BY,
+            ZIP_VERSION,
+            0,
+            0,
+            *when,
+            crc,
+            size,
+            size,
+            len(name),
+            0,
+            0,
+            0,
+            0,
+            ZIP_ATTRIBUTES,
+            entry.offset,
+        )
+        + name
+    )
+
+
+def zip_end(count: int, central_size: int, central_offset: int) -> bytes:
+    return ZIP_END.pack(ZIP_END_SIGNATURE, 0, 0, count, count, central_size, central_offset, 0)
+
+
+def zip_difference(
+    fields: tuple[str, ...], layout: struct.Struct, found: bytes, wanted: bytes
 ) -> str:
-    """SHA-256 of one member, unpacked into `target` if given, within the unpacking budget."""
+    """The first field in which a ZIP record differs from what is derived."""
+    position = next(
+        (i for i, (a, b) in enumerate(zip(found, wanted, strict=False)) if a != b),
+        min(len(found), len(wanted)),
+    )
+    if position >= layout.size:
+        return "name"
+    start = 0
+    for name, code in zip(fields, layout.format.lstrip("<"), strict=True):
+        start += struct.calcsize(code)
+        if position < start:
+            return name
+    return "name"  # pragma: no cover - the loop covers every byte of the layout
+
+
+def write_zip(
+    target: IO[bytes], members: Iterable[tuple[str, IO[bytes]]], generated_at: str
+) -> None:
+    """A bundle of `members` ((name, open file) in zip_order), as the format fixes it.
+    Each file is read twice: once for its CRC-32 and size, once to copy it."""
+    when = dos_time(generated_at)
+    if when is None:
+        raise ValueError(f"{generated_at!r} is not a time a ZIP can hold")
+    entries, offset = [], 0
+    for name, handle in members:
+        if not (ZIP_NAME.fullmatch(name) or name == ZIP_MANIFEST):
+            raise ValueError(f"{name!r} is not a name a bundle may hold")
+        handle.seek(0)
+        crc = size = 0
+        while chunk := handle.read(SCAN_CHUNK):
+            crc, size = zlib.crc32(chunk, crc), size + len(chunk)
+        entry = ZipEntry(name, size, crc, offset)
+        header = zip_local_header(entry, when)
+        target.write(header)
+        handle.seek(0)
+        while chunk := handle.read(SCAN_CHUNK):
+            target.write(chunk)
+        entries.append(entry)
+        offset += len(header) + size
+        if offset >= ZIP_MAX or len(entries) >= 0xFFFF:
+            raise ValueError("a bundle this large would need ZIP64, which Boundary never writes")
+    central = b"".join(zip_central_header(entry, when) for entry in entries)
+    target.write(central)
+    target.write(zip_end(len(entries), len(central), offset))
+
+
+def zip_local_at(handle: IO[bytes], position: int) -> tuple[bytes, tuple[int, ...] | None, bytes]:
+    """What starts at `position`: its first bytes (up to a local header's length), the
+    local header's fields if one starts there, and the name after it (as much as the
+    file holds)."""
+    handle.seek(position)
+    raw = handle.read(ZIP_LOCAL.size)
+    if len(raw) < ZIP_LOCAL.size or raw[:4] != ZIP_LOCAL_SIGNATURE.to_bytes(4, "little"):
+        return raw, None, b""
+    fields = ZIP_LOCAL.unpack(raw)
+    return raw, fields, handle.read(fields[9])
+
+
+def zip_seal(handle: IO[bytes], size: int, limits: Limits) -> SealLine:
+    """The seal in the ZIP's first file, manifest.json (`written` is its content)."""
+    raw, fields, name = zip_local_at(handle, 0)
+    if fields is None:
+        raise not_export("it is not a ZIP that can be read")
+    if name != ZIP_MANIFEST.encode():
+        if len(name) < fields[9] and ZIP_MANIFEST.encode().startswith(name):
+            raise altered("the ZIP is cut short: it ends inside manifest.json", "file")
+        if zip_holds(handle, size, ZIP_MANIFEST, limits):
+            raise altered("manifest.json is not the first file in the ZIP", ZIP_MANIFEST)
+        raise not_export("it is a ZIP without a Boundary manifest")
+    if fields[3] != 0:
+        raise altered(zip_compressed(ZIP_MANIFEST, fields[3]), ZIP_MANIFEST)
+    if fields[10]:
+        raise altered(zip_extra(ZIP_MANIFEST), ZIP_MANIFEST)
+    length, start = fields[7], len(raw) + len(name)
+    if length > limits.max_seal:
+        raise not_export("its manifest.json is far larger than any Boundary manifest")
+    if start + length > size:
+        raise altered("the ZIP is cut short: it ends inside manifest.json", "file")
+    content = handle.read(length)
     try:
-        with bundle.open(name) as member:
-            return copy_limited(member, target, budget)
-    except ZIP_ERRORS as error:
-        raise altered(f"{name} is damaged inside the ZIP", name) from error
+        seal = loads(content)
+    except ValueError as error:
+        raise altered("manifest.json is damaged", ZIP_MANIFEST) from error
+    return SealLine(seal, content, 0)
+
+
+def zip_holds(handle: IO[bytes], size: int, wanted: str, limits: Limits) -> bool:
+    """Does a local header in the ZIP, walked from the start, name `wanted`?"""
+    position = 0
+    for _ in range(limits.max_entries):
+        _, fields, name = zip_local_at(handle, position)
+        if fields is None:
+            return False
+        if name == wanted.encode():
+            return True
+        position += ZIP_LOCAL.size + fields[9] + fields[10] + fields[7]
+        if position >= size:
+            return False
+    return False
+
+
+def zip_compressed(name: str, method: int) -> str:
+    return (
+        f"{name} is stored compressed (method {method}), but a Boundary bundle stores "
+        "every file as it is, so that each of its bytes is signed or derived from what is "
+        "(bundles made before this rule were compressed: the record.pdf, record.csv and "
+        "record.json inside one each verify on their own)"
+    )
+
+
+def zip_extra(name: str) -> str:
+    return f"the ZIP's header of {name} carries an extra field, which nothing signs"

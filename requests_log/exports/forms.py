@@ -117,7 +117,10 @@ class VerifyForm(forms.Form):
     earlier = forms.FileField(
         label="An earlier export of the same record (optional)",
         required=False,
-        help_text="Boundary then checks that the export above contains it unchanged.",
+        help_text=(
+            "Boundary checks it on its own and, if both pass, that the export above "
+            "contains it unchanged."
+        ),
     )
 
     def __init__(self, *args, **kwargs) -> None:

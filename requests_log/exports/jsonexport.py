@@ -43,4 +43,4 @@ def json_lines(record: Record) -> Iterator[bytes]:
 
 
 def seal_line(seal: dict[str, Any]) -> bytes:
-    return fileformat.JSON_SEAL_PREFIX + chain.canonical_bytes(seal) + b"}\n"
+    return fileformat.json_seal_line(seal)

@@ -249,7 +249,8 @@ def verification_run(
 ) -> verifier.Result:
     """Check an export (verifier.check, as the stand-alone script does) against the keys
     this instance trusts, then log the check (a Verification row). Never raises for a
-    bad file: an unexpected error is logged and answered as "not a Boundary export"."""
+    bad file: a bug the verifier ran into is answered, there as here, as "not a Boundary
+    export", and logged with its traceback."""
     try:
         result = verifier.check(
             export, earlier=earlier, trusted=signing.trusted_fingerprints(), limits=limits
@@ -257,6 +258,13 @@ def verification_run(
     except Exception:  # a bug must not become a 500 for HR: log it, answer plainly
         logger.exception("Verification of %s failed unexpectedly", file_name)
         result = verifier.Result(verifier.NOT_EXPORT, "it could not be read as a Boundary export")
+    for checked in (result, result.earlier):
+        if checked is not None and checked.unexpected is not None:
+            logger.error(
+                "Verification of %s failed unexpectedly",
+                file_name,
+                exc_info=checked.unexpected,
+            )
     verification_record(
         result=result,
         source=source,
@@ -298,6 +306,17 @@ def verification_record(
         manifest_sha256=result.manifest_sha256,
         export=export,
         earlier_file_sha256=earlier_sha256,
-        earlier_contained=None if prefix is None else prefix.contained,
-        earlier_reason="" if prefix is None else prefix.reason[:500],
+        # Not compared (the earlier file did not pass its own check): neither yes nor no.
+        earlier_contained=None if prefix is None or not prefix.compared else prefix.contained,
+        earlier_reason="" if prefix is None else _earlier_reason(result)[:500],
     )
+
+
+def _earlier_reason(result: verifier.Result) -> str:
+    """What the log keeps of the comparison with an earlier file: the earlier file's own
+    verdict, then the comparison or why none was made."""
+    prefix, earlier = result.prefix, result.earlier
+    if prefix is None:  # pragma: no cover - only called with a prefix
+        return ""
+    own = f"the earlier file on its own: {earlier.label}. " if earlier is not None else ""
+    return own + (prefix.reason if prefix.compared else f"Not compared: {prefix.reason}")

@@ -11,7 +11,9 @@ from requests_log.models import Verification
 class Command(BaseCommand):
     help = (
         "Check an exported record (PDF, CSV, JSON or ZIP) against this instance's key; "
-        "with --earlier, also check that it contains an earlier export unchanged."
+        "with --earlier, also check the earlier export and, if both pass, that this one "
+        "contains it unchanged. Exits 0 intact, 1 altered, 2 unknown key, 3 not an export, "
+        "4 the earlier export is not contained, 5 the earlier file was not compared."
     )
 
     def add_arguments(self, parser):
@@ -44,7 +46,8 @@ class Command(BaseCommand):
         self.stdout.write(verifier.report(result, as_json=options["json"]))
         code = verifier.exit_code(result)
         if code:
-            raise CommandError(
-                "The earlier export is not contained unchanged." if code == 4 else result.label,
-                returncode=code,
-            )
+            message = {
+                4: "The earlier export is not contained unchanged.",
+                5: "The earlier file did not pass its own check, so it was not compared.",
+            }
+            raise CommandError(message.get(code, result.label), returncode=code)

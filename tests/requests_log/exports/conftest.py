@@ -1,10 +1,20 @@
 import io
+import os
+import shutil
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
+import cryptography
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+import requests_log.chain
+import requests_log.exports.fileformat
+import requests_log.exports.verifier
+import requests_log.flags
 from requests_log import services
 from requests_log.exports import signing, verifier
 from requests_log.exports.record import Record, Scope
@@ -64,3 +74,42 @@ def record_for(employee, **scope) -> Record:
 
 def check(data: bytes, trusted, probe_seq=None) -> verifier.Result:
     return verifier.verify_file(io.BytesIO(data), trusted=trusted, probe_seq=probe_seq)
+
+
+@pytest.fixture
+def standalone(tmp_path) -> Path:
+    """A folder holding only verifier.py, fileformat.py, chain.py, flags.py and the cryptography
+    package (and cffi, which it loads), as someone outside Boundary would set it up."""
+    folder = tmp_path / "verifier"
+    folder.mkdir()
+    shutil.copy(requests_log.exports.verifier.__file__, folder / "verifier.py")
+    shutil.copy(requests_log.exports.fileformat.__file__, folder / "fileformat.py")
+    shutil.copy(requests_log.chain.__file__, folder / "chain.py")
+    shutil.copy(requests_log.flags.__file__, folder / "flags.py")
+    site = Path(cryptography.__file__).parent.parent
+    for name in ("cryptography", "cffi"):
+        (folder / name).symlink_to(site / name)
+    for backend in site.glob("_cffi_backend*.so"):
+        (folder / backend.name).symlink_to(backend)
+    return folder
+
+
+LAUNCH = (
+    "import sys; folder = sys.argv.pop(1); sys.path.insert(0, folder); "
+    "sys.argv[0] = 'verifier.py'; import verifier; sys.exit(verifier.main())"
+)
+
+
+def run_standalone(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    # -I ignores PYTHONPATH, the user's site and the current folder; -S skips
+    # site-packages: sys.path is the standard library plus the folder, as if the
+    # verifier were run there on a machine with only Python and cryptography.
+    return subprocess.run(  # noqa: S603 - a fixed argument list
+        [sys.executable, "-I", "-S", "-c", LAUNCH, str(folder), *args],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ.get("PATH", "")},
+        cwd=folder,
+        timeout=60,
+        check=False,
+    )

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import zipfile
+from datetime import datetime
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -295,7 +296,7 @@ def test_csv_resaved_with_other_line_endings(dispute, maya, trusted):
 def test_csv_resigned_with_another_key(dispute, maya, trusted):
     rows = csv_rows(make_csv(maya))
     seal = json.loads(rows[-1][fileformat.COLUMN["values"]])
-    rows[-1][fileformat.COLUMN["values"]] = json.dumps(resign(seal))
+    rows[-1] = fileformat.csv_manifest_cells(resign(seal))
 
     result = check(csv_bytes(rows), trusted)
 
@@ -395,11 +396,23 @@ def test_pdf_not_from_boundary(trusted):
 # --- ZIP -----------------------------------------------------------------------------------
 
 
-def rezip(data: bytes, change) -> bytes:
-    """The bundle rebuilt with `change(files)` applied to its {name: bytes}."""
+def rezip(data: bytes, change, order=fileformat.zip_order) -> bytes:
+    """The bundle rebuilt as Boundary writes bundles, with `change(files)` applied to its
+    {name: bytes}: what someone who knows the format would do."""
     with zipfile.ZipFile(io.BytesIO(data)) as bundle:
         files = {name: bundle.read(name) for name in bundle.namelist()}
     change(files)
+    generated_at = json.loads(files["manifest.json"])["manifest"]["generated_at"]
+    target = io.BytesIO()
+    members = [(name, io.BytesIO(files[name])) for name in order(files)]
+    fileformat.write_zip(target, members, generated_at)
+    return target.getvalue()
+
+
+def rezip_deflated(data: bytes) -> bytes:
+    """The bundle as zipfile writes it, compressed (as Boundary wrote bundles before)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as bundle:
+        files = {name: bundle.read(name) for name in bundle.namelist()}
     target = io.BytesIO()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as bundle:
         for name, content in files.items():
@@ -452,7 +465,39 @@ def test_zip_two_files_swapped(dispute, maya, trusted):
 
     result = check(rezip(make_zip(maya), swap), trusted)
 
+    assert (result.verdict, result.where) == (verifier.ALTERED, "record.json")
+    assert result.reason == "record.json does not match the SHA-256 in the manifest"
+
+
+def test_zip_files_out_of_order(dispute, maya, trusted):
+    def order(files):
+        names = fileformat.zip_order(files)
+        names[2], names[3] = names[3], names[2]  # record.csv before record.json
+        return names
+
+    result = check(rezip(make_zip(maya), lambda files: None, order), trusted)
+
     assert (result.verdict, result.where) == (verifier.ALTERED, "record.csv")
+    assert result.reason == (
+        "the files are not in the order Boundary writes them: record.csv comes where "
+        "record.json should"
+    )
+
+
+def test_zip_written_as_bundles_were_before_is_altered(dispute, maya, trusted):
+    result = check(rezip_deflated(make_zip(maya)), trusted)
+
+    assert (result.verdict, result.where) == (verifier.ALTERED, "manifest.json")
+    assert result.reason.startswith(
+        "manifest.json is stored compressed (method 8), but a Boundary bundle stores every "
+        "file as it is"
+    )
+
+
+def test_zip_rebuilt_exactly_as_boundary_writes_it_is_intact(dispute, maya, trusted):
+    data = make_zip(maya)
+
+    assert rezip(data, lambda files: None) == data
 
 
 def test_zip_extra_file(dispute, maya, trusted):
@@ -467,7 +512,7 @@ def test_zip_truncated(dispute, maya, trusted):
     result = check(data[: len(data) // 2], trusted)
 
     assert (result.verdict, result.where) == (verifier.ALTERED, "file")
-    assert result.reason == "the ZIP is cut short or damaged"
+    assert result.reason == "the ZIP is cut short: it ends inside record.pdf"
 
 
 def test_zip_resigned_with_another_key(dispute, maya, trusted):
@@ -511,29 +556,25 @@ def test_zip_bomb_is_refused_within_the_limit(trusted):
     assert result.verdict in {verifier.ALTERED, verifier.NOT_EXPORT}
 
 
-def test_zip_bomb_inside_a_signed_bundle_stops_at_the_limit(dispute, maya, trusted):
+def test_zip_bomb_inside_a_signed_bundle_is_refused_unopened(dispute, maya, trusted):
     from requests_log.exports.signing import signing_key
 
-    data = make_zip(maya)
+    from .damage import deflate_bomb, raw_zip
 
-    def add_bomb(files):
-        seal = json.loads(files["manifest.json"])
-        bomb = b"\0" * (8 * 1024 * 1024)
-        seal["manifest"]["files"]["evidence/bomb.bin"] = {
-            "sha256": fileformat.sha256_hex(bomb),
-            "bytes": len(bomb),
-        }
-        files["manifest.json"] = chain.canonical_bytes(signing_key().seal(seal["manifest"]))
-        files["evidence/bomb.bin"] = bomb
+    bomb = deflate_bomb(1100)  # 1.1 GB of zeros, in about a megabyte
+    with zipfile.ZipFile(io.BytesIO(make_zip(maya))) as bundle:
+        files = {name: bundle.read(name) for name in bundle.namelist()}
+    seal = json.loads(files.pop("manifest.json"))
+    seal["manifest"]["files"]["evidence/bomb.bin"] = {"sha256": "0" * 64, "bytes": 1100 << 20}
+    resealed = fileformat.zip_manifest_bytes(signing_key().seal(seal["manifest"]))
+    members = [{"name": "manifest.json", "data": resealed}]
+    members += [{"name": name, "data": content} for name, content in files.items()]
+    members.append({"name": "evidence/bomb.bin", "data": bomb, "method": 8, "size": 1100 << 20})
 
-    result = verifier.verify_file(
-        io.BytesIO(rezip(data, add_bomb)),
-        trusted=trusted,
-        limits=fileformat.Limits(max_unpacked=2 * 1024 * 1024),
-    )
+    result = check(raw_zip(members), trusted)
 
-    assert result.verdict == verifier.NOT_EXPORT
-    assert result.reason == "it unpacks to more than this check allows (a ZIP bomb?)"
+    assert (result.verdict, result.where) == (verifier.ALTERED, "evidence/bomb.bin")
+    assert result.reason.startswith("evidence/bomb.bin is stored compressed (method 8)")
 
 
 def test_zip_of_something_else(trusted):
@@ -545,3 +586,123 @@ def test_zip_of_something_else(trusted):
 
     assert result.verdict == verifier.NOT_EXPORT
     assert result.reason == "it is a ZIP without a Boundary manifest"
+
+
+# --- Every byte signed or derived from signed bytes -----------------------------------------
+
+HYPERLINK = '=HYPERLINK("https://example.com/verified","Verified by Boundary: all in order")'
+
+
+def test_csv_text_in_the_manifest_rows_other_cells_is_altered(dispute, maya, trusted):
+    rows = csv_rows(make_csv(maya))
+    rows[-1][fileformat.COLUMN["summary"]] = HYPERLINK
+
+    result = check(csv_bytes(rows), trusted)
+
+    assert (result.verdict, result.where) == (verifier.ALTERED, "seal")
+    assert result.reason == "the manifest row has text in its summary cell, which nothing signs"
+    assert result.manifest["employee"]["name"] == "Maya Okafor"  # what the file claims
+
+
+@pytest.mark.parametrize("kind", ["json", "pdf", "zip"])
+def test_an_extra_key_in_the_seal_is_altered(dispute, maya, trusted, kind):
+    from .damage import seal_of, sealed, with_seal
+
+    data = {"json": make_json, "pdf": make_pdf, "zip": make_zip}[kind](maya)
+    seal = {**seal_of(kind, data), "note": HYPERLINK}
+
+    result = check(with_seal(kind, data, sealed(kind, seal)), trusted)
+
+    assert (result.verdict, result.where) == (verifier.ALTERED, "seal")
+    assert result.reason == 'its seal carries "note", which the signature does not cover'
+
+
+@pytest.mark.parametrize("kind", ["json", "csv", "pdf"])
+def test_a_seal_spelled_otherwise_is_altered(dispute, maya, trusted, kind):
+    from .damage import seal_of, with_seal
+
+    data = {"json": make_json, "csv": make_csv, "pdf": make_pdf}[kind](maya)
+    seal = seal_of(kind, data)
+    spaced = json.dumps(seal, sort_keys=True)  # ", " and ": ": the same JSON value
+    line = {
+        "json": fileformat.JSON_SEAL_PREFIX + spaced.encode() + b"}\n",
+        "pdf": fileformat.PDF_SEAL_PREFIX + spaced.encode() + b"\n",
+        "csv": fileformat.csv_line(
+            [cell if cell[:1] != "{" else spaced for cell in fileformat.csv_manifest_cells(seal)]
+        ),
+    }[kind]
+
+    result = check(with_seal(kind, data, line), trusted)
+
+    assert (result.verdict, result.where) == (verifier.ALTERED, "seal")
+    assert result.reason.startswith("its seal is not written exactly as Boundary writes it")
+
+
+def test_zip_comment_is_altered(dispute, maya, trusted):
+    data = make_zip(maya)
+    comment = b"Checked by HR: nothing to see"
+
+    result = check(data[:-2] + len(comment).to_bytes(2, "little") + comment, trusted)
+
+    assert (result.verdict, result.where) == (verifier.ALTERED, "file")
+    assert result.reason == "the ZIP carries a comment, which nothing signs"
+
+
+@pytest.mark.parametrize("kind", ["json", "csv", "pdf", "zip"])
+def test_bytes_after_the_end_are_altered(dispute, maya, trusted, kind):
+    data = {"json": make_json, "csv": make_csv, "pdf": make_pdf, "zip": make_zip}[kind](maya)
+
+    result = check(data + b"\n=1+1\n", trusted)
+
+    assert (result.verdict, result.where) == (verifier.ALTERED, "file")
+    assert result.reason in {
+        "6 bytes follow the seal at its end, which nothing signs",
+        "6 bytes follow the end of the ZIP, which nothing signs",
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (
+            {"extra": b"UT\x05\x00\x01\x00\x00\x00\x00"},
+            "the ZIP's header of record.csv carries an extra field, which nothing signs",
+        ),
+        (
+            {"central_extra": b"\x0a\x00\x00\x00"},
+            "the ZIP's central directory differs from what Boundary writes at record.csv (its "
+            "extra field length), so it holds bytes nothing signs",
+        ),
+        (
+            {"attributes": 0o104755 << 16},  # setuid and executable
+            "the ZIP's central directory differs from what Boundary writes at record.csv (its "
+            "external attributes), so it holds bytes nothing signs",
+        ),
+        (
+            {"flags": 0x0800},
+            "the ZIP's header of record.csv differs from the one Boundary writes (its flags), "
+            "so it holds bytes nothing signs",
+        ),
+    ],
+)
+def test_zip_headers_are_derived_from_the_manifest(dispute, maya, trusted, change, reason):
+    from .damage import raw_zip, zip_members
+
+    members = zip_members(make_zip(maya))
+    for member in members:
+        if member["name"] == "record.csv":
+            member.update(change)
+
+    result = check(raw_zip(members), trusted)
+
+    assert (result.verdict, result.reason) == (verifier.ALTERED, reason)
+
+
+def test_zip_times_are_the_manifests(dispute, maya, trusted):
+    data = make_zip(maya)
+    with zipfile.ZipFile(io.BytesIO(data)) as bundle:
+        times = {info.date_time for info in bundle.infolist()}
+        generated = json.loads(bundle.read("manifest.json"))["manifest"]["generated_at"]
+
+    moment = datetime.fromisoformat(generated)
+    assert times == {(*moment.timetuple()[:5], moment.second // 2 * 2)}

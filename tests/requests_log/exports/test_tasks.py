@@ -103,3 +103,46 @@ def test_verify_record_command(tmp_path, dispute, maya, capsys):
 def test_verify_record_command_missing_file(tmp_path):
     with pytest.raises(CommandError, match="No such file"):
         call_command("verify_record", str(tmp_path / "nothing.json"))
+
+
+def test_verify_record_command_shows_a_forged_earlier_exports_verdict(
+    tmp_path, dispute, maya, capsys
+):
+    from .damage import rewritten
+
+    later = tmp_path / "later.json"
+    later.write_bytes(make_json(maya))
+    earlier = tmp_path / "earlier.json"
+    earlier.write_bytes(rewritten(later.read_bytes(), b"Not a team player.", b"Fine."))
+
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_record", str(later), "--earlier", str(earlier))
+
+    output = capsys.readouterr().out
+    assert failure.value.returncode == 5
+    assert str(failure.value) == (
+        "The earlier file did not pass its own check, so it was not compared."
+    )
+    assert "Earlier export, on its own: Signed by an unknown key" in output
+    assert "Earlier export: not compared: the earlier export is signed by a key" in output
+    assert "rewritten" not in output
+
+
+def test_verify_record_command_answers_a_damaged_zip_plainly(tmp_path, dispute, maya, capsys):
+    from .damage import flip
+    from .test_formats import make_zip
+
+    data = make_zip(maya)
+    end = data.rindex(b"PK\x05\x06")
+    directory = int.from_bytes(data[end + 16 : end + 20], "little")
+    damaged = tmp_path / "record.zip"
+    damaged.write_bytes(flip(data, directory + 42))  # the first entry's offset
+
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_record", str(damaged))
+
+    assert failure.value.returncode == 1
+    assert capsys.readouterr().out.startswith(
+        "Altered: the ZIP's central directory differs from what Boundary writes at "
+        "manifest.json (its offset)"
+    )

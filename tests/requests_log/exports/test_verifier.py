@@ -1,64 +1,18 @@
 """The stand-alone verifier: runs with nothing but Python and cryptography."""
 
 import io
-import os
-import shutil
+import json
 import subprocess
 import sys
-from pathlib import Path
 
-import cryptography
 import pytest
 
-import requests_log.chain
-import requests_log.exports.fileformat
-import requests_log.exports.verifier
-import requests_log.flags
 from requests_log.exports import fileformat, signing, verifier
 
+from .conftest import run_standalone
 from .test_formats import make_csv, make_json, make_pdf, make_zip
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def standalone(tmp_path) -> Path:
-    """A folder holding only verifier.py, fileformat.py, chain.py, flags.py and the
-    cryptography package (and cffi, which it loads), as someone outside Boundary would
-    set it up."""
-    folder = tmp_path / "verifier"
-    folder.mkdir()
-    shutil.copy(requests_log.exports.verifier.__file__, folder / "verifier.py")
-    shutil.copy(requests_log.exports.fileformat.__file__, folder / "fileformat.py")
-    shutil.copy(requests_log.chain.__file__, folder / "chain.py")
-    shutil.copy(requests_log.flags.__file__, folder / "flags.py")
-    site = Path(cryptography.__file__).parent.parent
-    for name in ("cryptography", "cffi"):
-        (folder / name).symlink_to(site / name)
-    for backend in site.glob("_cffi_backend*.so"):
-        (folder / backend.name).symlink_to(backend)
-    return folder
-
-
-LAUNCH = (
-    "import sys; folder = sys.argv.pop(1); sys.path.insert(0, folder); "
-    "sys.argv[0] = 'verifier.py'; import verifier; sys.exit(verifier.main())"
-)
-
-
-def run_standalone(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    # -I ignores PYTHONPATH, the user's site and the current folder; -S skips
-    # site-packages: sys.path is the standard library plus the folder, as if the
-    # verifier were run there on a machine with only Python and cryptography.
-    return subprocess.run(  # noqa: S603 - a fixed argument list
-        [sys.executable, "-I", "-S", "-c", LAUNCH, str(folder), *args],
-        capture_output=True,
-        text=True,
-        env={"PATH": os.environ.get("PATH", "")},
-        cwd=folder,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize("make", [make_json, make_csv, make_pdf, make_zip])
@@ -262,3 +216,121 @@ def test_standalone_verifier_takes_a_number_of_jobs(standalone, tmp_path, disput
 
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("Intact: Maya Okafor's record: events #1 to #5")
+
+
+# --- An earlier export: each file's own verdict first ----------------------------------------
+
+
+@pytest.fixture
+def forged_earlier(dispute, maya) -> bytes:
+    """An "earlier" export in which the pressure remark was rewritten, every hash after
+    it recomputed, and the whole signed by a key that is not the instance's."""
+    from .damage import rewritten
+
+    return rewritten(make_json(maya), b"Not a team player.", b"A great team player.")
+
+
+def test_a_forged_earlier_export_never_makes_a_genuine_later_one_look_rewritten(
+    forged_earlier, maya, trusted
+):
+    from tests.factories import log_request
+
+    log_request(maya)
+    later = make_zip(maya)
+
+    result = verifier.check(io.BytesIO(later), earlier=io.BytesIO(forged_earlier), trusted=trusted)
+
+    assert result.verdict == verifier.INTACT
+    assert result.earlier.verdict == verifier.UNKNOWN_KEY
+    assert result.prefix == verifier.Prefix(
+        False,
+        f"the earlier export is signed by a key that is not trusted here "
+        f"({result.earlier.key_fingerprint}), so it proves nothing about this one",
+        compared=False,
+    )
+    assert verifier.exit_code(result) == 5
+
+
+def test_a_damaged_earlier_export_is_not_compared(dispute, maya, trusted):
+    earlier = make_csv(maya).replace(b"Not a team player.", b"Not a team playr.")
+    later = make_json(maya)
+
+    result = verifier.check(io.BytesIO(later), earlier=io.BytesIO(earlier), trusted=trusted)
+
+    assert (result.verdict, result.earlier.verdict) == (verifier.INTACT, verifier.ALTERED)
+    assert (result.prefix.compared, result.prefix.reason) == (
+        False,
+        "the earlier export is itself altered, so it proves nothing about this one",
+    )
+    assert verifier.report(result).splitlines()[-3:] == [
+        "Earlier export, on its own: Altered: event #4's content does not match its hash: "
+        "it was changed",
+        "Earlier export's first failure: event #4",
+        "Earlier export: not compared: the earlier export is itself altered, so it proves "
+        "nothing about this one",
+    ]
+
+
+def test_without_a_key_exports_signed_by_different_keys_are_not_compared(forged_earlier, maya):
+    result = verifier.check(io.BytesIO(make_json(maya)), earlier=io.BytesIO(forged_earlier))
+
+    assert (result.verdict, result.earlier.verdict) == (verifier.UNKNOWN_KEY,) * 2
+    assert result.prefix.compared is False
+    assert result.prefix.reason.startswith("they are signed by different keys")
+
+
+def test_without_a_key_exports_signed_by_one_key_are_compared(dispute, maya):
+    from tests.factories import log_request
+
+    earlier = make_pdf(maya)
+    log_request(maya)
+
+    result = verifier.check(io.BytesIO(make_csv(maya)), earlier=io.BytesIO(earlier))
+
+    assert result.verdict == verifier.UNKNOWN_KEY
+    assert (result.prefix.compared, result.prefix.contained) == (True, True)
+
+
+def test_a_genuine_earlier_export_still_shows_a_rewrite(dispute, maya, trusted):
+    earlier = make_json(maya)
+    later = make_json(maya).replace(b"Not a team player.", b"Not a team playr.")
+
+    result = verifier.check(io.BytesIO(later), earlier=io.BytesIO(earlier), trusted=trusted)
+
+    assert (result.verdict, result.earlier.verdict) == (verifier.ALTERED, verifier.INTACT)
+    assert result.prefix.compared is False  # the later one failed its own check first
+
+
+def test_standalone_verifier_shows_the_earlier_files_own_verdict(
+    standalone, tmp_path, forged_earlier, maya
+):
+    earlier = tmp_path / "earlier.json"
+    earlier.write_bytes(forged_earlier)
+    later = tmp_path / "later.csv"
+    later.write_bytes(make_csv(maya))
+    key = signing.signing_key().fingerprint
+
+    text = run_standalone(standalone, str(later), "--earlier", str(earlier), "--public-key", key)
+    as_json = run_standalone(
+        standalone, str(later), "--earlier", str(earlier), "--public-key", key, "--json"
+    )
+
+    assert (text.returncode, text.stderr) == (5, "")
+    lines = text.stdout.splitlines()
+    assert lines[0] == "Intact: Maya Okafor's record: events #1 to #5, 5 shown"
+    assert lines[2].startswith("Earlier export, on its own: Signed by an unknown key: ")
+    assert lines[3].startswith("Earlier export: not compared: the earlier export is signed by")
+    answer = json.loads(as_json.stdout)
+    assert (answer["verdict"], answer["earlier"]["verdict"]) == ("intact", "unknown_key")
+    assert answer["prefix"]["compared"] is False
+    assert "rewritten" not in text.stdout
+
+
+def test_standalone_verifier_says_plainly_that_a_file_cannot_be_read(standalone, tmp_path):
+    completed = run_standalone(standalone, str(tmp_path / "missing.zip"))
+
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines()[-1].startswith(
+        "verifier.py: error: cannot read " + str(tmp_path / "missing.zip")
+    )
+    assert "Traceback" not in completed.stderr

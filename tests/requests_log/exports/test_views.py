@@ -410,3 +410,33 @@ def test_failed_pdf_build_says_so_and_adds_nothing(signed_in, dispute, maya, mon
     assert b"could not be built" in response.content
     assert (export.state, export.error) == ("failed", "OSError: disk full")
     assert not TimelineEvent.objects.filter(kind="exported").exists()
+
+
+def test_verify_page_shows_an_earlier_files_own_verdict_and_why_it_was_not_compared(
+    client, dispute, maya
+):
+    from .damage import rewritten
+
+    earlier = rewritten(make_json(maya), b"Not a team player.", b"A great team player.")
+
+    response = client.post(
+        reverse("exports:verify"),
+        {"export": upload("later.zip", make_zip(maya)), "earlier": upload("earlier.json", earlier)},
+    )
+
+    content = response.content.decode()
+    assert "The earlier file, on its own" in content
+    assert "<strong>Signed by an unknown key:</strong>" in content
+    assert "not compared: the earlier export is signed by a key that is not trusted" in content
+    assert "the record was rewritten" not in content
+    check = Verification.objects.get()
+    assert (check.verdict, check.earlier_contained) == ("intact", None)
+    assert check.earlier_reason.startswith(
+        "the earlier file on its own: Signed by an unknown key. Not compared: "
+    )
+
+
+def test_verify_page_says_what_intact_proves(client):
+    response = client.get(reverse("exports:verify"))
+
+    assert "What a verified record proves" in response.content.decode()
