@@ -57,7 +57,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (boundary.dbroles): no session setting can give it UPDATE, DELETE or TRUNCATE there.
 # The models refuse changes themselves too, and a pgtrigger Protect trigger refuses them
 # to the owner.
-APPEND_ONLY_MODELS = ["requests_log.TimelineEvent"]
+APPEND_ONLY_MODELS = [
+    "requests_log.TimelineEvent",
+    "requests_log.Checkpoint",
+    "requests_log.Timestamp",
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -303,6 +307,29 @@ CELERY_BEAT_SCHEDULE["purge-expired-exports"] = {
     "task": "requests_log.purge_expired_exports",
     "schedule": crontab(minute=17),  # hourly, at :17
     "options": {"expires": 30 * 60},
+}
+# Receipts (docs/receipts.md): signed checkpoints of each employee's chain, at most one per
+# RECEIPT_INTERVAL seconds after changes (plus any she asks for), each timestamped by the
+# RFC 3161 authorities in RFC3161_TSA_URLS (none by default; e.g. https://freetsa.org/tsr).
+# RFC3161_TSA_ROOTS: PEM files of the authorities' root certificates, to check timestamps.
+RECEIPT_INTERVAL = env.int("RECEIPT_INTERVAL", default=10 * 60)
+RECEIPT_EMAIL_DELAY = env.int("RECEIPT_EMAIL_DELAY", default=60)
+RECEIPT_CONFIRMATION_MAX_AGE = env.int("RECEIPT_CONFIRMATION_MAX_AGE", default=3 * 24 * 60 * 60)
+RFC3161_TSA_URLS = env.list("RFC3161_TSA_URLS", default=[])
+RFC3161_TSA_ROOTS = env.list("RFC3161_TSA_ROOTS", default=[])
+RFC3161_TIMEOUT = env.int("RFC3161_TIMEOUT", default=10)
+RFC3161_MAX_ATTEMPTS = env.int("RFC3161_MAX_ATTEMPTS", default=8)
+CELERY_BEAT_SCHEDULE["issue-receipts"] = {
+    "task": "requests_log.issue_receipts",
+    "schedule": (
+        crontab() if not REMINDER_SWEEP_SECONDS else timedelta(seconds=REMINDER_SWEEP_SECONDS)
+    ),  # every minute
+    "options": {"expires": 55},
+}
+CELERY_BEAT_SCHEDULE["receipt-digests"] = {
+    "task": "requests_log.send_receipt_digests",
+    "schedule": crontab(hour=7, minute=0),  # daily, 07:00 UTC
+    "options": {"expires": 60 * 60},
 }
 # WeasyPrint reports every layout step at INFO.
 LOGGING.setdefault("loggers", {}).update(

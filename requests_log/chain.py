@@ -19,6 +19,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
@@ -198,7 +199,9 @@ class ChainSummary:
     fields_withheld: int = 0
     head_seq: int = 0
     head_hash: str = GENESIS_HASH
-    probe_hash: str | None = None  # the hash at the sequence number asked about
+    # The hash at each sequence number asked about (an earlier export's head, receipts'),
+    # where this record shows it.
+    probe_hashes: dict[int, str] = field(default_factory=dict)
     exports_logged: list[dict[str, Any]] = field(default_factory=list)
     evidence_sha256: set[str] = field(default_factory=set)
 
@@ -209,7 +212,7 @@ class ChainWalker:
     def __init__(
         self,
         manifest: dict[str, Any],
-        probe_seq: int | None = None,
+        probes: Iterable[int] = (),
         replay: "Replay | None" = None,
     ) -> None:
         self.replay = replay  # fed each shown event's values, if given
@@ -218,7 +221,7 @@ class ChainWalker:
             self.expected = manifest["chain"]
         except (KeyError, TypeError) as error:
             raise Broken("the manifest does not describe the chain", "seal") from error
-        self.probe_seq = probe_seq
+        self.probes = frozenset(probes)
         self.summary = ChainSummary()
         self.next_seq = 1
         self.prev_hash = GENESIS_HASH
@@ -256,8 +259,8 @@ class ChainWalker:
         self._check_seq(first)
         if not isinstance(last, int) or last < first or not HEX64.fullmatch(run_hash):
             raise Broken(f"the withheld run from #{first} is malformed", f"event #{first}")
-        if self.probe_seq is not None and last == self.probe_seq:
-            self.summary.probe_hash = run_hash
+        if last in self.probes:
+            self.summary.probe_hashes[last] = run_hash
         self.summary.withheld += last - first + 1
         self.next_seq = last + 1
         self.prev_hash = run_hash
@@ -290,11 +293,11 @@ class ChainWalker:
         summary = self.summary
         if withheld:
             summary.fields_withheld += withheld
-        if self.probe_seq is not None:
-            if seq == self.probe_seq:
-                summary.probe_hash = event_hash
-            elif seq == self.probe_seq + 1:
-                summary.probe_hash = header["prev_hash"]
+        if self.probes:
+            if seq in self.probes:
+                summary.probe_hashes[seq] = event_hash
+            if seq - 1 in self.probes:
+                summary.probe_hashes[seq - 1] = header["prev_hash"]
         kind = header["kind"]
         if kind in NOTED_KINDS:
             self._note(kind, seq, fields)

@@ -14,13 +14,16 @@ from boundary.models import User
 from . import chain
 from .flags import Declines, RequestFlags, as_declared, request_flags
 from .models import (
+    Checkpoint,
     Decision,
     Evidence,
     FollowUp,
     PromotionRequest,
+    ReceiptAddress,
     Reminder,
     RequestTarget,
     TimelineEvent,
+    Timestamp,
 )
 
 TARGETS_WITH_ACCOUNTS = Prefetch(
@@ -251,6 +254,20 @@ def promotion_request_get(*, employee: User, pk: int) -> PromotionRequest:
         ),
     )
     return get_object_or_404(queryset.select_related("requester_user"), pk=pk)
+
+
+def checkpoints_of(*, employee: User) -> QuerySet[Checkpoint]:
+    """The employee's receipts, newest first, with their timestamps."""
+    return (
+        Checkpoint.objects.filter(employee=employee)
+        .prefetch_related(Prefetch("timestamps", queryset=Timestamp.objects.order_by("stamped_at")))
+        .order_by("-issued_at", "-id")
+    )
+
+
+def receipt_address_of(*, employee: User) -> ReceiptAddress | None:
+    """Where the employee has her receipts sent, if anywhere."""
+    return ReceiptAddress.objects.filter(employee=employee).first()
 
 
 def evidence_get(*, employee: User, pk: int) -> Evidence:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from boundary.models import SocialAccount, User
 
 from . import chain
+from .exports.receipts import receipt_due_after_change
 from .models import PromotionRequest, TimelineEvent
 
 
@@ -66,6 +67,7 @@ def timeline_append(
         recorded_at=recorded_at,
     )
     event.save(force_insert=True)
+    receipt_due_after_change(employee_id=employee.pk)
     return event
 
 

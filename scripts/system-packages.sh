@@ -6,7 +6,8 @@
 #   scripts/system-packages.sh test   the same, Chromium and poppler-utils for the
 #                                     browser tests,
 #                                     Pango, HarfBuzz and a font for PDF exports,
-#                                     redis-server (integration tests start their own)
+#                                     redis-server (integration tests start their own),
+#                                     openssl (the tests' own timestamp authority)
 #   scripts/system-packages.sh ci     the same, plus PostgreSQL, make and venv
 #
 # As root, installs what is missing with apt-get. Otherwise, if anything is missing,
@@ -19,7 +20,7 @@ test_packages=(
     "${run_packages[@]}"
     chromium poppler-utils
     fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
-    redis-server
+    redis-server openssl
 )
 case "${1:-}" in
 run) packages=("${run_packages[@]}") ;;

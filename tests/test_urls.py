@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from requests_log import services
+from requests_log.exports import receipts
 from requests_log.exports import services as export_services
 from requests_log.exports.record import Scope
 from requests_log.models import Notification
@@ -69,6 +70,7 @@ def world(maya):
         employee=maya, requested_by=maya, format="json", scope=Scope()
     )
     notification = Notification.objects.create(user=maya, message="A reminder")
+    checkpoint = receipts.checkpoint_issue(employee=maya, reason="asked")
     request_pk = {"pk": promotion_request.pk}
     return {
         "boundary:account-edit": {"pk": account.pk},
@@ -86,6 +88,8 @@ def world(maya):
         "exports:export-status": {"pk": export.pk},
         "exports:export-download": {"pk": export.pk},
         "password_reset_confirm": {"uidb64": "²", "token": "<script>"},
+        "exports:receipt-download": {"pk": checkpoint.pk},
+        "exports:receipt-address-confirm": {"token": "²<script>"},
     }
 
 

@@ -8,8 +8,11 @@ from django.template.defaultfilters import filesizeformat
 
 from boundary.models import User
 
-from ..models import Export, PromotionRequest
+from ..models import Export, PromotionRequest, ReceiptAddress
+from . import fileformat
 from .record import WITHHOLDABLE_FIELDS, Scope
+
+RECEIPTS_MAX_FILES = 50
 
 
 class RequestChoiceField(forms.ModelMultipleChoiceField):
@@ -109,6 +112,23 @@ class ExportForm(forms.Form):
         )
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field: Django's documented recipe. Cleans to a list."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)] if data else []
+
+
 class VerifyForm(forms.Form):
     export = forms.FileField(
         label="The export to check",
@@ -122,12 +142,38 @@ class VerifyForm(forms.Form):
             "contains it unchanged."
         ),
     )
+    receipts = MultipleFileField(
+        label="Receipts you kept (optional)",
+        required=False,
+        help_text=(
+            "The .txt receipts Boundary gave you or emailed you, up to "
+            f"{RECEIPTS_MAX_FILES}: each says how far the record went when it was issued."
+        ),
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.attrs = {"enctype": "multipart/form-data"}
         self.helper.add_input(Submit("submit", "Verify", css_class="btn-primary btn-lg"))
+
+    def clean_receipts(self) -> list[tuple[str, bytes]]:
+        """Each receipt as (name, bytes): a receipt is a few kilobytes of text."""
+        files = self.cleaned_data["receipts"]
+        if len(files) > RECEIPTS_MAX_FILES:
+            raise forms.ValidationError(
+                f"Give at most {RECEIPTS_MAX_FILES} receipts at a time (you gave {len(files)})."
+            )
+        receipts = []
+        for upload in files:
+            if upload.size > fileformat.RECEIPT_MAX_BYTES:
+                raise forms.ValidationError(
+                    f"“{upload.name}” is {filesizeformat(upload.size)}: a receipt is at most "
+                    f"{filesizeformat(fileformat.RECEIPT_MAX_BYTES)}. Is it an export? "
+                    "Put exports in the fields above."
+                )
+            receipts.append((upload.name or "receipt", upload.read()))
+        return receipts
 
     def clean(self):
         super().clean()
@@ -142,3 +188,19 @@ class VerifyForm(forms.Form):
                     f"to {filesizeformat(limit)}. Use the stand-alone verifier for larger ones.",
                 )
         return data
+
+
+class ReceiptAddressForm(forms.ModelForm):
+    class Meta:
+        model = ReceiptAddress
+        fields = ("email", "cadence")
+        labels = {"email": "A personal email address", "cadence": "Send"}
+        help_texts = {
+            "email": "Outside your employer's systems, so your receipts stay yours.",
+        }
+        widgets = {"cadence": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Send receipts there"))

@@ -245,15 +245,22 @@ def verification_run(
     source: str,
     limits: fileformat.Limits,
     earlier: IO[bytes] | None = None,
+    receipts: list[tuple[str, bytes]] | None = None,
     verified_by: User | None = None,
 ) -> verifier.Result:
     """Check an export (verifier.check, as the stand-alone script does) against the keys
-    this instance trusts, then log the check (a Verification row). Never raises for a
-    bad file: a bug the verifier ran into is answered, there as here, as "not a Boundary
-    export", and logged with its traceback."""
+    this instance trusts, and against any receipts given (their timestamps against the
+    authorities' roots in RFC3161_TSA_ROOTS), then log the check (a Verification row).
+    Never raises for a bad file: a bug the verifier ran into is answered, there as here,
+    as "not a Boundary export", and logged with its traceback."""
     try:
         result = verifier.check(
-            export, earlier=earlier, trusted=signing.trusted_fingerprints(), limits=limits
+            export,
+            earlier=earlier,
+            receipts=receipts or [],
+            tsa_roots=tsa_roots(),
+            trusted=signing.trusted_fingerprints(),
+            limits=limits,
         )
     except Exception:  # a bug must not become a 500 for HR: log it, answer plainly
         logger.exception("Verification of %s failed unexpectedly", file_name)
@@ -275,6 +282,19 @@ def verification_run(
         earlier_sha256=fileformat.sha256_of(earlier) if earlier is not None else "",
     )
     return result
+
+
+def tsa_roots() -> list[bytes]:
+    """The PEM root certificates of the timestamp authorities this instance trusts
+    (RFC3161_TSA_ROOTS; `check --deploy` says if one cannot be read)."""
+    roots = []
+    for path in settings.RFC3161_TSA_ROOTS:
+        try:
+            with open(path, "rb") as handle:
+                roots.append(handle.read())
+        except OSError:
+            logger.exception("RFC3161_TSA_ROOTS: cannot read %s", path)
+    return roots
 
 
 def verification_record(

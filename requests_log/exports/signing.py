@@ -40,6 +40,11 @@ class SigningKey:
             .decode()
         )
 
+    def sign_note(self, note: str, name: str) -> str:
+        """A signed note (C2SP signed-note) of `note`, by this key under `name`."""
+        signature = self.private_key.sign(note.encode())
+        return fileformat.signed_note(note, name, self.public_raw, signature)
+
     def seal(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """The manifest with its signature and the key that made it."""
         signature = self.private_key.sign(fileformat.signed_bytes(manifest))

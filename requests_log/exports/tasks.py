@@ -1,10 +1,12 @@
-"""Celery tasks for exports: thin wrappers around exports.services."""
+"""Celery tasks for exports and receipts: thin wrappers around exports.services and
+exports.receipts."""
 
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
-from . import services
+from . import receipts, services
 
 logger = logging.getLogger(__name__)
 
@@ -33,3 +35,55 @@ def build_export(export_id: int) -> str:
 @shared_task(name="requests_log.purge_expired_exports", soft_time_limit=300, time_limit=360)
 def purge_expired_exports() -> int:
     return services.exports_purge_expired()
+
+
+# --- Receipts (exports.receipts) ------------------------------------------------------
+
+
+@shared_task(name="requests_log.issue_receipts", soft_time_limit=50, time_limit=60)
+def issue_receipts() -> int:
+    """Issue the checkpoints that are due (runs every minute)."""
+    return receipts.receipts_issue_due()
+
+
+@shared_task(
+    name="requests_log.timestamp_checkpoint",
+    bind=True,
+    max_retries=settings.RFC3161_MAX_ATTEMPTS - 1,
+    soft_time_limit=60,
+    time_limit=90,
+    acks_late=True,
+)
+def timestamp_checkpoint(self, checkpoint_id: int, authority: str) -> str:
+    try:
+        stamp = receipts.timestamp_fetch(checkpoint_id=checkpoint_id, authority=authority)
+    except receipts.TransientTimestampError as error:
+        if self.request.retries >= self.max_retries:
+            logger.error(
+                "No timestamp from %s for checkpoint %s: %s", authority, checkpoint_id, error
+            )
+            return "failed"
+        countdown = settings.REMINDER_RETRY_BACKOFF * 2**self.request.retries
+        raise self.retry(exc=error, countdown=countdown) from error
+    return "stamped" if stamp else "skipped"
+
+
+@shared_task(
+    name="requests_log.send_receipt",
+    bind=True,
+    max_retries=settings.REMINDER_MAX_ATTEMPTS - 1,
+    soft_time_limit=30,
+    time_limit=45,
+    acks_late=True,
+)
+def send_receipt(self, delivery_id: int) -> int:
+    try:
+        return receipts.receipt_send(delivery_ids=[delivery_id])
+    except OSError as error:
+        countdown = settings.REMINDER_RETRY_BACKOFF * 2**self.request.retries
+        raise self.retry(exc=error, countdown=countdown) from error
+
+
+@shared_task(name="requests_log.send_receipt_digests", soft_time_limit=300, time_limit=360)
+def send_receipt_digests() -> int:
+    return receipts.receipts_daily_digest()

@@ -1,6 +1,7 @@
 """Check a Boundary export: stand-alone, with nothing but Python 3.11+ and `cryptography`.
 
-    python verifier.py EXPORT [--earlier OLDER_EXPORT] [--public-key KEY] [--json] [--jobs N]
+    python verifier.py EXPORT [--earlier OLDER_EXPORT] [--receipt RECEIPT ...]
+                       [--tsa-root PEM ...] [--public-key KEY] [--json] [--jobs N]
 
 EXPORT is a file Boundary wrote: record.json, record.csv, record.pdf or a .zip bundle.
 Copy this file, `fileformat.py` (beside it), and `chain.py` and `flags.py` (from
@@ -23,9 +24,16 @@ With --earlier it first says each file's own verdict, then whether the later exp
 contains the earlier one unchanged: the two are compared only if both pass their own
 checks (under the keys you trust), so a forged or damaged earlier file never makes a
 genuine later one look rewritten.
-Exit status: 0 intact (and contains the earlier one), 1 altered, 2 unknown key,
-3 not an export, 4 intact but the earlier export is not contained in it, 5 intact but
-the earlier file did not pass its own check, so the two were not compared.
+With --receipt (a receipt the employee kept: a signed checkpoint of her chain, see
+fileformat.Receipt), it says of each receipt whether the export holds the entry it
+signed unchanged, or the record was rewritten or cut after it was issued. A receipt's
+RFC 3161 timestamps are checked against the --tsa-root certificates, if the
+rfc3161-client package is installed too; they show when the receipt existed, which no
+one running the server can set.
+Exit status: 0 intact (and contains the earlier one, and agrees with every receipt),
+1 altered, 2 unknown key, 3 not an export, 4 intact but rewritten or cut since the
+earlier export or a receipt, 5 intact but an earlier file or a receipt could not be
+compared (the earlier file did not pass its own check; a receipt is of another record).
 
 How the record proves itself (see chain.py): each timeline event's hash is SHA-256 over
 the canonical JSON of its header (which holds the previous event's hash) and one salted
@@ -51,11 +59,12 @@ import os
 import sys
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -94,9 +103,11 @@ class Result:
     prefix: Prefix | None = None  # with an earlier export: does this one contain it?
     earlier: Result | None = None  # that earlier export's own result
     inner_keys: set[str] = field(default_factory=set)  # keys of records inside a PDF or ZIP
+    public_key: bytes = b""  # the raw key that signed it, which checks a receipt
     # A bug in the verifier that this file ran into (the answer is then "not_export"):
     # the page logs it; the command line never shows a traceback.
     unexpected: Exception | None = None
+    receipts: list[ReceiptCheck] = field(default_factory=list)  # with receipts: each one's
 
     @property
     def label(self) -> str:
@@ -124,6 +135,7 @@ class Result:
             },
             "prefix": None if self.prefix is None else self.prefix.__dict__,
             "earlier": None if self.earlier is None else self.earlier.as_dict(),
+            "receipts": [receipt.__dict__ for receipt in self.receipts],
         }
 
 
@@ -137,38 +149,40 @@ class Prefix:
 
 
 @contextmanager
-def claimed_by(manifest: dict[str, Any], key: str) -> Iterator[None]:
+def claimed_by(manifest: dict[str, Any], key: bytes) -> Iterator[None]:
     """Attach the opened seal to any verdict raised inside, so the answer can say what
     the file claims to be."""
     try:
         yield
     except chain.Broken as broken:
         verdict = altered(broken.reason, broken.where)
-        verdict.manifest, verdict.key_fingerprint = manifest, key
+        verdict.manifest, verdict.key_fingerprint = manifest, fileformat.fingerprint(key)
         raise verdict from broken
     except Verdict as verdict:
         if verdict.manifest is None:
-            verdict.manifest, verdict.key_fingerprint = manifest, key
+            verdict.manifest, verdict.key_fingerprint = manifest, fileformat.fingerprint(key)
         raise
 
 
 def intact(
     file_kind: str,
     manifest: dict[str, Any],
-    key: str,
+    key: bytes,
     summary: ChainSummary | None,
     files: dict[str, Any] | None = None,
 ) -> Result:
     """Every check of the file passed (whether its key is trusted is decided last)."""
     digest = fileformat.manifest_digest(manifest)
-    return Result(INTACT, "", file_kind, "", manifest, key, digest, summary, files or {})
+    result = Result(INTACT, "", file_kind, "", manifest, fileformat.fingerprint(key), digest)
+    result.chain, result.files, result.public_key = summary, files or {}, key
+    return result
 
 
 # --- The seal ------------------------------------------------------------------------------
 
 
-def open_seal(seal: Any, file_kind: str, limits: fileformat.Limits) -> tuple[dict[str, Any], str]:
-    """Check the seal's signature; return its manifest and the signing key's fingerprint."""
+def open_seal(seal: Any, file_kind: str, limits: fileformat.Limits) -> tuple[dict[str, Any], bytes]:
+    """Check the seal's signature; return its manifest and the raw public key that signed it."""
     if not isinstance(seal, dict) or not {"manifest", "signature", "public_key"} <= set(seal):
         raise altered("its seal is incomplete", "seal")
     manifest = seal["manifest"]
@@ -199,7 +213,7 @@ def open_seal(seal: Any, file_kind: str, limits: fileformat.Limits) -> tuple[dic
     problem = fileformat.manifest_problem(manifest, file_kind, limits)
     if problem is not None:
         raise not_export(f"its signed manifest is not one Boundary writes (its {problem})")
-    return manifest, fileformat.fingerprint(public_key)
+    return manifest, public_key
 
 
 def check_seal_bytes(file_kind: str, found: fileformat.SealLine) -> None:
@@ -233,7 +247,7 @@ def check_body(manifest: dict[str, Any], reader: fileformat.HashingReader, file_
 
 
 def verify_json(
-    handle: IO[bytes], size: int, limits: fileformat.Limits, probe: int | None
+    handle: IO[bytes], size: int, limits: fileformat.Limits, probe: frozenset[int]
 ) -> Result:
     found = fileformat.json_seal(handle, size, limits)
     manifest, key = open_seal(found.seal, "json", limits)
@@ -246,9 +260,9 @@ def _verify_json_body(
     handle: IO[bytes],
     body_length: int,
     manifest: dict[str, Any],
-    key: str,
+    key: bytes,
     limits: fileformat.Limits,
-    probe: int | None,
+    probe: frozenset[int],
 ) -> Result:
     if limits.jobs > 1 and body_length >= PARALLEL_MIN_BYTES:
         result = _verify_json_in_parallel(handle, body_length, manifest, key, limits, probe)
@@ -319,9 +333,9 @@ def _verify_json_in_parallel(
     handle: IO[bytes],
     body_length: int,
     manifest: dict[str, Any],
-    key: str,
+    key: bytes,
     limits: fileformat.Limits,
-    probe: int | None,
+    probe: frozenset[int],
 ) -> Result | None:
     path = getattr(handle, "name", None)
     if not isinstance(path, str) or not os.path.isfile(path):
@@ -373,7 +387,7 @@ def _verify_json_in_parallel(
         merged.shown += part.shown
         merged.withheld += part.withheld
         merged.fields_withheld += part.fields_withheld
-        merged.probe_hash = part.probe_hash or merged.probe_hash
+        merged.probe_hashes.update(part.probe_hashes)
         merged.exports_logged += part.exports_logged
         merged.evidence_sha256 |= part.evidence_sha256
         walker.next_seq, walker.prev_hash = stretch.last_seq + 1, stretch.last_hash
@@ -406,7 +420,12 @@ def fold_json(
 
 
 def walk_stretch(
-    path: str, start: int, end: int, employee_id: Any, probe: int | None, limits: fileformat.Limits
+    path: str,
+    start: int,
+    end: int,
+    employee_id: Any,
+    probe: frozenset[int],
+    limits: fileformat.Limits,
 ) -> Stretch | None:
     """Check the entries between two byte offsets of a record.json, taking the first
     one's place in the chain as given (the caller checks that the stretches join)."""
@@ -444,7 +463,7 @@ def walk_stretch(
 
 
 def verify_csv(
-    handle: IO[bytes], size: int, limits: fileformat.Limits, probe: int | None
+    handle: IO[bytes], size: int, limits: fileformat.Limits, probe: frozenset[int]
 ) -> Result:
     found = fileformat.csv_seal(handle, size, limits)
     manifest, key = open_seal(found.seal, "csv", limits)
@@ -457,9 +476,9 @@ def _verify_csv_body(
     handle: IO[bytes],
     body_length: int,
     manifest: dict[str, Any],
-    key: str,
+    key: bytes,
     limits: fileformat.Limits,
-    probe: int | None,
+    probe: frozenset[int],
 ) -> Result:
     walker = chain.ChainWalker(manifest, probe)
     reader = fileformat.HashingReader(handle, body_length)
@@ -492,7 +511,7 @@ def verify_pdf(
     handle: IO[bytes],
     size: int,
     limits: fileformat.Limits,
-    probe: int | None,
+    probe: frozenset[int],
     trusted: set[str] | None,
 ) -> Result:
     found = fileformat.pdf_seal(handle, size, limits)
@@ -506,9 +525,9 @@ def _verify_pdf_body(
     handle: IO[bytes],
     body_length: int,
     manifest: dict[str, Any],
-    key: str,
+    key: bytes,
     limits: fileformat.Limits,
-    probe: int | None,
+    probe: frozenset[int],
     trusted: set[str] | None,
 ) -> Result:
     reader = fileformat.HashingReader(handle, body_length)
@@ -563,7 +582,7 @@ def verify_zip(
     handle: IO[bytes],
     size: int,
     limits: fileformat.Limits,
-    probe: int | None,
+    probe: frozenset[int],
     trusted: set[str] | None,
 ) -> Result:
     found = fileformat.zip_seal(handle, size, limits)
@@ -580,9 +599,9 @@ def _verify_zip_members(
     size: int,
     manifest_json: bytes,
     manifest: dict[str, Any],
-    key: str,
+    key: bytes,
     limits: fileformat.Limits,
-    probe: int | None,
+    probe: frozenset[int],
     trusted: set[str] | None,
 ) -> Result:
     """Walk the ZIP from its first byte to its last, comparing every header with the one
@@ -785,7 +804,7 @@ def verify_open(
     size: int,
     file_kind: str,
     limits: fileformat.Limits,
-    probe: int | None,
+    probe: frozenset[int],
     trusted: set[str] | None,
 ) -> Result:
     """Check an open file; the verdict takes the key into account last."""
@@ -847,7 +866,7 @@ def verify_file(
     *,
     trusted: set[str] | None = None,
     limits: fileformat.Limits | None = None,
-    probe_seq: int | None = None,
+    probes: Iterable[int] = (),
 ) -> Result:
     """Check one export (an open, seekable binary file). Never raises for bad input: the
     answer for any file is one of the four verdicts, the same wherever it is checked. A
@@ -862,7 +881,7 @@ def verify_file(
     if not file_kind:
         return Result(NOT_EXPORT, "it is not a file Boundary writes (JSON, CSV, PDF or ZIP)")
     try:
-        return verify_open(handle, size, file_kind, limits, probe_seq, trusted)
+        return verify_open(handle, size, file_kind, limits, frozenset(probes), trusted)
     except Exception as error:  # a bug: the same plain answer everywhere, never a traceback
         result = Result(NOT_EXPORT, "it could not be read as a Boundary export", file_kind)
         result.unexpected = error
@@ -908,8 +927,8 @@ def compare(earlier: Result, later: Result) -> Prefix:
     seq, head = earlier.chain.head_seq, earlier.chain.head_hash
     if seq > later.chain.head_seq:
         return Prefix(False, f"the earlier export reaches event #{seq}, past the later one's head")
-    if later.chain.probe_hash is not None:
-        if later.chain.probe_hash == head:
+    if seq in later.chain.probe_hashes:
+        if later.chain.probe_hashes[seq] == head:
             return Prefix(
                 True,
                 f"the later export's chain passes through the earlier head (event #{seq}), "
@@ -933,6 +952,8 @@ def check(
     export: IO[bytes],
     *,
     earlier: IO[bytes] | None = None,
+    receipts: Sequence[tuple[str, bytes]] = (),
+    tsa_roots: Sequence[bytes] = (),
     trusted: set[str] | None = None,
     limits: fileformat.Limits | None = None,
 ) -> Result:
@@ -940,12 +961,17 @@ def check(
     page, `manage.py verify_record` and this script. With `earlier`, an earlier export of
     the same record, the result carries the earlier file's own result (`earlier`) and,
     when both pass their own checks, whether this one contains it unchanged (`prefix`;
-    otherwise `prefix.compared` is False and its reason says why)."""
+    otherwise `prefix.compared` is False and its reason says why).. With `receipts`
+    ((name, text) of each), it says of each whether the export agrees with it (`receipts`,
+    see check_receipt); `tsa_roots` are the PEM root certificates of the timestamp
+    authorities to trust."""
     older = None
     if earlier is not None:
         older = verify_file(earlier, trusted=trusted, limits=limits)
-    probe = older.chain.head_seq if older and older.chain else None
-    result = verify_file(export, trusted=trusted, limits=limits, probe_seq=probe)
+    read = [(name, read_receipt(data)) for name, data in receipts]
+    probes = {older.chain.head_seq} if older and older.chain else set()
+    probes |= {receipt.seq for _, receipt in read if isinstance(receipt, fileformat.Receipt)}
+    result = verify_file(export, trusted=trusted, limits=limits, probes=probes)
     if older is not None:
         result.earlier = older
         why_not = not_comparable(older, result, trusted)
@@ -953,21 +979,226 @@ def check(
             result.prefix = compare(older, result)
         else:
             result.prefix = Prefix(False, why_not, compared=False)
+    result.receipts = [
+        check_receipt(result, name, receipt, tsa_roots, trusted) for name, receipt in read
+    ]
     return result
+
+
+# --- Receipts ------------------------------------------------------------------------------
+
+CONSISTENT, REWRITTEN, OLDER = "consistent", "rewritten", "older"
+NOT_COMPARED, NOT_RECEIPT = "not_compared", "not_receipt"
+RECEIPT_LABELS = {
+    CONSISTENT: "Consistent",
+    REWRITTEN: "Rewritten or cut after it",
+    OLDER: "Newer than the export",
+    NOT_COMPARED: "Not compared",
+    NOT_RECEIPT: "Not a receipt of this record",
+}
+
+
+@dataclass
+class ReceiptCheck:
+    """What one receipt says of the export: `verdict` is CONSISTENT (the export holds the
+    receipt's entry unchanged), REWRITTEN (it differs, or the record was cut after the
+    receipt), OLDER (the export was made before the receipt), NOT_COMPARED (why, in
+    `reason`) or NOT_RECEIPT."""
+
+    name: str
+    verdict: str
+    reason: str
+    seq: int | None = None
+    issued_at: str = ""
+    timestamps: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return RECEIPT_LABELS[self.verdict]
+
+
+def read_receipt(data: bytes) -> fileformat.Receipt | str:
+    """A receipt's parts, or why it is not one."""
+    try:
+        return fileformat.read_receipt(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        return f"it is not a Boundary receipt: {error}"
+
+
+def check_receipt(
+    result: Result,
+    name: str,
+    receipt: fileformat.Receipt | str,
+    tsa_roots: Sequence[bytes],
+    trusted: set[str] | None,
+) -> ReceiptCheck:
+    """What a receipt says of an export that passed its own checks (under the trusted
+    keys, when some were given); the receipt must be signed by the export's key."""
+    if isinstance(receipt, str):
+        return ReceiptCheck(name, NOT_RECEIPT, receipt)
+    told = ReceiptCheck(name, NOT_COMPARED, "", receipt.seq, receipt.issued_at)
+    told.timestamps = timestamp_notes(receipt, tsa_roots)
+    manifest, summary = result.manifest or {}, result.chain
+    passed = INTACT if trusted is not None else UNKNOWN_KEY
+    if summary is None or result.verdict != passed:
+        told.reason = "the export did not pass its own checks, so it was not compared"
+        return told
+    if not signed_by(receipt, result.public_key):
+        told.verdict = NOT_RECEIPT
+        told.reason = "it is not signed by the key that signed the export"
+        return told
+    host = urlsplit(str(manifest.get("instance", ""))).netloc or "boundary"
+    employee = manifest.get("employee", {}).get("id")
+    if receipt.origin != fileformat.receipt_origin(host, employee):
+        told.reason = f"it is a receipt of another record ({receipt.origin})"
+        return told
+    about = f"receipt {name} (issued {receipt.issued_at}{_stamped(told.timestamps)})"
+    if summary.head_seq >= receipt.seq:
+        held = summary.probe_hashes.get(receipt.seq)
+        if held is None:
+            told.reason = f"the export withholds event #{receipt.seq}, which {about} signed"
+        elif held == receipt.head_hash:
+            told.verdict = CONSISTENT
+            told.reason = f"event #{receipt.seq} is as {about} signed it"
+        else:
+            told.verdict = REWRITTEN
+            told.reason = (
+                f"the record was rewritten after {about}: event #{receipt.seq} or one before "
+                "it differs from what the receipt signed"
+            )
+        return told
+    if str(manifest.get("generated_at", "")) >= receipt.issued_at:
+        told.verdict = REWRITTEN
+        told.reason = (
+            f"the record was cut after {about}: the export, made later, ends at event "
+            f"#{summary.head_seq}, but the receipt already signed #{receipt.seq}"
+        )
+    else:
+        told.verdict = OLDER
+        told.reason = f"the export is older than {about}: it ends at #{summary.head_seq}"
+    return told
+
+
+def signed_by(receipt: fileformat.Receipt, public_key: bytes) -> bool:
+    """Whether one of the receipt's signature lines is a good signature by this key."""
+    verifier_key = Ed25519PublicKey.from_public_bytes(public_key)
+    for name, key_id, signature in receipt.signatures:
+        if key_id != fileformat.note_key_id(name, public_key):
+            continue
+        try:
+            verifier_key.verify(signature, receipt.note.encode())
+        except InvalidSignature:
+            continue
+        return True
+    return False
+
+
+def timestamp_notes(receipt: fileformat.Receipt, tsa_roots: Sequence[bytes]) -> list[str]:
+    """What each RFC 3161 timestamp in a receipt says, checked offline against the given
+    root certificates: "timestamped by NAME at TIME UTC", or why it is refused."""
+    if not receipt.timestamps:
+        return []
+    try:
+        from cryptography import x509
+        from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
+    except ImportError:
+        return ["its timestamps were not checked: install rfc3161-client to check them"]
+    roots = []
+    for pem in tsa_roots:
+        try:
+            roots.append(x509.load_pem_x509_certificate(pem))
+        except ValueError:
+            return ["its timestamps were not checked: a root certificate given is not PEM"]
+    notes = []
+    for der in receipt.timestamps:
+        try:
+            response = decode_timestamp_response(der)
+            when = response.tst_info.gen_time.strftime("%Y-%m-%d %H:%M:%S")
+            who = _authority_name(response)
+        except (ValueError, AttributeError):
+            notes.append("a timestamp in it cannot be read")
+            continue
+        if not roots:
+            notes.append(
+                f"timestamped by {who} at {when} UTC (not checked: no authority's root "
+                "certificate was given)"
+            )
+            continue
+        for number, root in enumerate(roots):
+            try:
+                VerifierBuilder().add_root_certificate(root).build().verify_message(
+                    response, receipt.note.encode()
+                )
+            except (VerificationError, ValueError) as error:
+                if number == len(roots) - 1:
+                    notes.append(f"a timestamp by {who} is refused: {error}")
+                continue
+            notes.append(f"timestamped by {who} at {when} UTC")
+            break
+    return notes
+
+
+def _authority_name(response: Any) -> str:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    for der in response.signed_data.certificates:
+        certificate = x509.load_der_x509_certificate(der)
+        names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if names and x509.ExtendedKeyUsageOID.TIME_STAMPING in _usages(certificate):
+            return str(names[0].value)
+    return "an unnamed authority"
+
+
+def _usages(certificate: Any) -> list[Any]:
+    from cryptography import x509
+
+    try:
+        return list(certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+    except x509.ExtensionNotFound:
+        return []
+
+
+def _stamped(notes: list[str]) -> str:
+    checked = [note for note in notes if note.startswith("timestamped by") and "(not" not in note]
+    return f", {checked[0]}" if checked else ""
 
 
 def check_paths(
     path: str,
     *,
     earlier: str | None = None,
+    receipts: Sequence[str] = (),
+    tsa_roots: Sequence[str] = (),
     trusted: set[str] | None = None,
     limits: fileformat.Limits | None = None,
 ) -> Result:
     """check() of files named by their paths."""
+    roots = [read_small(root, fileformat.RECEIPT_MAX_BYTES) for root in tsa_roots]
     with contextlib.ExitStack() as files:
         older = files.enter_context(open(earlier, "rb")) if earlier else None
         export = files.enter_context(open(path, "rb"))
-        return check(export, earlier=older, trusted=trusted, limits=limits)
+        return check(
+            export,
+            earlier=older,
+            receipts=read_receipt_files(receipts),
+            tsa_roots=roots,
+            trusted=trusted,
+            limits=limits,
+        )
+
+
+def read_receipt_files(paths: Sequence[str]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each receipt file; one far larger than any receipt is read only
+    in part, and then refused as not being one."""
+    return [
+        (os.path.basename(path), read_small(path, fileformat.RECEIPT_MAX_BYTES)) for path in paths
+    ]
+
+
+def read_small(path: str, limit: int) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(limit + 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -979,6 +1210,18 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         help="the instance's public key: PEM file, base64, or SHA256:… fingerprint",
+    )
+    parser.add_argument(
+        "--receipt",
+        action="append",
+        default=[],
+        help="a receipt of the same record to check the export against (once per receipt)",
+    )
+    parser.add_argument(
+        "--tsa-root",
+        action="append",
+        default=[],
+        help="a timestamp authority's root certificate (PEM) to check receipts' timestamps",
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
@@ -994,7 +1237,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--public-key: {error}")
     limits = fileformat.Limits(jobs=max(1, args.jobs))
     try:
-        result = check_paths(args.export, earlier=args.earlier, trusted=trusted, limits=limits)
+        result = check_paths(
+            args.export,
+            earlier=args.earlier,
+            receipts=args.receipt,
+            tsa_roots=args.tsa_root,
+            trusted=trusted,
+            limits=limits,
+        )
     except OSError as error:  # the file cannot be opened or read: no verdict on it
         parser.error(f"cannot read {error.filename or args.export}: {error.strerror or error}")
     print(report(result, as_json=args.json))
@@ -1021,16 +1271,27 @@ def report(result: Result, *, as_json: bool = False) -> str:
     elif prefix is not None:
         answer = "contains" if prefix.contained else "does NOT contain"
         lines.append(f"Earlier export: this one {answer} it unchanged: {prefix.reason}")
+    for receipt in result.receipts:
+        lines.append(f"Receipt {receipt.name}: {receipt.label}: {receipt.reason}")
+        lines += [f"  {note}" for note in receipt.timestamps]
     return "\n".join(lines)
 
 
 def exit_code(result: Result) -> int:
     """0 intact (and containing the earlier export, if one was given), 1 altered, 2 unknown
     key, 3 not an export, 4 intact but not containing the earlier export, 5 intact but
-    not compared with the earlier file (which did not pass its own check)."""
+    not compared with an earlier export or a receipt given (an earlier file that did not
+    pass its own check, a receipt of another record); 4 also when a receipt shows the
+    record was rewritten or cut after it was issued."""
     code = {INTACT: 0, ALTERED: 1, UNKNOWN_KEY: 2, NOT_EXPORT: 3}[result.verdict]
-    if code == 0 and result.prefix is not None and not result.prefix.contained:
-        code = 4 if result.prefix.compared else 5
+    if code != 0:
+        return code
+    prefix, receipts = result.prefix, {receipt.verdict for receipt in result.receipts}
+    if (prefix is not None and prefix.compared and not prefix.contained) or REWRITTEN in receipts:
+        return 4
+    if (prefix is not None and not prefix.compared) or receipts & {NOT_COMPARED, NOT_RECEIPT}:
+        return 5
+    return 0
     return code
 
 

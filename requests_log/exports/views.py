@@ -18,13 +18,15 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
 
 from boundary.http import AuthenticatedHttpRequest
 
-from ..models import Export, Verification
-from . import fileformat, services, signing, verifier
+from .. import selectors
+from ..models import Checkpoint, Export, ReceiptAddress, Verification
+from . import fileformat, receipts, services, signing, verifier
 from .exporters import exporter_for
-from .forms import ExportForm, VerifyForm
+from .forms import ExportForm, ReceiptAddressForm, VerifyForm
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +204,7 @@ def _check_uploads(request: HttpRequest, form: VerifyForm) -> verifier.Result:
         export=uploaded.file,
         file_name=uploaded.name or "",
         earlier=earlier.file if earlier is not None else None,
+        receipts=form.cleaned_data["receipts"],
         source=Verification.Source.PAGE,
         limits=fileformat.Limits(
             max_bytes=settings.EXPORT_VERIFY_MAX_BYTES,
@@ -229,3 +232,87 @@ def public_key_pem(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(signing.signing_key().public_pem, content_type="application/x-pem-file")
     response["Content-Disposition"] = 'attachment; filename="boundary-export-key.pem"'
     return response
+
+
+# --- Receipts: signed checkpoints of her record, for her to keep ---------------------------------
+
+
+def _receipt_page(
+    request: AuthenticatedHttpRequest,
+    address: ReceiptAddress | None,
+    form: ReceiptAddressForm,
+    status: int = 200,
+) -> HttpResponse:
+    page = Paginator(selectors.checkpoints_of(employee=request.user), PAGE_SIZE)
+    return render(
+        request,
+        "requests_log/exports/receipt_list.html",
+        {
+            "page_obj": page.get_page(request.GET.get("page")),
+            "address": address,
+            "form": form,
+            "interval_minutes": max(1, settings.RECEIPT_INTERVAL // 60),
+        },
+        status=status,
+    )
+
+
+@login_required
+def receipt_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    address = selectors.receipt_address_of(employee=request.user)
+    return _receipt_page(request, address, ReceiptAddressForm(instance=address))
+
+
+@login_required
+@require_POST
+def receipt_issue(request: AuthenticatedHttpRequest) -> HttpResponse:
+    checkpoint = receipts.checkpoint_issue(employee=request.user, reason=Checkpoint.Reason.ASKED)
+    if checkpoint is None:
+        messages.info(request, "Your record is empty: there is nothing to sign yet.")
+    else:
+        messages.success(
+            request, f"Receipt up to entry #{checkpoint.seq}: download it and keep it."
+        )
+    return redirect("exports:receipt-list")
+
+
+@login_required
+def receipt_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    checkpoint = get_object_or_404(selectors.checkpoints_of(employee=request.user), pk=pk)
+    response = HttpResponse(receipts.receipt_of(checkpoint), content_type="text/plain")
+    name = f"boundary-receipt-{checkpoint.issued_at:%Y%m%d-%H%M%S}-{checkpoint.seq}.txt"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_POST
+def receipt_address(request: AuthenticatedHttpRequest) -> HttpResponse:
+    address = selectors.receipt_address_of(employee=request.user)
+    form = ReceiptAddressForm(request.POST, instance=address)
+    if not form.is_valid():
+        return _receipt_page(request, address, form, status=400)
+    address = receipts.receipt_address_set(
+        employee=request.user,
+        email=form.cleaned_data["email"],
+        cadence=form.cleaned_data["cadence"],
+    )
+    if address.confirmed_at is None:
+        messages.info(request, f"We sent a link to {address.email}: open it to confirm.")
+    else:
+        messages.success(request, "Saved.")
+    return redirect("exports:receipt-list")
+
+
+def receipt_address_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the confirmation email: a button to confirm (so a mail scanner that
+    opens links confirms nothing). No sign-in needed: the link itself is the proof."""
+    confirmed = None
+    if request.method == "POST":
+        confirmed = receipts.receipt_address_confirm(token=token)
+    return render(
+        request,
+        "requests_log/exports/receipt_confirm.html",
+        {"posted": request.method == "POST", "confirmed": confirmed},
+        status=400 if request.method == "POST" and confirmed is None else 200,
+    )

@@ -1,6 +1,13 @@
 """The record's tables, one module per aggregate."""
 
 from .exports import Export, Verification, export_storage, export_upload_to
+from .receipts import (
+    Checkpoint,
+    ReceiptAddress,
+    ReceiptDelivery,
+    ReceiptSchedule,
+    Timestamp,
+)
 from .reminders import Notification, Reminder, ReminderDelivery
 from .request import (
     Decision,
@@ -16,16 +23,21 @@ from .timeline import AppendOnlyQuerySet, TimelineEvent
 
 __all__ = [
     "AppendOnlyQuerySet",
+    "Checkpoint",
     "Decision",
     "Evidence",
     "Export",
     "FollowUp",
     "Notification",
     "PromotionRequest",
+    "ReceiptAddress",
+    "ReceiptDelivery",
+    "ReceiptSchedule",
     "Reminder",
     "ReminderDelivery",
     "RequestTarget",
     "TimelineEvent",
+    "Timestamp",
     "Verification",
     "evidence_storage",
     "evidence_upload_to",

@@ -16,18 +16,27 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise ValidationError("Timeline events are append-only.")
 
 
-@pgtrigger.register(
-    pgtrigger.Protect(
-        name="timelineevent_append_only", operation=pgtrigger.Update | pgtrigger.Delete
-    ),
-    pgtrigger.Trigger(
-        name="timelineevent_no_truncate",
-        when=pgtrigger.Before,
-        operation=pgtrigger.Truncate,
-        level=pgtrigger.Statement,
-        func="RAISE EXCEPTION 'pgtrigger: Cannot truncate the append-only timeline'; RETURN NULL;",
-    ),
-)
+def append_only_triggers(name: str, what: str) -> tuple[pgtrigger.Trigger, ...]:
+    """The triggers that refuse UPDATE, DELETE and TRUNCATE of an append-only table, even
+    to its owner (who can only get past them knowingly, with pgtrigger.ignore). List the
+    model in settings.APPEND_ONLY_MODELS too, so the app's role gets no such privilege."""
+    return (
+        pgtrigger.Protect(
+            name=f"{name}_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+        ),
+        pgtrigger.Trigger(
+            name=f"{name}_no_truncate",
+            when=pgtrigger.Before,
+            operation=pgtrigger.Truncate,
+            level=pgtrigger.Statement,
+            func=(
+                f"RAISE EXCEPTION 'pgtrigger: Cannot truncate the append-only {what}'; RETURN NULL;"
+            ),
+        ),
+    )
+
+
+@pgtrigger.register(*append_only_triggers("timelineevent", "timeline"))
 class TimelineEvent(models.Model):
     """One entry in an employee's hash-chained, append-only history.
 

@@ -23,6 +23,7 @@ from tests.support import as_owner
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMELINE = "requests_log_timelineevent"
+APPEND_ONLY = ["requests_log_checkpoint", TIMELINE, "requests_log_timestamp"]
 
 
 def test_append_only_models_are_the_models_with_append_only_triggers():
@@ -33,7 +34,7 @@ def test_append_only_models_are_the_models_with_append_only_triggers():
     }
 
     assert set(settings.APPEND_ONLY_MODELS) == protected
-    assert dbroles.append_only_tables() == [TIMELINE]
+    assert dbroles.append_only_tables() == APPEND_ONLY
 
 
 # --- What would let a role change the timeline -------------------------------------------
@@ -59,8 +60,9 @@ def test_app_role_problems_none_for_the_role_the_tests_connect_as(db, database_r
 
 def test_app_role_problems_names_missing_privileges(other_role):
     assert problems(other_role) == [
-        f"The role {other_role} may not SELECT on {TIMELINE}.",
-        f"The role {other_role} may not INSERT on {TIMELINE}.",
+        f"The role {other_role} may not {privilege} on {table}."
+        for table in APPEND_ONLY
+        for privilege in ("SELECT", "INSERT")
     ]
 
 
@@ -258,7 +260,7 @@ def test_production_guide_two_roles(production):
     assert granted.returncode == 0, granted.stderr
     assert re.fullmatch(
         rf"{app} may SELECT, INSERT, UPDATE and DELETE on \d+ tables,"
-        rf" and only SELECT and INSERT on {TIMELINE}\.\n",
+        rf" and only SELECT and INSERT on {', '.join(APPEND_ONLY)}\.\n",
         granted.stdout,
     )
     assert (granted_again.returncode, granted_again.stdout) == (0, granted.stdout)

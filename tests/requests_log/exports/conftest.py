@@ -73,7 +73,8 @@ def record_for(employee, **scope) -> Record:
 
 
 def check(data: bytes, trusted, probe_seq=None) -> verifier.Result:
-    return verifier.verify_file(io.BytesIO(data), trusted=trusted, probe_seq=probe_seq)
+    probes = {probe_seq} if probe_seq is not None else set()
+    return verifier.verify_file(io.BytesIO(data), trusted=trusted, probes=probes)
 
 
 @pytest.fixture

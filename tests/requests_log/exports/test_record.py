@@ -328,7 +328,7 @@ def test_newer_export_given_as_the_earlier_one_is_not_a_prefix(dispute, maya, tr
 def test_rewritten_history_is_not_a_prefix(dispute, maya, trusted):
     earlier = check(make_json(maya), trusted)
     later = check(make_json(maya), trusted, probe_seq=earlier.chain.head_seq)
-    later.chain.probe_hash = "f" * 64  # as if event #5 had been replaced
+    later.chain.probe_hashes[earlier.chain.head_seq] = "f" * 64  # as if it had been replaced
 
     prefix = verifier.compare(earlier, later)
 
