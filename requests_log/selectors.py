@@ -260,7 +260,11 @@ def checkpoints_of(*, employee: User) -> QuerySet[Checkpoint]:
     """The employee's receipts, newest first, with their timestamps."""
     return (
         Checkpoint.objects.filter(employee=employee)
-        .prefetch_related(Prefetch("timestamps", queryset=Timestamp.objects.order_by("stamped_at")))
+        .prefetch_related(
+            Prefetch(
+                "timestamps", queryset=Timestamp.objects.defer("response").order_by("stamped_at")
+            )
+        )
         .order_by("-issued_at", "-id")
     )
 

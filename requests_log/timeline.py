@@ -14,7 +14,7 @@ from boundary.models import SocialAccount, User
 
 from . import chain
 from .exports.receipts import receipt_due_after_change
-from .models import PromotionRequest, TimelineEvent
+from .models import Checkpoint, Export, PromotionRequest, TimelineEvent
 
 
 def json_value(value: Any) -> Any:
@@ -129,6 +129,8 @@ class ChainReport:
     reason: str = ""
     # Where the tables (projections) no longer say what the events say.
     drift: tuple[str, ...] = ()
+    # Checkpoints and exports that state a chain head this chain no longer has.
+    contradicted: tuple[str, ...] = ()
 
 
 def verify_chain(*, employee: User) -> ChainReport:
@@ -137,9 +139,20 @@ def verify_chain(*, employee: User) -> ChainReport:
     expected_prev = chain.GENESIS_HASH
     checked = 0
     replay = chain.Replay()
+    stated = heads_stated(employee=employee)
+    contradicted: list[tuple[int, str]] = []
     events = TimelineEvent.objects.filter(employee=employee).order_by("seq")
     for expected_seq, event in enumerate(events.iterator(chunk_size=2000), start=1):
         checked += 1
+        for what, head_hash in stated.pop(event.seq, ()):
+            if head_hash != event.hash:
+                contradicted.append(
+                    (
+                        event.seq,
+                        f"{what} states event #{event.seq} as "
+                        f"{head_hash[:16]}…, the chain has {event.hash[:16]}…: rewritten after it",
+                    )
+                )
         replay.add(
             {
                 "employee": event.employee_id,
@@ -182,7 +195,23 @@ def verify_chain(*, employee: User) -> ChainReport:
                 "its stored field salts do not derive from its salt (they were changed)",
             )
         expected_prev = event.hash
+    for seq, statements in stated.items():  # past the chain's end
+        contradicted += [
+            (seq, f"{what} states event #{seq}, the chain ends at #{checked}: cut after it")
+            for what, _ in statements
+        ]
     drift = tuple(projection_drift(employee=employee, replay=replay))
+    if contradicted:
+        contradicted.sort()
+        return ChainReport(
+            False,
+            checked,
+            expected_prev,
+            contradicted[0][0],
+            "it was rewritten or cut after a checkpoint or an export stated its head",
+            drift,
+            tuple(line for _, line in contradicted),
+        )
     if drift:
         return ChainReport(
             False,
@@ -193,6 +222,29 @@ def verify_chain(*, employee: User) -> ChainReport:
             drift,
         )
     return ChainReport(True, checked, expected_prev)
+
+
+def heads_stated(*, employee: User) -> dict[int, list[tuple[str, str]]]:
+    """What every checkpoint issued and every export made of the employee's chain said
+    its head was, by sequence number: (what said it, the head hash)."""
+    stated: dict[int, list[tuple[str, str]]] = {}
+    checkpoints = Checkpoint.objects.filter(employee=employee).values_list(
+        "seq", "head_hash", "issued_at"
+    )
+    for seq, head_hash, issued_at in checkpoints.order_by("seq", "issued_at"):
+        stated.setdefault(seq, []).append(
+            (f"the checkpoint issued {issued_at:%Y-%m-%d %H:%M:%S} UTC", head_hash)
+        )
+    exports = (
+        Export.objects.filter(employee=employee, head_seq__gt=0)
+        .exclude(head_hash="")
+        .values_list("head_seq", "head_hash", "created_at", "pk")
+    )
+    for head_seq, head_hash, created_at, pk in exports.order_by("head_seq", "created_at"):
+        stated.setdefault(head_seq or 0, []).append(
+            (f"export {pk} (made {created_at:%Y-%m-%d %H:%M:%S} UTC)", head_hash)
+        )
+    return stated
 
 
 def projection_drift(*, employee: User, replay: chain.Replay) -> Iterator[str]:

@@ -40,6 +40,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -277,6 +278,15 @@ def manifest_problem(manifest: dict[str, Any], file_kind: str, limits: Limits) -
         return "body_sha256"
     if file_kind == "pdf" and not isinstance(manifest.get("record_sha256"), str):
         return "record_sha256"
+    anchors = manifest.get("checkpoints", [])
+    if not isinstance(anchors, list) or len(anchors) > ANCHORS_MAX:
+        return "checkpoints"
+    for text in anchors:
+        try:
+            if not isinstance(text, str) or read_receipt(text).seq > summary["head_seq"]:
+                return "checkpoints"
+        except ValueError:
+            return "checkpoints"
     if file_kind == "zip":
         files = manifest.get("files")
         if not isinstance(files, dict) or not files or len(files) >= limits.max_entries:
@@ -953,6 +963,7 @@ TIMESTAMP_BEGIN = "-----BEGIN RFC3161 TIMESTAMP RESPONSE-----"
 TIMESTAMP_END = "-----END RFC3161 TIMESTAMP RESPONSE-----"
 ED25519_ALGORITHM = b"\x01"
 RECEIPT_MAX_BYTES = 64 * 1024  # a signed note and a few timestamps take about 10 kB
+ANCHORS_MAX = 20  # the timestamped checkpoints an export carries, at most
 
 
 @dataclass
@@ -970,6 +981,26 @@ class Receipt:
 
 def receipt_origin(host: str, employee_id: int) -> str:
     return f"{host}/boundary/employee/{employee_id}"
+
+
+def instance_host(instance: str) -> str:
+    """The host a receipt's origin names, from the instance's address (SITE_URL)."""
+    return urlsplit(instance).netloc or "boundary"
+
+
+def receipt_origin_of(manifest: dict[str, Any]) -> str:
+    """The origin of the receipts of the record an export holds."""
+    return receipt_origin(instance_host(str(manifest["instance"])), manifest["employee"]["id"])
+
+
+def anchors_of(manifest: dict[str, Any]) -> list[Receipt]:
+    """The timestamped checkpoints an export carries (its manifest's "checkpoints",
+    receipt texts, from version 2 on; their layout is checked by manifest_problem)."""
+    return [read_receipt(text) for text in manifest.get("checkpoints", [])]
+
+
+def anchor_seqs(manifest: dict[str, Any]) -> frozenset[int]:
+    return frozenset(anchor.seq for anchor in anchors_of(manifest))
 
 
 def checkpoint_note(*, origin: str, seq: int, head_hash: str, issued_at: str) -> str:

@@ -10,12 +10,12 @@ issued; a rewrite of the chain after one was issued shows against it (verify_cha
 against the receipt the employee holds (verifier.check with receipts).
 """
 
+import hashlib
 import logging
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing as django_signing
@@ -50,7 +50,7 @@ class TransientTimestampError(Exception):
 
 
 def instance_host() -> str:
-    return urlsplit(settings.SITE_URL).netloc or "boundary"
+    return fileformat.instance_host(settings.SITE_URL)
 
 
 # --- When the next checkpoint is due -------------------------------------------------------------
@@ -168,7 +168,12 @@ def timestamp_fetch(
     """Ask `authority` (an RFC 3161 URL) to timestamp the checkpoint's note and keep the
     answer once it is the one asked for (status granted, our digest, our nonce). Safe to
     run twice. Raises TransientTimestampError when it is worth trying again."""
-    from rfc3161_client import PKIStatus, TimestampRequestBuilder, decode_timestamp_response
+    from rfc3161_client import (
+        HashAlgorithm,
+        PKIStatus,
+        TimestampRequestBuilder,
+        decode_timestamp_response,
+    )
 
     checkpoint = Checkpoint.objects.filter(pk=checkpoint_id).first()
     if checkpoint is None:
@@ -177,7 +182,7 @@ def timestamp_fetch(
     if checkpoint.timestamps.filter(authority=authority).exists():
         return None
     note = fileformat.read_receipt(checkpoint.note).note.encode()
-    request = TimestampRequestBuilder().data(note).build()
+    request = TimestampRequestBuilder().data(note).hash_algorithm(HashAlgorithm.SHA512).build()
     answer = (post or _post)(authority, request.as_bytes())
     try:
         response = decode_timestamp_response(answer)
@@ -187,7 +192,7 @@ def timestamp_fetch(
     imprint = info.message_imprint.message
     if PKIStatus(response.status) != PKIStatus.GRANTED:
         raise TransientTimestampError(f"{authority} did not grant a timestamp")
-    if imprint != fileformat.hashlib.sha256(note).digest() or info.nonce != request.nonce:
+    if imprint != hashlib.sha512(note).digest() or info.nonce != request.nonce:
         raise TransientTimestampError(f"{authority} timestamped something else")
     try:
         with transaction.atomic():

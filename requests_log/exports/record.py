@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import CharField, Func, Q, QuerySet, TextField
+from django.db.models import CharField, Func, Prefetch, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -25,10 +25,12 @@ from boundary.models import User
 from .. import chain
 from ..flags import RequestFlags, isolated
 from ..models import (
+    Checkpoint,
     Decision,
     FollowUp,
     PromotionRequest,
     TimelineEvent,
+    Timestamp,
     what_is_asked,
 )
 from ..selectors import promotion_requests_of
@@ -186,6 +188,7 @@ class Record:
         self._flags: dict[int, RequestFlags] | None = None
         self._story: chain.Replay | None = None
         self._offsets: dict[str, tuple[str | None, timedelta, str]] = {}
+        self._anchor_seqs: set[int] = set()  # positions of timestamped checkpoints shown
 
     # --- Which requests and events -----------------------------------------------------------
 
@@ -222,17 +225,25 @@ class Record:
         yields in self.counts. The rows are read ahead (readahead.read_ahead): run no
         query until they are all read or the iteration is closed."""
         counts = self.counts = Counts()
+        candidates = self._timestamped_checkpoint_seqs()
+        visible = self._anchor_seqs = set()
         next_seq = 1
         for row in self._event_rows():
             seq = row[0]
             if seq > next_seq:
                 counts.withheld += seq - next_seq
+                if seq - 1 in candidates:
+                    visible.add(seq - 1)
                 yield (next_seq, seq - 1, row[8])
             counts.shown += 1
+            if seq in candidates:
+                visible.add(seq)
             next_seq = seq + 1
             yield row
         if next_seq <= self.head_seq:
             counts.withheld += self.head_seq - next_seq + 1
+            if self.head_seq in candidates:
+                visible.add(self.head_seq)
             yield (next_seq, self.head_seq, self.head_hash)
 
     def entries(self) -> Iterator[dict[str, Any]]:
@@ -275,6 +286,40 @@ class Record:
             "hash",
         )
         return read_ahead(*rows.query.sql_with_params(), chunk_size=CHUNK)
+
+    # --- Checkpoints with independent timestamps ------------------------------------------------
+
+    def _timestamped_checkpoint_seqs(self) -> frozenset[int]:
+        """The chain positions up to the head that a timestamped checkpoint states."""
+        return frozenset(
+            Checkpoint.objects.filter(
+                employee=self.employee, seq__lte=self.head_seq, timestamps__isnull=False
+            )
+            .order_by()
+            .values_list("seq", flat=True)
+            .distinct()
+        )
+
+    def anchors(self) -> list[str]:
+        """Receipts (fileformat.receipt_text) of the latest timestamped checkpoints whose
+        position the export shows (a shown event, or the end of a withheld run), at most
+        fileformat.ANCHORS_MAX, oldest first: each proves that the chain up to its position existed
+        by the time an independent authority gave. Call after the entries were read."""
+        seqs = sorted(self._anchor_seqs)[-fileformat.ANCHORS_MAX :]
+        checkpoints = (
+            Checkpoint.objects.filter(employee=self.employee, seq__in=seqs)
+            .filter(timestamps__isnull=False)
+            .distinct()
+            .prefetch_related(Prefetch("timestamps", queryset=Timestamp.objects.order_by("id")))
+            .order_by("seq", "issued_at")
+        )
+        latest = {checkpoint.seq: checkpoint for checkpoint in checkpoints}  # last per seq
+        return [
+            fileformat.receipt_text(
+                checkpoint.note, [bytes(stamp.response) for stamp in checkpoint.timestamps.all()]
+            )
+            for checkpoint in latest.values()
+        ]
 
     def hides_any(self, payload: dict[str, Any]) -> bool:
         """Whether the scope withholds any field of this event's payload."""
@@ -389,6 +434,7 @@ class Record:
                 "withheld": counts.withheld,
                 "fields_withheld": counts.fields_withheld,
             },
+            "checkpoints": self.anchors(),
             **extra,
         }
 

@@ -24,10 +24,9 @@ from boundary.models import User
 
 from ..models import Export, TimelineEvent, Verification
 from ..timeline import timeline_append
-from . import fileformat, signing, verifier
+from . import fileformat, signing, tasks, verifier
 from .exporters import StreamedExporter, exporter_for
 from .record import Record, Scope
-from .tasks import build_export as build_export_task
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +73,7 @@ def export_start(*, employee: User, requested_by: User, format: str, scope: Scop
         employee=employee, requested_by=requested_by, format=format, scope=scope
     )
     if export_runs_in_background(export, export_record(export)):
-        transaction.on_commit(lambda: build_export_task.delay(export.pk))
+        transaction.on_commit(lambda: tasks.build_export.delay(export.pk))
         return ExportStart(export, "queued")
     claimed = export_claim(export_id=export.pk)
     if claimed is None:  # pragma: no cover - nobody else knows its id yet

@@ -64,7 +64,6 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -108,6 +107,8 @@ class Result:
     # the page logs it; the command line never shows a traceback.
     unexpected: Exception | None = None
     receipts: list[ReceiptCheck] = field(default_factory=list)  # with receipts: each one's
+    # The timestamped checkpoints the export carries: what each one's timestamps say.
+    anchors: list[ReceiptCheck] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -136,6 +137,7 @@ class Result:
             "prefix": None if self.prefix is None else self.prefix.__dict__,
             "earlier": None if self.earlier is None else self.earlier.as_dict(),
             "receipts": [receipt.__dict__ for receipt in self.receipts],
+            "checkpoints": [anchor.__dict__ for anchor in self.anchors],
         }
 
 
@@ -172,10 +174,31 @@ def intact(
     files: dict[str, Any] | None = None,
 ) -> Result:
     """Every check of the file passed (whether its key is trusted is decided last)."""
+    if summary is not None:
+        check_anchors(manifest, key, summary)
     digest = fileformat.manifest_digest(manifest)
     result = Result(INTACT, "", file_kind, "", manifest, fileformat.fingerprint(key), digest)
     result.chain, result.files, result.public_key = summary, files or {}, key
     return result
+
+
+def check_anchors(manifest: dict[str, Any], key: bytes, summary: ChainSummary) -> None:
+    """The export's own timestamped checkpoints (its manifest's "checkpoints") are
+    signed by its key and state its chain: Boundary carries only those whose position
+    the export shows, so any other is a changed or forged file."""
+    origin = fileformat.receipt_origin_of(manifest)
+    for receipt in fileformat.anchors_of(manifest):
+        where = f"event #{receipt.seq}"
+        if receipt.origin != origin or not signed_by(receipt, key):
+            raise altered(
+                f"its checkpoint of event #{receipt.seq} is not signed by its own key", "seal"
+            )
+        if summary.probe_hashes.get(receipt.seq) != receipt.head_hash:
+            raise altered(
+                f"its checkpoint of event #{receipt.seq} states another chain: the chain "
+                f"was rewritten after the checkpoint was issued ({receipt.issued_at})",
+                where,
+            )
 
 
 # --- The seal ------------------------------------------------------------------------------
@@ -253,6 +276,7 @@ def verify_json(
     manifest, key = open_seal(found.seal, "json", limits)
     with claimed_by(manifest, key):
         check_seal_bytes("json", found)
+        probe |= fileformat.anchor_seqs(manifest)
         return _verify_json_body(handle, found.start, manifest, key, limits, probe)
 
 
@@ -469,6 +493,7 @@ def verify_csv(
     manifest, key = open_seal(found.seal, "csv", limits)
     with claimed_by(manifest, key):
         check_seal_bytes("csv", found)
+        probe |= fileformat.anchor_seqs(manifest)
         return _verify_csv_body(handle, found.start, manifest, key, limits, probe)
 
 
@@ -982,6 +1007,11 @@ def check(
     result.receipts = [
         check_receipt(result, name, receipt, tsa_roots, trusted) for name, receipt in read
     ]
+    if result.verdict in (INTACT, UNKNOWN_KEY):
+        result.anchors = [
+            check_receipt(result, f"checkpoint of #{anchor.seq}", anchor, tsa_roots, trusted)
+            for anchor in fileformat.anchors_of(result.manifest or {})
+        ]
     return result
 
 
@@ -1047,9 +1077,7 @@ def check_receipt(
         told.verdict = NOT_RECEIPT
         told.reason = "it is not signed by the key that signed the export"
         return told
-    host = urlsplit(str(manifest.get("instance", ""))).netloc or "boundary"
-    employee = manifest.get("employee", {}).get("id")
-    if receipt.origin != fileformat.receipt_origin(host, employee):
+    if receipt.origin != fileformat.receipt_origin_of(manifest):
         told.reason = f"it is a receipt of another record ({receipt.origin})"
         return told
     about = f"receipt {name} (issued {receipt.issued_at}{_stamped(told.timestamps)})"
@@ -1274,6 +1302,9 @@ def report(result: Result, *, as_json: bool = False) -> str:
     for receipt in result.receipts:
         lines.append(f"Receipt {receipt.name}: {receipt.label}: {receipt.reason}")
         lines += [f"  {note}" for note in receipt.timestamps]
+    for anchor in result.anchors:
+        lines.append(f"Events up to #{anchor.seq} were signed at {anchor.issued_at}:")
+        lines += [f"  {note}" for note in anchor.timestamps]
     return "\n".join(lines)
 
 

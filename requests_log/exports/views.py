@@ -243,12 +243,15 @@ def _receipt_page(
     form: ReceiptAddressForm,
     status: int = 200,
 ) -> HttpResponse:
-    page = Paginator(selectors.checkpoints_of(employee=request.user), PAGE_SIZE)
+    page_obj = Paginator(selectors.checkpoints_of(employee=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "requests_log/exports/receipt_list.html",
         {
-            "page_obj": page.get_page(request.GET.get("page")),
+            "page_obj": page_obj,
+            "latest": page_obj[0] if page_obj.number == 1 and len(page_obj) else None,
             "address": address,
             "form": form,
             "interval_minutes": max(1, settings.RECEIPT_INTERVAL // 60),

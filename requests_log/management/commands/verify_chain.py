@@ -7,7 +7,9 @@ from requests_log.timeline import verify_chain
 class Command(BaseCommand):
     help = (
         "Recompute every employee's timeline hash chain and report the first broken event; "
-        "replay the events and report every table row that says otherwise."
+        "compare it with every checkpoint issued and every export made of it (a rewrite or "
+        "a cut tail shows against them); replay the events and report every table row that "
+        "says otherwise."
     )
 
     def add_arguments(self, parser):
@@ -26,6 +28,11 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"OK     {person.email}: {report.events_checked} events, head {report.head}"
                 )
+            elif report.contradicted:
+                broken += 1
+                self.stdout.write(f"REWRITTEN {person.email}: {report.reason}")
+                for line in (*report.contradicted, *report.drift):
+                    self.stdout.write(f"         {line}")
             elif report.drift:
                 broken += 1
                 self.stdout.write(f"DRIFT  {person.email}: {report.reason}")
@@ -37,4 +44,4 @@ class Command(BaseCommand):
                     f"BROKEN {person.email}: event #{report.broken_seq} {report.reason}"
                 )
         if broken:
-            raise CommandError(f"{broken} chain(s) broken or drifted from their tables.")
+            raise CommandError(f"{broken} chain(s) broken, rewritten or drifted from their tables.")

@@ -3,6 +3,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,10 +17,11 @@ import requests_log.exports.fileformat
 import requests_log.exports.verifier
 import requests_log.flags
 from requests_log import services
-from requests_log.exports import signing, verifier
+from requests_log.exports import receipts, signing, tasks, verifier
 from requests_log.exports.record import Record, Scope
-from requests_log.models import Decision, FollowUp
+from requests_log.models import Checkpoint, Decision, FollowUp
 from tests.factories import SocialAccountFactory, log_request
+from tests.tsa import LocalAuthority, local_authority
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -61,6 +63,17 @@ def dispute(maya):
     )
     other = log_request(maya, promoted_item="The summer sale", occurred_at=timezone.now())
     return {"meeting": meeting, "other": other, "instagram": instagram}
+
+
+@pytest.fixture
+def tsa(tmp_path, settings) -> Iterator[LocalAuthority]:
+    """A real RFC 3161 authority on loopback (openssl ts), the one this instance asks."""
+    served = local_authority(tmp_path / "tsa")
+    authority = next(served)
+    settings.RFC3161_TSA_URLS = [authority.url]
+    settings.RFC3161_TSA_ROOTS = [str(authority.root)]
+    yield authority
+    served.close()
 
 
 @pytest.fixture
@@ -114,3 +127,42 @@ def run_standalone(folder: Path, *args: str) -> subprocess.CompletedProcess:
         timeout=60,
         check=False,
     )
+
+
+# --- Receipts ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The tasks a checkpoint queues after commit, captured instead of sent to a broker
+    (the integration test runs them on a real worker)."""
+    calls: dict[str, list] = {"timestamp": [], "send": []}
+    monkeypatch.setattr(
+        tasks.timestamp_checkpoint, "delay", lambda *args: calls["timestamp"].append(args)
+    )
+    monkeypatch.setattr(
+        tasks.send_receipt, "apply_async", lambda args, **options: calls["send"].append(args)
+    )
+    return calls
+
+
+def issue_receipt(employee, reason=Checkpoint.Reason.ASKED, *, capture):
+    with capture(execute=True):
+        return receipts.checkpoint_issue(employee=employee, reason=reason)
+
+
+def receipt_bytes(checkpoint) -> bytes:
+    checkpoint = Checkpoint.objects.get(pk=checkpoint.pk)
+    return receipts.receipt_of(checkpoint).encode()
+
+
+@pytest.fixture
+def kept(maya, tsa, queued, django_capture_on_commit_callbacks):
+    """Maya's record of three requests, and the receipt she kept after the second (with
+    its timestamp)."""
+    log_request(maya, promoted_item="The spring line")
+    log_request(maya, promoted_item="The summer sale")
+    checkpoint = issue_receipt(maya, capture=django_capture_on_commit_callbacks)
+    receipts.timestamp_fetch(checkpoint_id=checkpoint.pk, authority=tsa.url)
+    log_request(maya, promoted_item="The autumn range")
+    return receipt_bytes(checkpoint)

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from requests_log.exports import exporters, fileformat, signing, verifier
-from requests_log.exports import services as export_services
+from requests_log.exports import tasks as export_tasks
 from requests_log.exports.tasks import build_export
 from requests_log.models import Export, TimelineEvent, Verification
 from tests.factories import UserFactory, log_request
@@ -90,7 +90,7 @@ def test_large_pdf_goes_to_a_worker_and_shows_progress(
 ):
     settings.EXPORT_DIRECT_MAX_EVENTS = 2
     queued = []
-    monkeypatch.setattr(export_services.build_export_task, "delay", queued.append)
+    monkeypatch.setattr(export_tasks.build_export, "delay", queued.append)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in.post(reverse("exports:export-create"), export_data(format="pdf"))
