@@ -5,3 +5,6 @@ class RequestsLogConfig(AppConfig):
     name = "requests_log"
     verbose_name = "Promotion requests"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from requests_log import checks  # noqa: F401 - registers the system checks

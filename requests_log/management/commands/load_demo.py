@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from boundary.models import SocialAccount, User
 from boundary.services import social_account_link, user_register
-from requests_log.models import Decision, FollowUp, PromotionRequest
+from requests_log.exports.receipts import checkpoint_issue
+from requests_log.models import Checkpoint, Decision, FollowUp, PromotionRequest
 from requests_log.services import (
     decision_record,
     follow_up_add,
@@ -72,6 +73,8 @@ class DemoStory:
         self.counter_proposal()
         self.the_meeting()
         self.pending_request()
+        # Her first receipt now, rather than at the sweep's next minute.
+        checkpoint_issue(employee=self.maya, reason=Checkpoint.Reason.CHANGED)
 
     def people(self) -> None:
         profile = {

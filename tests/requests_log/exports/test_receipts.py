@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from requests_log import timeline
+from requests_log.checks import check_tsa_roots
 from requests_log.exports import fileformat, receipts, signing, tasks, verifier
 from requests_log.exports import services as export_services
 from requests_log.exports.record import Record, Scope
@@ -608,3 +609,26 @@ def test_verify_chain_is_ok_when_the_chain_agrees_with_every_checkpoint(maya, ke
     report = timeline.verify_chain(employee=maya)
 
     assert (report.ok, report.contradicted, report.events_checked) == (True, (), 4)
+
+
+# --- Configuration ----------------------------------------------------------------------------
+
+
+def test_unreadable_tsa_roots_fail_the_system_check(settings, tmp_path, tsa):
+    garbage = tmp_path / "root.pem"
+    garbage.write_text("not a certificate")
+    settings.RFC3161_TSA_ROOTS = [str(tsa.root), str(garbage), str(tmp_path / "missing.pem")]
+
+    problems = check_tsa_roots()
+
+    assert [problem.id for problem in problems] == ["requests_log.E001", "requests_log.E001"]
+    assert str(garbage) in problems[0].msg
+    assert "missing.pem" in problems[1].msg
+
+
+def test_timestamps_without_roots_warn(settings, tsa):
+    settings.RFC3161_TSA_ROOTS = []
+
+    assert [problem.id for problem in check_tsa_roots()] == ["requests_log.W001"]
+    settings.RFC3161_TSA_URLS = []
+    assert check_tsa_roots() == []
