@@ -2,11 +2,10 @@
 must be readable PEM, or the verify page could not check any receipt's timestamps."""
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Warning, register
-from django.core.checks import Tags as DjangoTags
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 
-@register(DjangoTags.security)
+@register(Tags.security)
 def check_tsa_roots(app_configs=None, **kwargs):
     from cryptography import x509
 

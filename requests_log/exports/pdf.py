@@ -248,6 +248,7 @@ def pdf_bytes(
         "withheld_fields": [WITHHOLDABLE_FIELDS.get(n, n) for n in record.scope.withhold],
         "rights_notes": rights_notes(record.employee),
         "rights_as_of": RIGHTS_NOTES_AS_OF,
+        "anchors": record.anchor_checkpoints(),
     }
     report(10, "Laying out the pages")
     if total_events <= EVENTS_PER_CHUNK:

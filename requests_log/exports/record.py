@@ -189,6 +189,7 @@ class Record:
         self._story: chain.Replay | None = None
         self._offsets: dict[str, tuple[str | None, timedelta, str]] = {}
         self._anchor_seqs: set[int] = set()  # positions of timestamped checkpoints shown
+        self._anchors: tuple[list[int], list[Checkpoint]] | None = None
 
     # --- Which requests and events -----------------------------------------------------------
 
@@ -300,25 +301,32 @@ class Record:
             .distinct()
         )
 
-    def anchors(self) -> list[str]:
-        """Receipts (fileformat.receipt_text) of the latest timestamped checkpoints whose
-        position the export shows (a shown event, or the end of a withheld run), at most
-        fileformat.ANCHORS_MAX, oldest first: each proves that the chain up to its position existed
-        by the time an independent authority gave. Call after the entries were read."""
+    def anchor_checkpoints(self) -> list[Checkpoint]:
+        """The latest timestamped checkpoints whose position the export shows (a shown
+        event, or the end of a withheld run), at most fileformat.ANCHORS_MAX, oldest
+        first, with their timestamps: each proves that the chain up to its position
+        existed by the time an independent authority gave. Call after the entries were
+        read; the PDF and the manifest share one query."""
         seqs = sorted(self._anchor_seqs)[-fileformat.ANCHORS_MAX :]
-        checkpoints = (
-            Checkpoint.objects.filter(employee=self.employee, seq__in=seqs)
-            .filter(timestamps__isnull=False)
-            .distinct()
-            .prefetch_related(Prefetch("timestamps", queryset=Timestamp.objects.order_by("id")))
-            .order_by("seq", "issued_at")
-        )
-        latest = {checkpoint.seq: checkpoint for checkpoint in checkpoints}  # last per seq
+        if self._anchors is None or self._anchors[0] != seqs:
+            checkpoints = (
+                Checkpoint.objects.filter(employee=self.employee, seq__in=seqs)
+                .filter(timestamps__isnull=False)
+                .distinct()
+                .prefetch_related(Prefetch("timestamps", queryset=Timestamp.objects.order_by("id")))
+                .order_by("seq", "issued_at")
+            )
+            latest = {checkpoint.seq: checkpoint for checkpoint in checkpoints}  # last per seq
+            self._anchors = (seqs, list(latest.values()))
+        return self._anchors[1]
+
+    def anchors(self) -> list[str]:
+        """The anchor checkpoints as receipts (fileformat.receipt_text), for the manifest."""
         return [
             fileformat.receipt_text(
                 checkpoint.note, [bytes(stamp.response) for stamp in checkpoint.timestamps.all()]
             )
-            for checkpoint in latest.values()
+            for checkpoint in self.anchor_checkpoints()
         ]
 
     def hides_any(self, payload: dict[str, Any]) -> bool:

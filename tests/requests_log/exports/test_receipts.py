@@ -34,6 +34,7 @@ from tests.tsa import make_certificates
 
 from .conftest import issue_receipt, receipt_bytes
 from .test_formats import make_csv, make_json, make_pdf, make_zip
+from .test_record import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -533,13 +534,21 @@ def test_receipts_are_not_compared_with_an_export_that_fails_its_own_check(maya,
 
 
 def test_an_export_carries_its_timestamped_checkpoints(maya, kept, trusted, tsa):
-    result = check(make_pdf(maya), trusted=trusted, tsa_roots=[tsa.root.read_bytes()])
+    pdf = make_pdf(maya)
+    result = check(pdf, trusted=trusted, tsa_roots=[tsa.root.read_bytes()])
 
     assert result.verdict == verifier.INTACT
     (anchor,) = result.anchors
     assert (anchor.verdict, anchor.seq) == (verifier.CONSISTENT, 2)
     assert anchor.timestamps[0].startswith("timestamped by Test TSA at ")
     assert "Events up to #2 were signed at " in verifier.report(result)
+    stamp = Timestamp.objects.get()
+    text = " ".join(pdf_text(pdf).split())
+    assert "Independent timestamps" in text
+    assert (
+        f"Events #1 to #2 · {stamp.checkpoint.head_hash[:16]}… · timestamped by {tsa.url} at "
+        f"{stamp.stamped_at:%Y-%m-%d %H:%M:%S} UTC"
+    ) in text
 
 
 def test_an_export_whose_checkpoint_states_another_chain_is_altered(maya, kept, trusted):
