@@ -10,14 +10,20 @@ computed through requests_log.chain) in a dedicated database, it measures in one
   target: under 0.5 s;
 - the PDF of 200 requests / 10,000 events, built by the `requests_log.build_export`
   Celery task in a real worker; target: under 30 s;
-- verification of the JSON export per 100,000 events; target: under 1 s.
+- verification of the JSON export per 100,000 events; target: under 1 s;
+- the same verification given 100 receipts (signed checkpoints at positions spread along
+  the chain), against none; target: under 10 % more, every receipt "consistent";
+- appending events through timeline_append (chain work and checkpoint bookkeeping)
+  against a plain INSERT of the same rows, each in its own transaction (see "Chained
+  insert" below for why that is the fair comparison); target: at least 0.8x the plain
+  rows/s. Also shown: without the bookkeeping, and all rows in one transaction.
 
 Not a test: timings on shared machines vary by about 20 %, so each figure is the best
 of a few runs and COPY runs beside the CSV export. The database is dropped and filled
 afresh each run (about 30 s), so earlier runs' exports do not pile up on the record.
 Exits 1 if a target is missed. Usage:
 
-    .venv/bin/python scripts/bench_export.py [--keep] [--only csv,verify,pdf,task]
+    .venv/bin/python scripts/bench_export.py [--keep] [--only csv,verify,receipts,pdf,task,insert]
 
 BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/boundary_bench_export) and
 BENCH_BROKER_URL (default redis://127.0.0.1:6379/6) say where to run.
@@ -32,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
@@ -47,6 +54,11 @@ WORK = Path(tempfile.gettempdir()) / "boundary-bench-export"
 REQUESTS = 2000
 EVENTS = 100_000
 EMAIL = "bench-export@example.com"
+PARTS = ("csv", "verify", "receipts", "pdf", "task", "insert")
+RECEIPTS = 100  # checkpoints the export is verified against
+RECEIPT_RUNS = 4  # runs of each verification: the overhead sought is smaller than the noise
+INSERT_ROWS = 1000  # events each insert variant writes, per round
+INSERT_ROUNDS = 3
 
 os.environ.update(
     {
@@ -118,23 +130,7 @@ def generate(employee) -> None:
     start = timezone.now() - timedelta(days=900)
     per_request = EVENTS // REQUESTS
     requests = PromotionRequest.objects.bulk_create(
-        PromotionRequest(
-            employee=employee,
-            requester_name=f"Manager {number % 40}",
-            requester_title="Head of Marketing",
-            requester_key=f"name:manager {number % 40}",
-            occurred_at=start + timedelta(hours=10 * number),
-            channel="meeting",
-            setting="Weekly marketing meeting",
-            words_used=f"You're expected to post {number % 5 + 1} videos about product {number}.",
-            promoted_item=f"Product line {number}",
-            content_format="videos",
-            quantity=number % 5 + 1,
-            framing=["asked", "expected", "required", "consequences"][number % 4],
-            compensation_offered="" if number % 3 else "€200",
-            witnesses="Priya Shah, Tom Becker",
-            status="declined",
-        )
+        bench_request(employee, number + 1, start + timedelta(hours=10 * number))
         for number in range(REQUESTS)
     )
     seq, prev_hash, batch = 0, chain.GENESIS_HASH, []
@@ -143,6 +139,7 @@ def generate(employee) -> None:
             seq += 1
             occurred = item.occurred_at + timedelta(minutes=7 * step)
             kind, payload = bench_event(item, step)
+            payload["actor_name"] = employee.display_name  # as timeline_append adds it
             event = chained_event(
                 employee=employee,
                 seq=seq,
@@ -164,9 +161,36 @@ def generate(employee) -> None:
     print(f"  {seq:>7,} events")
 
 
+def bench_request(employee, number: int, occurred_at):
+    """Request #`number` of the employee, declined, not saved. Numbered per employee from
+    1, as services.next_request_number numbers them (migration 0007 made it required)."""
+    from requests_log.models import PromotionRequest
+
+    index = number - 1
+    return PromotionRequest(
+        employee=employee,
+        number=number,
+        requester_name=f"Manager {index % 40}",
+        requester_title="Head of Marketing",
+        requester_key=f"name:manager {index % 40}",
+        occurred_at=occurred_at,
+        channel="meeting",
+        setting="Weekly marketing meeting",
+        words_used=f"You're expected to post {index % 5 + 1} videos about product {index}.",
+        promoted_item=f"Product line {index}",
+        content_format="videos",
+        quantity=index % 5 + 1,
+        framing=["asked", "expected", "required", "consequences"][index % 4],
+        compensation_offered="" if index % 3 else "€200",
+        witnesses="Priya Shah, Tom Becker",
+        status="declined",
+    )
+
+
 def bench_event(item, step: int) -> tuple[str, dict]:
     if step == 0:
         return "logged", {
+            "number": item.number,
             "requester_name": item.requester_name,
             "requester_title": item.requester_title,
             "occurred_at": item.occurred_at,
@@ -226,12 +250,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        default="csv,verify,pdf,task",
-        help="comma-separated parts to run: csv, verify, pdf, task (default: all)",
+        default=",".join(PARTS),
+        help=f"comma-separated parts to run: {', '.join(PARTS)} (default: all)",
     )
     args = parser.parse_args()
     parts = set(args.only.split(","))
-    if unknown := parts - {"csv", "verify", "pdf", "task"}:
+    if unknown := parts - set(PARTS):
         parser.error(f"--only: unknown part(s) {', '.join(sorted(unknown))}")
     WORK.mkdir(parents=True, exist_ok=True)
     ensure_database(fresh=not args.keep)
@@ -296,10 +320,14 @@ def main() -> None:
         results += bench_csv(copy_rows, stream_csv)
     if "verify" in parts:
         results += bench_verify(employee, trusted)
+    if "receipts" in parts:
+        results += bench_receipts(employee, trusted)
     if "pdf" in parts:
         results += bench_dispute_pdf(employee, request_ids)
     if "task" in parts:
         results += bench_task_pdf(employee, request_ids)
+    if "insert" in parts:
+        results += bench_insert()
     report(results)
 
 
@@ -332,15 +360,10 @@ def bench_csv(copy_rows, stream_csv) -> list[tuple]:
 def bench_verify(employee, trusted) -> list[tuple]:
     from requests_log.exports import fileformat, verifier
     from requests_log.exports.csvexport import csv_chunks
-    from requests_log.exports.jsonexport import json_chunks
     from requests_log.exports.record import Record, Scope
 
     results = []
-    json_path = WORK / "record.json"
-    with open(json_path, "wb") as handle:
-        for chunk in json_chunks(Record(employee=employee, scope=Scope())):
-            handle.write(chunk)
-
+    json_path = export_json(employee)
     jobs = os.cpu_count() or 1
 
     def verify_json(limits):
@@ -379,6 +402,151 @@ def bench_verify(employee, trusted) -> list[tuple]:
         )
     )
     return results
+
+
+def export_json(employee) -> Path:
+    """The employee's whole record as record.json, in the work folder."""
+    from requests_log.exports.jsonexport import json_chunks
+    from requests_log.exports.record import Record, Scope
+
+    json_path = WORK / "record.json"
+    with open(json_path, "wb") as handle:
+        for chunk in json_chunks(Record(employee=employee, scope=Scope())):
+            handle.write(chunk)
+    return json_path
+
+
+# --- Verifying against receipts ------------------------------------------------------------
+
+
+def bench_receipts(employee, trusted) -> list[tuple]:
+    """Verifying record.json with RECEIPTS receipts against verifying it alone. Each
+    receipt adds a probe (the walk keeps the hash at its position) and a signature check;
+    the walk over the events is the same, so the overhead should be small."""
+    from requests_log.exports import fileformat, verifier
+    from requests_log.exports.receipts import receipt_of
+
+    receipts = [
+        (f"receipt-{checkpoint.seq}.txt", receipt_of(checkpoint).encode())
+        for checkpoint in bench_checkpoints(employee, RECEIPTS)
+    ]
+    json_path = export_json(employee)  # made after the checkpoints, so it holds them all
+
+    def verify(limits, with_receipts):
+        with open(json_path, "rb") as handle:
+            return verifier.check(
+                handle,
+                receipts=receipts if with_receipts else (),
+                trusted=trusted,
+                limits=limits,
+            )
+
+    jobs = os.cpu_count() or 1
+    results = []
+    for label, limits in (
+        ("one process, as the web page", fileformat.Limits()),
+        (f"command line, {jobs} processes", fileformat.Limits(jobs=jobs)),
+    ):
+        (alone_time, alone), (with_time, result) = best_of_alternating(
+            RECEIPT_RUNS,
+            lambda limits=limits: verify(limits, False),
+            lambda limits=limits: verify(limits, True),
+        )
+        overhead = with_time / alone_time - 1
+        verdicts = sorted({receipt.verdict for receipt in result.receipts})
+        sound = (
+            alone.verdict == result.verdict == verifier.INTACT
+            and verdicts == [verifier.CONSISTENT]
+            and len(result.receipts) == RECEIPTS
+        )
+        events = result.chain.events if result.chain else 0
+        results.append(
+            (
+                f"Verify the JSON export ({events:,} events, {result.verdict}) "
+                f"with {len(result.receipts)} receipts ({', '.join(verdicts)}), {label}",
+                f"{with_time:.2f} s against {alone_time:.2f} s alone = {overhead:+.1%}",
+                "< +10 %, consistent",
+                overhead < 0.10 and sound,
+            )
+        )
+    results.append(
+        (
+            f"  of which the {RECEIPTS} receipts' own checks (read, signature, compare)",
+            f"{receipts_own_time(result, receipts, trusted) * 1000:.0f} ms",
+            "",
+            "",
+        )
+    )
+    return results
+
+
+def receipts_own_time(result, receipts, trusted) -> float:
+    """Seconds to check the receipts against an export already walked: the part of the
+    overhead that a noisy machine cannot hide (the walk only keeps a few more hashes)."""
+    from requests_log.exports import verifier
+
+    started = time.perf_counter()
+    for name, data in receipts:
+        verifier.check_receipt(result, name, verifier.read_receipt(data), (), trusted)
+    return time.perf_counter() - started
+
+
+def bench_checkpoints(employee, count: int) -> list:
+    """`count` checkpoints of the record, spread along its chain up to its head, signed as
+    checkpoint_issue signs them (which only ever signs the current head, so they are made
+    here). Kept in the database like issued ones; a --keep run reuses them."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from requests_log import chain
+    from requests_log.exports import fileformat
+    from requests_log.exports.receipts import instance_host
+    from requests_log.exports.signing import signing_key
+    from requests_log.models import Checkpoint, TimelineEvent
+
+    kept = list(Checkpoint.objects.filter(employee=employee).order_by("seq")[:count])
+    if len(kept) == count:
+        return kept
+    head = TimelineEvent.objects.filter(employee=employee).order_by("-seq").first().seq
+    positions = {head * number // count for number in range(1, count + 1)}
+    events = TimelineEvent.objects.filter(employee=employee, seq__in=positions).values_list(
+        "seq", "hash", "recorded_at"
+    )
+    key, host, now = signing_key(), instance_host(), timezone.now()
+    origin = fileformat.receipt_origin(host, employee.pk)
+    checkpoints = []
+    for seq, head_hash, recorded_at in events:
+        # Issued as the sweep would issue it: RECEIPT_INTERVAL after the change.
+        issued_at = min(recorded_at + timedelta(seconds=settings.RECEIPT_INTERVAL), now)
+        note = fileformat.checkpoint_note(
+            origin=origin, seq=seq, head_hash=head_hash, issued_at=chain.utc_iso(issued_at)
+        )
+        checkpoints.append(
+            Checkpoint(
+                employee=employee,
+                seq=seq,
+                head_hash=head_hash,
+                issued_at=issued_at,
+                reason=Checkpoint.Reason.CHANGED,
+                note=key.sign_note(note, host),
+                key_fingerprint=key.fingerprint,
+            )
+        )
+    Checkpoint.objects.bulk_create(checkpoints)
+    return list(Checkpoint.objects.filter(employee=employee).order_by("seq")[:count])
+
+
+def best_of_alternating(runs: int, one, other) -> tuple[tuple[float, object], ...]:
+    """The best time (and last value) of each of two actions, run in turn, so that a
+    slower spell on a shared machine falls on both alike."""
+    best = [float("inf"), float("inf")]
+    values: list[object] = [None, None]
+    for _ in range(runs):
+        for index, action in enumerate((one, other)):
+            started = time.perf_counter()
+            values[index] = action()
+            best[index] = min(best[index], time.perf_counter() - started)
+    return (best[0], values[0]), (best[1], values[1])
 
 
 def bench_dispute_pdf(employee, request_ids) -> list[tuple]:
@@ -476,6 +644,172 @@ def bench_task_pdf(employee, request_ids) -> list[tuple]:
     return results
 
 
+# --- Chained insert with checkpoint bookkeeping against a plain insert ----------------------
+#
+# What is a fair "plain insert of the same rows" (issue 10)? Every write in the app is one
+# service call in its own transaction, appending its event with timeline_append: lock the
+# employee's row, read the chain head, hash, INSERT, then the checkpoint bookkeeping
+# (receipt_due_after_change: one UPDATE of ReceiptSchedule). So the plain insert is the
+# same rows (same payloads, salts and hashes, computed beforehand and not timed), each
+# INSERTed through the ORM in its own transaction: the cost of a write without the chain.
+# A bulk_create of all rows in one statement would be no write the app ever makes. The
+# same three variants in one transaction for all rows (no commit per row, so the chain's
+# per-row work weighs more) are shown too, with no target. Chained without bookkeeping
+# (receipt_due_after_change made a no-op) shows what the bookkeeping itself costs.
+
+INSERT_VARIANTS = ("plain", "chained", "chained + bookkeeping")
+
+
+def bench_insert() -> list[tuple]:
+    results = []
+    for one_transaction in (False, True):
+        rates = insert_rates(one_transaction)
+        plain, chained, booked = (rates[variant] for variant in INSERT_VARIANTS)
+        if one_transaction:
+            results.append(
+                (
+                    f"Insert {INSERT_ROWS:,} events in one transaction: plain, chained, "
+                    "chained + bookkeeping",
+                    f"{plain:,.0f}, {chained:,.0f}, {booked:,.0f} rows/s = "
+                    f"{booked / plain:.2f}x plain",
+                    "",
+                    "",
+                )
+            )
+            continue
+        per_event_ms = (1 / booked - 1 / chained) * 1000
+        results += [
+            (
+                "Insert, plain (ORM, a transaction per event, hashes computed before)",
+                f"{plain:,.0f} rows/s",
+                "",
+                "",
+            ),
+            (
+                "Insert, chained (timeline_append, no checkpoint bookkeeping)",
+                f"{chained:,.0f} rows/s = {chained / plain:.2f}x plain",
+                "",
+                "",
+            ),
+            (
+                "Insert, chained + checkpoint bookkeeping (timeline_append)",
+                f"{booked:,.0f} rows/s = {booked / plain:.2f}x plain",
+                "≥ 0.8x plain",
+                booked / plain >= 0.8,
+            ),
+            (
+                "Checkpoint bookkeeping's own cost",
+                f"{booked / chained:.2f}x chained, +{per_event_ms:.2f} ms per event",
+                "",
+                "",
+            ),
+        ]
+    return results
+
+
+def insert_rates(one_transaction: bool) -> dict[str, float]:
+    """Best rows per second of each variant over INSERT_ROUNDS rounds, the variants in
+    turn within a round; each run writes a fresh employee's chain from its first event."""
+    best = dict.fromkeys(INSERT_VARIANTS, 0.0)
+    for _ in range(INSERT_ROUNDS):
+        for variant in INSERT_VARIANTS:
+            employee, item = insert_employee()
+            seconds = insert_run(variant, employee, item, one_transaction)
+            best[variant] = max(best[variant], INSERT_ROWS / seconds)
+    return best
+
+
+def insert_employee():
+    """A new employee with one request, whose chain is empty."""
+    from uuid import uuid4
+
+    from django.utils import timezone
+
+    from boundary.models import User
+
+    employee = User.objects.create_user(
+        f"bench-insert-{uuid4().hex[:12]}@example.com", display_name="Bench Insert"
+    )
+    item = bench_request(employee, 1, timezone.now() - timedelta(days=1))
+    item.save()
+    return employee, item
+
+
+def insert_run(variant: str, employee, item, one_transaction: bool) -> float:
+    """Seconds to write INSERT_ROWS events of `item` the `variant` way."""
+    from requests_log import timeline
+
+    events = [bench_event(item, step) for step in range(INSERT_ROWS)]
+    if variant == "plain":
+        rows = prechained_rows(employee, item, events)  # hashed before the clock starts
+        started = time.perf_counter()
+        write_all(rows, lambda row: row.save(force_insert=True), one_transaction)
+        return time.perf_counter() - started
+
+    def append(event):
+        kind, payload = event
+        timeline.timeline_append(
+            employee=employee, kind=kind, actor=employee, payload=payload, promotion_request=item
+        )
+
+    with without_bookkeeping() if variant == "chained" else nullcontext():
+        started = time.perf_counter()
+        write_all(events, append, one_transaction)
+        return time.perf_counter() - started
+
+
+@contextmanager
+def without_bookkeeping():
+    """timeline_append with receipt_due_after_change made a no-op."""
+    from requests_log import timeline
+
+    kept = timeline.receipt_due_after_change
+    timeline.receipt_due_after_change = lambda **_: None
+    try:
+        yield
+    finally:
+        timeline.receipt_due_after_change = kept
+
+
+def prechained_rows(employee, item, events) -> list:
+    """The events as timeline_append would store them (actor's name, salts, hashes, each
+    linked to the one before), not saved."""
+    from django.utils import timezone
+
+    from requests_log import chain
+    from requests_log.timeline import chained_event
+
+    rows, prev_hash, now = [], chain.GENESIS_HASH, timezone.now()
+    for seq, (kind, payload) in enumerate(events, start=1):
+        row = chained_event(
+            employee=employee,
+            seq=seq,
+            prev_hash=prev_hash,
+            kind=kind,
+            actor=employee,
+            payload={**payload, "actor_name": employee.display_name},
+            promotion_request=item,
+            occurred_at=now,
+            recorded_at=now,
+        )
+        rows.append(row)
+        prev_hash = row.hash
+    return rows
+
+
+def write_all(items, write, one_transaction: bool) -> None:
+    from django.db import transaction
+
+    if one_transaction:
+        with transaction.atomic():
+            for entry in items:
+                write(entry)
+        return
+    for entry in items:
+        with transaction.atomic():
+            write(entry)
+
+
 def report(results: list[tuple]) -> None:
     width = max(len(row[0]) for row in results)
     print()
@@ -484,7 +818,11 @@ def report(results: list[tuple]) -> None:
     for name, value, target, met in results:
         mark = "" if met == "" else ("yes" if met else "NO")
         print(f"{name:<{width}}  {value:<36}  {target:<18}  {mark}")
-    if any(met is False for *_, met in results):
+    missed = [
+        f"{name}: {value}, target {target}" for name, value, target, met in results if met is False
+    ]
+    if missed:
+        print("\nMissed target(s):\n  " + "\n  ".join(missed), file=sys.stderr)
         sys.exit(1)
 
 
