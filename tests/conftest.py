@@ -7,6 +7,7 @@ from io import StringIO
 
 import pgtrigger
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.backends.postgresql.operations import DatabaseOperations
@@ -112,6 +113,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(scope="session")
 def database_roles(django_db_setup) -> DatabaseRoles:
     return django_db_setup
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate limits live in the cache (per process): no test inherits another's counts."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -979,6 +979,16 @@ class Receipt:
     timestamps: list[bytes]  # RFC 3161 TimeStampResp, DER
 
 
+def readable_time(text: str) -> str:
+    """A chain time ("2026-12-02T09:41:07.512034Z") as a person reads it
+    ("2026-12-02 09:41:07 UTC"); anything else as it is."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return str(text)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def receipt_origin(host: str, employee_id: int) -> str:
     return f"{host}/boundary/employee/{employee_id}"
 
@@ -1032,6 +1042,9 @@ def read_receipt(text: str) -> Receipt:
     """A receipt's parts; ValueError, saying what, if it is not laid out as one."""
     if len(text) > RECEIPT_MAX_BYTES:
         raise ValueError("it is far larger than any receipt")
+    # Saved from an email or on Windows, its lines may end in CRLF: the note is signed
+    # with LF, which is all a receipt's text holds.
+    text = text.replace("\r\n", "\n")
     signed, _, rest = text.partition("\n" + TIMESTAMP_BEGIN)
     note, separator, signature_lines = signed.partition("\n\n")
     if not separator or not note:

@@ -5,6 +5,7 @@ from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse_lazy
 
 from boundary.models import User
 
@@ -203,4 +204,7 @@ class ReceiptAddressForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Send receipts there"))
+        self.helper.form_action = reverse_lazy("exports:receipt-address")
+        confirmed = self.instance.pk and self.instance.confirmed_at
+        label = "Save" if confirmed else "Send me a confirmation link"
+        self.helper.add_input(Submit("submit", label))

@@ -15,10 +15,12 @@ import logging
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing as django_signing
+from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Value
@@ -38,11 +40,12 @@ from ..models.receipts import (
     ReceiptSchedule,
     Timestamp,
 )
-from . import fileformat
+from . import fileformat, verifier
 from .signing import signing_key
 
 logger = logging.getLogger(__name__)
 CONFIRMATION_SALT = "boundary.receipt-address"
+CONFIRMATION_RESEND_SECONDS = 60
 
 
 class TransientTimestampError(Exception):
@@ -199,6 +202,7 @@ def timestamp_fetch(
             return Timestamp.objects.create(
                 checkpoint=checkpoint,
                 authority=authority,
+                authority_name=verifier.authority_name(response)[:200],
                 response=answer,
                 stamped_at=info.gen_time,
                 received_at=timezone.now(),
@@ -226,19 +230,30 @@ def _post(authority: str, body: bytes) -> bytes:
 # --- A personal address --------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class AddressSaved:
+    address: ReceiptAddress
+    link_sent: bool  # False: confirmed already, or a link went less than a minute ago
+
+
 @transaction.atomic
-def receipt_address_set(*, employee: User, email: str, cadence: str) -> ReceiptAddress:
+def receipt_address_set(*, employee: User, email: str, cadence: str) -> AddressSaved:
     """Where receipts go, and how often. A new or changed address waits for its
-    confirmation, a link emailed to it; until then nothing is sent there."""
+    confirmation: a link emailed to it, sent again when she saves it still unconfirmed
+    (at most once a minute, so the form cannot flood a stranger's inbox)."""
     address = ReceiptAddress.objects.select_for_update().filter(employee=employee).first()
     if address is None:
         address = ReceiptAddress(employee=employee, email=email)
-    changed = address._state.adding or not _same(address.email, email)
-    address.email, address.cadence = email, cadence
-    if changed:
+    if address._state.adding or not _same(address.email, email):
         address.confirmed_at = None
+    address.email, address.cadence = email, cadence
     address.save()
-    if changed:
+    link_sent = address.confirmed_at is None and cache.add(
+        f"receipt-address-link:{employee.pk}:{email.casefold()}",
+        True,
+        timeout=CONFIRMATION_RESEND_SECONDS,
+    )
+    if link_sent:
         token = django_signing.dumps(
             {"employee": employee.pk, "email": email}, salt=CONFIRMATION_SALT
         )
@@ -246,7 +261,7 @@ def receipt_address_set(*, employee: User, email: str, cadence: str) -> ReceiptA
             "exports:receipt-address-confirm", args=[token]
         )
         transaction.on_commit(lambda: _send_confirmation(email, link))
-    return address
+    return AddressSaved(address, link_sent)
 
 
 def _same(one: str, other: str) -> bool:
@@ -254,12 +269,17 @@ def _same(one: str, other: str) -> bool:
 
 
 def _send_confirmation(email: str, link: str) -> None:
-    body = render_to_string("emails/receipt-address-body.txt", {"link": link})
+    hours = settings.RECEIPT_CONFIRMATION_MAX_AGE // 3600
+    valid_for = f"{hours // 24} days" if hours >= 48 else f"{max(hours, 1)} hours"
+    body = render_to_string(
+        "emails/receipt-address-body.txt", {"link": link, "valid_for": valid_for}
+    )
     EmailMessage("Confirm where your receipts go", body, to=[email]).send()
 
 
-def receipt_address_confirm(*, token: str) -> ReceiptAddress | None:
-    """Confirm the address a link was sent to; None for a bad, old or outdated link."""
+def receipt_address_of_link(*, token: str) -> ReceiptAddress | None:
+    """The address a confirmation link is for, while the link is good: None for a bad,
+    old or outdated link (the address changed since it was sent)."""
     try:
         claim = django_signing.loads(
             token, salt=CONFIRMATION_SALT, max_age=settings.RECEIPT_CONFIRMATION_MAX_AGE
@@ -268,6 +288,14 @@ def receipt_address_confirm(*, token: str) -> ReceiptAddress | None:
         return None
     address = ReceiptAddress.objects.filter(employee_id=claim.get("employee")).first()
     if address is None or not _same(address.email, str(claim.get("email", ""))):
+        return None
+    return address
+
+
+def receipt_address_confirm(*, token: str) -> ReceiptAddress | None:
+    """Confirm the address a link was sent to; None for a bad, old or outdated link."""
+    address = receipt_address_of_link(token=token)
+    if address is None:
         return None
     if address.confirmed_at is None:
         address.confirmed_at = timezone.now()
@@ -280,18 +308,23 @@ def receipt_address_confirm(*, token: str) -> ReceiptAddress | None:
 
 def receipt_send(*, delivery_ids: Iterable[int]) -> int:
     """Send receipts (one each, or several in a digest) to their address, once: each
-    delivery is claimed before anything is sent, and marked sent after. Returns how many
-    went. An SMTP failure releases the claim and raises, for the task to retry."""
+    delivery is claimed (locked, so two senders never both take it) and the claim
+    committed before anything is sent, and it is marked sent after. Returns how many
+    went. An SMTP failure releases the claim and raises, for the task to retry; a claim
+    left by a sender that died is taken again once stale (receipts_requeue_stuck)."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.REMINDER_CLAIM_TIMEOUT)
-    ids = list(delivery_ids)
-    claimed = ReceiptDelivery.objects.filter(pk__in=ids, sent_at__isnull=True).filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
-    )
-    taken = list(claimed.values_list("pk", flat=True))
-    if not taken or ReceiptDelivery.objects.filter(pk__in=taken).update(
-        claimed_at=now, attempts=F("attempts") + 1
-    ) != len(taken):
+    with transaction.atomic():
+        taken = list(
+            ReceiptDelivery.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=list(delivery_ids), sent_at__isnull=True)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+            .values_list("pk", flat=True)
+        )
+        ReceiptDelivery.objects.filter(pk__in=taken).update(
+            claimed_at=now, attempts=F("attempts") + 1
+        )
+    if not taken:
         return 0
     deliveries = list(
         ReceiptDelivery.objects.filter(pk__in=taken)
@@ -307,7 +340,8 @@ def receipt_send(*, delivery_ids: Iterable[int]) -> int:
     for delivery in deliveries:
         checkpoint = delivery.checkpoint
         name = f"boundary-receipt-{checkpoint.issued_at:%Y%m%d-%H%M%S}-{checkpoint.seq}.txt"
-        message.attach(name, receipt_of(checkpoint), "text/plain")
+        # As bytes, so no mail client or server re-wraps it: a receipt's lines matter.
+        message.attach(name, receipt_of(checkpoint).encode(), "application/octet-stream")
     try:
         message.send()
     except OSError:
@@ -315,6 +349,32 @@ def receipt_send(*, delivery_ids: Iterable[int]) -> int:
         raise
     ReceiptDelivery.objects.filter(pk__in=taken).update(sent_at=timezone.now())
     return len(taken)
+
+
+def receipts_requeue_stuck(*, now=None) -> int:
+    """Queue again each receipt email ("each" cadence) that should have gone by now but
+    did not: its task was lost with the broker, or its sender died holding the claim.
+    Gives up after REMINDER_MAX_ATTEMPTS tries (the last error is in the worker's log)."""
+    from .tasks import send_receipt as send_receipt_task
+
+    now = now or timezone.now()
+    overdue = now - timedelta(
+        seconds=settings.RECEIPT_EMAIL_DELAY + settings.REMINDER_QUEUE_TIMEOUT
+    )
+    stale = now - timedelta(seconds=settings.REMINDER_CLAIM_TIMEOUT)
+    stuck = list(
+        ReceiptDelivery.objects.filter(
+            sent_at__isnull=True,
+            created_at__lt=overdue,
+            attempts__lt=settings.REMINDER_MAX_ATTEMPTS,
+            checkpoint__employee__receipt_address__cadence=ReceiptAddress.Cadence.EACH,
+        )
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        .values_list("pk", flat=True)[:500]
+    )
+    for delivery_id in stuck:
+        send_receipt_task.delay(delivery_id)
+    return len(stuck)
 
 
 def receipts_daily_digest() -> int:

@@ -42,7 +42,9 @@ def purge_expired_exports() -> int:
 
 @shared_task(name="requests_log.issue_receipts", soft_time_limit=50, time_limit=60)
 def issue_receipts() -> int:
-    """Issue the checkpoints that are due (runs every minute)."""
+    """Issue the checkpoints that are due, and queue again the receipt emails that got
+    stuck (runs every minute)."""
+    receipts.receipts_requeue_stuck()
     return receipts.receipts_issue_due()
 
 
@@ -80,6 +82,9 @@ def send_receipt(self, delivery_id: int) -> int:
     try:
         return receipts.receipt_send(delivery_ids=[delivery_id])
     except OSError as error:
+        if self.request.retries >= self.max_retries:
+            logger.error("Receipt email %s not sent: %s", delivery_id, error)
+            return 0
         countdown = settings.REMINDER_RETRY_BACKOFF * 2**self.request.retries
         raise self.retry(exc=error, countdown=countdown) from error
 

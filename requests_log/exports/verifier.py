@@ -883,7 +883,8 @@ def covers(result: Result) -> str:
             f"; {summary.withheld} event(s) and {summary.fields_withheld} field(s) withheld, "
             "each accounted for by its hash"
         )
-    return f"{employee}'s record: events #1 to #{summary.head_seq}, {summary.shown} shown{withheld}"
+    events = "event #1" if summary.head_seq == 1 else f"events #1 to #{summary.head_seq}"
+    return f"{employee}'s record: {events}, {summary.shown} shown{withheld}"
 
 
 def verify_file(
@@ -1007,6 +1008,7 @@ def check(
     result.receipts = [
         check_receipt(result, name, receipt, tsa_roots, trusted) for name, receipt in read
     ]
+    narrow_rewrites(result.receipts)
     if result.verdict in (INTACT, UNKNOWN_KEY):
         result.anchors = [
             check_receipt(result, f"checkpoint of #{anchor.seq}", anchor, tsa_roots, trusted)
@@ -1046,6 +1048,15 @@ class ReceiptCheck:
     def label(self) -> str:
         return RECEIPT_LABELS[self.verdict]
 
+    @property
+    def about(self) -> str:
+        """The receipt, when it was issued and the first timestamp that checked out."""
+        if not self.issued_at:
+            return self.name
+        checked = [note for note in self.timestamps if note.startswith("timestamped by ")]
+        stamped = f", {checked[0]}" if checked and "(not checked" not in checked[0] else ""
+        return f"{self.name} (issued {fileformat.readable_time(self.issued_at)}{stamped})"
+
 
 def read_receipt(data: bytes) -> fileformat.Receipt | str:
     """A receipt's parts, or why it is not one."""
@@ -1080,31 +1091,45 @@ def check_receipt(
     if receipt.origin != fileformat.receipt_origin_of(manifest):
         told.reason = f"it is a receipt of another record ({receipt.origin})"
         return told
-    about = f"receipt {name} (issued {receipt.issued_at}{_stamped(told.timestamps)})"
     if summary.head_seq >= receipt.seq:
         held = summary.probe_hashes.get(receipt.seq)
         if held is None:
-            told.reason = f"the export withholds event #{receipt.seq}, which {about} signed"
+            told.reason = f"the export withholds event #{receipt.seq}, which it signed"
         elif held == receipt.head_hash:
             told.verdict = CONSISTENT
-            told.reason = f"event #{receipt.seq} is as {about} signed it"
+            told.reason = (
+                f"event #{receipt.seq} is as it signed it: every entry up to it is unchanged"
+            )
         else:
             told.verdict = REWRITTEN
             told.reason = (
-                f"the record was rewritten after {about}: event #{receipt.seq} or one before "
-                "it differs from what the receipt signed"
+                f"event #{receipt.seq} differs from what it signed: the record was rewritten "
+                f"at event #{receipt.seq} or before it"
             )
         return told
     if str(manifest.get("generated_at", "")) >= receipt.issued_at:
         told.verdict = REWRITTEN
         told.reason = (
-            f"the record was cut after {about}: the export, made later, ends at event "
-            f"#{summary.head_seq}, but the receipt already signed #{receipt.seq}"
+            f"the export, made after it, ends at event #{summary.head_seq}, before the "
+            f"#{receipt.seq} it signed: the record was cut"
         )
     else:
         told.verdict = OLDER
-        told.reason = f"the export is older than {about}: it ends at #{summary.head_seq}"
+        told.reason = f"the export was made before it, and ends at event #{summary.head_seq}"
     return told
+
+
+def narrow_rewrites(checks: list[ReceiptCheck]) -> None:
+    """Where several receipts were given, say between which entries a rewrite lies: after
+    the latest receipt that still agrees, at or before the first that does not."""
+    agreeing = [check for check in checks if check.verdict == CONSISTENT and check.seq]
+    for check in checks:
+        if check.verdict != REWRITTEN or check.seq is None:
+            continue
+        before = [other for other in agreeing if (other.seq or 0) < check.seq]
+        if before:
+            latest = max(before, key=lambda other: other.seq or 0)
+            check.reason += f", after event #{latest.seq} (which {latest.name} shows unchanged)"
 
 
 def signed_by(receipt: fileformat.Receipt, public_key: bytes) -> bool:
@@ -1142,7 +1167,7 @@ def timestamp_notes(receipt: fileformat.Receipt, tsa_roots: Sequence[bytes]) -> 
         try:
             response = decode_timestamp_response(der)
             when = response.tst_info.gen_time.strftime("%Y-%m-%d %H:%M:%S")
-            who = _authority_name(response)
+            who = authority_name(response)
         except (ValueError, AttributeError):
             notes.append("a timestamp in it cannot be read")
             continue
@@ -1166,7 +1191,8 @@ def timestamp_notes(receipt: fileformat.Receipt, tsa_roots: Sequence[bytes]) -> 
     return notes
 
 
-def _authority_name(response: Any) -> str:
+def authority_name(response: Any) -> str:
+    """The name (CN) of the timestamping certificate in an RFC 3161 response."""
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
@@ -1185,11 +1211,6 @@ def _usages(certificate: Any) -> list[Any]:
         return list(certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
     except x509.ExtensionNotFound:
         return []
-
-
-def _stamped(notes: list[str]) -> str:
-    checked = [note for note in notes if note.startswith("timestamped by") and "(not" not in note]
-    return f", {checked[0]}" if checked else ""
 
 
 def check_paths(
@@ -1300,10 +1321,11 @@ def report(result: Result, *, as_json: bool = False) -> str:
         answer = "contains" if prefix.contained else "does NOT contain"
         lines.append(f"Earlier export: this one {answer} it unchanged: {prefix.reason}")
     for receipt in result.receipts:
-        lines.append(f"Receipt {receipt.name}: {receipt.label}: {receipt.reason}")
+        lines.append(f"Receipt {receipt.about}: {receipt.label}: {receipt.reason}")
         lines += [f"  {note}" for note in receipt.timestamps]
     for anchor in result.anchors:
-        lines.append(f"Events up to #{anchor.seq} were signed at {anchor.issued_at}:")
+        signed_at = fileformat.readable_time(anchor.issued_at)
+        lines.append(f"Events up to #{anchor.seq} were signed at {signed_at}:")
         lines += [f"  {note}" for note in anchor.timestamps]
     return "\n".join(lines)
 

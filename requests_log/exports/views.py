@@ -18,7 +18,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from boundary.http import AuthenticatedHttpRequest
 
@@ -255,12 +255,14 @@ def _receipt_page(
             "address": address,
             "form": form,
             "interval_minutes": max(1, settings.RECEIPT_INTERVAL // 60),
+            "timestamps_configured": bool(settings.RFC3161_TSA_URLS),
         },
         status=status,
     )
 
 
 @login_required
+@require_GET
 def receipt_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     address = selectors.receipt_address_of(employee=request.user)
     return _receipt_page(request, address, ReceiptAddressForm(instance=address))
@@ -295,27 +297,35 @@ def receipt_address(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ReceiptAddressForm(request.POST, instance=address)
     if not form.is_valid():
         return _receipt_page(request, address, form, status=400)
-    address = receipts.receipt_address_set(
+    saved = receipts.receipt_address_set(
         employee=request.user,
         email=form.cleaned_data["email"],
         cadence=form.cleaned_data["cadence"],
     )
-    if address.confirmed_at is None:
-        messages.info(request, f"We sent a link to {address.email}: open it to confirm.")
+    email = saved.address.email
+    if saved.link_sent:
+        messages.info(request, f"We sent a link to {email}: open it to confirm the address.")
+    elif saved.address.confirmed_at is None:
+        messages.info(
+            request,
+            f"A link went to {email} less than a minute ago: look for it there (and in spam).",
+        )
     else:
         messages.success(request, "Saved.")
     return redirect("exports:receipt-list")
 
 
+@require_http_methods(["GET", "POST"])
 def receipt_address_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """The link in the confirmation email: a button to confirm (so a mail scanner that
     opens links confirms nothing). No sign-in needed: the link itself is the proof."""
-    confirmed = None
     if request.method == "POST":
-        confirmed = receipts.receipt_address_confirm(token=token)
+        address = receipts.receipt_address_confirm(token=token)
+    else:
+        address = receipts.receipt_address_of_link(token=token)
     return render(
         request,
         "requests_log/exports/receipt_confirm.html",
-        {"posted": request.method == "POST", "confirmed": confirmed},
-        status=400 if request.method == "POST" and confirmed is None else 200,
+        {"posted": request.method == "POST", "address": address},
+        status=200 if address is not None else 400,
     )

@@ -74,6 +74,9 @@ class Timestamp(KeptForever):
 
     checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="timestamps")
     authority = models.URLField(max_length=300)
+    authority_name = models.CharField(
+        max_length=200, blank=True, help_text="The name its certificate gives, to show."
+    )
     response = models.BinaryField(help_text="The authority's TimeStampResp, DER.")
     stamped_at = models.DateTimeField(help_text="The time the authority says (genTime).")
     received_at = models.DateTimeField()

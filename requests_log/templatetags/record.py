@@ -7,6 +7,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from ..exports import fileformat
 from ..models import Decision, FollowUp, PromotionRequest
 from ..models.request import DECLINE_REASON_LABELS
 
@@ -17,6 +18,12 @@ CHOICES = {
     "framing": PromotionRequest.Framing,
     "content_format": PromotionRequest.ContentFormat,
 }
+
+
+@register.filter
+def chain_time(text: str) -> str:
+    """A time as the chain and the manifests write it, as a person reads it."""
+    return fileformat.readable_time(text)
 
 
 @register.filter

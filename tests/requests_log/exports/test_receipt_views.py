@@ -1,6 +1,8 @@
 """The receipts page, and receipts given to the three verifiers: the verify page,
 `manage.py verify_record --receipt` and the stand-alone script."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
@@ -17,6 +19,8 @@ from .test_formats import make_json, make_zip
 from .test_views import upload
 
 pytestmark = pytest.mark.django_db
+
+HOME = "maya@home.example"
 
 
 @pytest.fixture
@@ -63,7 +67,7 @@ def test_receipt_list_shows_the_latest_receipt_and_each_one(
     page = signed_in.get(reverse("exports:receipt-list")).content.decode()
 
     assert "Latest receipt" in page
-    assert f"Up to entry #{latest.seq} · issued" in page
+    assert f"Entries #1 to #{latest.seq}" in page
     assert latest.head_hash in page
     assert page.count(reverse("exports:receipt-download", args=[first.pk])) == 1
     assert page.count(reverse("exports:receipt-download", args=[latest.pk])) == 2
@@ -117,7 +121,9 @@ def test_setting_an_address_asks_for_its_confirmation(
             follow=True,
         )
 
-    assert "We sent a link to maya@home.example: open it to confirm." in response.content.decode()
+    assert "We sent a link to maya@home.example: open it to confirm the address." in (
+        response.content.decode()
+    )
     assert "Waiting for you to confirm" in response.content.decode()
     assert [message.to for message in mail.outbox] == [["maya@home.example"]]
     address = ReceiptAddress.objects.get(employee=maya)
@@ -162,7 +168,9 @@ def test_verify_page_checks_an_export_against_receipts(client, maya, kept, tsa):
     assert told.verdict == "consistent"
     page = response.content.decode()
     assert "Against your receipts" in page
-    assert "receipt.txt: Consistent." in page
+    assert re.search(
+        r"receipt\.txt</span>, issued \S+ \S+ UTC:\s+<strong>Consistent\.</strong>", page
+    )
     assert "Timestamped by Test TSA at " in page  # checked against RFC3161_TSA_ROOTS
     assert "Independent timestamps in the export" in page
 
@@ -179,7 +187,9 @@ def test_verify_page_shows_a_rewrite_against_a_receipt(client, maya, kept, monke
     result = response.context["result"]
     assert result.verdict == "intact"
     assert result.receipts[0].verdict == "rewritten"
-    assert "r.txt: Rewritten or cut after it." in response.content.decode()
+    assert "<strong>Rewritten or cut after it.</strong> Event #2 differs" in (
+        response.content.decode()
+    )
 
 
 def test_verify_page_refuses_a_receipt_that_is_too_large(client, maya, kept):
@@ -224,7 +234,11 @@ def test_verify_record_command_takes_receipts(tmp_path, maya, kept, capsys):
         call_command("verify_record", str(export), "--receipt", str(stranger))
 
     output = capsys.readouterr().out
-    assert "Receipt receipt.txt: Consistent: event #2 is as receipt receipt.txt" in output
+    assert re.search(
+        r"Receipt receipt\.txt \(issued \S+ \S+ UTC, timestamped by Test TSA at \S+ \S+ UTC\): "
+        r"Consistent: event #2 is as it signed it",
+        output,
+    )
     assert "  timestamped by Test TSA at " in output
     assert "Receipt stranger.txt: Not a receipt of this record: it is not a Boundary " in output
     assert failure.value.returncode == 5
@@ -269,8 +283,9 @@ def test_standalone_verifier_takes_receipts(standalone, tmp_path, maya, kept, ts
     )
 
     assert completed.returncode == 0, completed.stderr
-    assert "Receipt receipt.txt: Consistent: event #2 is as receipt receipt.txt" in (
-        completed.stdout
+    assert re.search(
+        r"Receipt receipt\.txt \(issued \S+ \S+ UTC\): Consistent: event #2 is as it signed it",
+        completed.stdout,
     )
     # Only Python and cryptography beside it: timestamps need rfc3161-client too.
     assert "  its timestamps were not checked: install rfc3161-client to check them" in (
@@ -286,3 +301,38 @@ def test_standalone_verifier_says_when_a_receipt_cannot_be_read(standalone, tmp_
 
     assert completed.returncode == 2
     assert "cannot read " in completed.stderr
+
+
+def test_the_confirmation_page_names_the_address_before_confirming(
+    client, maya, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.force_login(maya)
+        client.post(reverse("exports:receipt-address"), {"email": HOME, "cadence": "each"})
+    client.logout()
+    link = re.search(r"/receipts/confirm/\S+/", mail.outbox[0].body).group(0)
+
+    shown = client.get(link)
+    bad = client.get("/receipts/confirm/not-a-token/")
+
+    assert shown.status_code == 200
+    assert f'send receipts of your record to <strong class="text-break">{HOME}</strong>' in (
+        shown.content.decode()
+    )
+    assert ReceiptAddress.objects.get(employee=maya).confirmed_at is None
+    assert bad.status_code == 400
+    assert "This link does not work any more" in bad.content.decode()
+
+
+def test_the_receipts_page_takes_no_post(signed_in):
+    response = signed_in.post(reverse("exports:receipt-list"), {"email": HOME})
+
+    assert response.status_code == 405
+    assert not ReceiptAddress.objects.exists()
+
+
+def test_the_address_form_posts_to_the_view_that_saves_it(signed_in):
+    page = signed_in.get(reverse("exports:receipt-list")).content.decode()
+
+    assert f'action="{reverse("exports:receipt-address")}"' in page
+    assert "Send me a confirmation link" in page

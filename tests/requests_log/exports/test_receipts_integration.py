@@ -176,11 +176,8 @@ def assert_one_receipt_sent_home(outbox: ReceiptOutbox, employee, tsa) -> filefo
     ((name, sent),) = outbox.attachments()
     assert name.startswith("boundary-receipt-")
     assert name.endswith(f"-{head.seq}.txt")
-    # SMTP carries a text/plain attachment (8bit) with CRLF line ends; the receipt's
-    # format is LF. A mail client on Linux saves it with LF, as here (with CRLF the
-    # verifiers do not read it: see the xfail test below).
-    text = sent.decode("utf-8").replace("\r\n", "\n")
-    sent = text.encode()
+    # Attached as bytes (base64), so it arrives as it was written, line ends and all.
+    text = sent.decode("utf-8")
     receipt = fileformat.read_receipt(text)
     assert text == receipts.receipt_of(checkpoint)  # the kept receipt, byte for byte
     assert (receipt.seq, receipt.head_hash) == (head.seq, head.hash)
@@ -262,7 +259,7 @@ def test_a_send_the_mail_server_refuses_once_is_retried_and_arrives_once(celery,
     print(f"refused once: {time.monotonic() - started:.1f} s")
 
 
-# --- What does not work yet (app bugs; strict xfail, so a fix makes them fail loudly) ----------
+# --- When a send is cut short, and what the mail server received ------------------------------
 
 
 def _pool_child(worker: Process) -> int:
@@ -270,26 +267,17 @@ def _pool_child(worker: Process) -> int:
     return int(children.split()[0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "Nothing finds an unsent 'each' receipt again: receipt_send's claim is left behind "
-        "by a killed worker, the redelivered task (reject_on_worker_lost) finds it fresh and "
-        "returns 0, and a worker killed outright leaves its message unacked in Redis for "
-        "the visibility timeout (an hour). Reminders have a sweep for this; receipts do not."
-    ),
-)
 @pytest.mark.parametrize("killed", ["worker", "pool-child"])
 def test_worker_killed_while_sending_then_the_receipt_still_arrives_once(
     celery, outbox, tsa, maya, killed
 ):
     """SIGKILL in the middle of the SMTP conversation (the outbox holds it at MAIL FROM),
-    after the delivery was claimed. REMINDER_CLAIM_TIMEOUT=3: the claim is stale 3 s on."""
+    after the delivery was claimed. REMINDER_CLAIM_TIMEOUT=3: the claim is stale 3 s on,
+    and beat's sweep queues the receipt again (REMINDER_QUEUE_TIMEOUT=3)."""
     started = time.monotonic()
     confirmed_home_address(maya)
     outbox.hold()
-    env = {"REMINDER_CLAIM_TIMEOUT": "3"}
+    env = {"REMINDER_CLAIM_TIMEOUT": "3", "REMINDER_QUEUE_TIMEOUT": "3"}
     if killed == "worker":
         first = celery.worker("first", **env)
     else:
@@ -321,20 +309,12 @@ def test_worker_killed_while_sending_then_the_receipt_still_arrives_once(
         print(f"{killed} killed: {time.monotonic() - started:.1f} s")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "A receipt is attached as text/plain (8bit), so SMTP carries it with CRLF line "
-        "ends; fileformat.read_receipt splits on LF only, and the verifiers call the "
-        "receipt as saved from the email (with CRLF) 'not a Boundary receipt'."
-    ),
-)
 def test_the_receipt_as_the_mail_server_received_it_is_read_by_the_verifier(
     outbox, tsa, maya, settings, queued
 ):
     """No Celery: receipt_send in this process, through Django's SMTP backend, to the
-    outbox. The attachment's bytes as received, unchanged, go to the verifier."""
+    outbox. The attachment's bytes as received, unchanged, go to the verifier; and a
+    copy saved with CRLF line ends (by a Windows mail client, say) reads the same."""
     confirmed_home_address(maya)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", outbox.port
@@ -353,3 +333,7 @@ def test_the_receipt_as_the_mail_server_received_it_is_read_by_the_verifier(
         trusted={signing.signing_key().fingerprint},
     )
     assert result.receipts[0].verdict == verifier.CONSISTENT, result.receipts[0].reason
+    saved_on_windows = sent.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    assert fileformat.read_receipt(saved_on_windows.decode()).note == (
+        fileformat.read_receipt(sent.decode()).note
+    )
