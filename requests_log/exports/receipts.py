@@ -22,9 +22,8 @@ from django.conf import settings
 from django.core import signing as django_signing
 from django.core.cache import cache
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -60,18 +59,21 @@ def instance_host() -> str:
 
 
 def receipt_due_after_change(*, employee_id: int) -> None:
-    """Her record changed: her next checkpoint is due now, or RECEIPT_INTERVAL after the
-    last one if that is later. Changes before it is issued share it. One UPDATE as a rule
-    (the caller holds her row's lock, as timeline_append does)."""
-    now = timezone.now()
-    interval = timedelta(seconds=settings.RECEIPT_INTERVAL)
-    scheduled = ReceiptSchedule.objects.filter(employee_id=employee_id).update(
-        due_at=Coalesce(
-            F("due_at"), Greatest(Value(now), Coalesce(F("last_issued_at") + interval, Value(now)))
+    """Her record changed: her next checkpoint is due now, or when the last one's
+    RECEIPT_INTERVAL is over if that is later; changes before it is issued share it.
+    This runs inside every append (which holds her row's lock), so it is one statement
+    that writes nothing when a checkpoint is due already, as in a burst of changes: an
+    upsert Django's ORM cannot spell, in SQL that PostgreSQL and SQLite both take."""
+    table = ReceiptSchedule._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (employee_id, due_at, quiet_until) VALUES (%s, %s, NULL) "  # noqa: S608 - the model's table
+            f"ON CONFLICT (employee_id) DO UPDATE SET due_at = CASE "
+            f"WHEN {table}.quiet_until > excluded.due_at THEN {table}.quiet_until "
+            f"ELSE excluded.due_at END WHERE {table}.due_at IS NULL",
+            [employee_id, now],
         )
-    )
-    if not scheduled:
-        ReceiptSchedule.objects.create(employee_id=employee_id, due_at=now)
 
 
 def receipts_issue_due(*, now=None, batch: int = 500) -> int:
@@ -133,7 +135,8 @@ def checkpoint_issue(*, employee: User, reason: str) -> Checkpoint | None:
         note=key.sign_note(note, instance_host()),
         key_fingerprint=key.fingerprint,
     )
-    ReceiptSchedule.objects.filter(employee=employee).update(last_issued_at=now)
+    quiet_until = now + timedelta(seconds=settings.RECEIPT_INTERVAL)
+    ReceiptSchedule.objects.filter(employee=employee).update(quiet_until=quiet_until)
     address = ReceiptAddress.objects.filter(employee=employee, confirmed_at__isnull=False).first()
     delivery = None
     if address is not None:

@@ -385,8 +385,35 @@ class Record:
         database could change."""
         if self._story is None:
             replay = chain.Replay()
-            for entry in self.entries():
-                replay.add_entry(entry)
+            employee_id, loads, hides_any = self.employee.pk, json.loads, self.hides_any
+            # Only what the fold reads (no salts, no hashes): the writers walk the whole
+            # chain again after this, so this pass must cost as little as it can.
+            rows = self.shown_events().values_list(
+                "seq",
+                "promotion_request_id",
+                "kind",
+                "actor_id",
+                UtcIso("occurred_at"),
+                Cast("payload", TextField()),
+            )
+            for seq, request_id, kind, actor_id, occurred_at, payload_text in read_ahead(
+                *rows.query.sql_with_params(), chunk_size=CHUNK
+            ):
+                payload = loads(payload_text)
+                if hides_any(payload):
+                    payload = {
+                        name: chain.WITHHELD if self.is_hidden(name, value) else value
+                        for name, value in payload.items()
+                    }
+                header = {
+                    "employee": employee_id,
+                    "seq": seq,
+                    "request": request_id,
+                    "kind": kind,
+                    "actor": actor_id,
+                    "occurred_at": occurred_at,
+                }
+                replay.add(header, payload)
             self._story = replay
         return self._story
 

@@ -104,7 +104,8 @@ class ReceiptSchedule(models.Model):
         related_name="receipt_schedule",
     )
     due_at = models.DateTimeField(null=True, blank=True)
-    last_issued_at = models.DateTimeField(null=True, blank=True)
+    # The last checkpoint's time plus RECEIPT_INTERVAL: no new one is due before it.
+    quiet_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
