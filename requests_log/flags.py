@@ -14,8 +14,8 @@ with times as chain timestamps ("2026-11-23T10:30:00.000000Z"). Pages build fact
 the tables (selectors.request_facts); exports and the stand-alone verifier build them
 from the chain's events (chain.replay), so an export's flags follow from its own
 events and anyone can repeat them. For that, this module is pure Python: no Django,
-nothing else of Boundary (the verifier copies it with verifier.py, fileformat.py and
-chain.py).
+nothing else of Boundary (the verifier copies it with verifier.py, the three *format.py files
+and chain.py).
 
 Times are compared to the minute, as the forms take them: a decline and a follow-up in
 the same minute count as decline first.

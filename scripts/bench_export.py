@@ -499,7 +499,7 @@ def bench_checkpoints(employee, count: int) -> list:
     from django.utils import timezone
 
     from requests_log import chain
-    from requests_log.exports import fileformat
+    from requests_log.exports import receiptformat
     from requests_log.exports.receipts import instance_host
     from requests_log.exports.signing import signing_key
     from requests_log.models import Checkpoint, TimelineEvent
@@ -513,12 +513,12 @@ def bench_checkpoints(employee, count: int) -> list:
         "seq", "hash", "recorded_at"
     )
     key, host, now = signing_key(), instance_host(), timezone.now()
-    origin = fileformat.receipt_origin(host, employee.pk)
+    origin = receiptformat.receipt_origin(host, employee.pk)
     checkpoints = []
     for seq, head_hash, recorded_at in events:
         # Issued as the sweep would issue it: RECEIPT_INTERVAL after the change.
         issued_at = min(recorded_at + timedelta(seconds=settings.RECEIPT_INTERVAL), now)
-        note = fileformat.checkpoint_note(
+        note = receiptformat.checkpoint_note(
             origin=origin, seq=seq, head_hash=head_hash, issued_at=chain.utc_iso(issued_at)
         )
         checkpoints.append(

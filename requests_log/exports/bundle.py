@@ -1,6 +1,6 @@
 """The ZIP bundle: manifest.json (signed, listing every file's SHA-256) first, then a
 README, record.json, record.csv, record.pdf and the evidence files of the shown requests,
-written by fileformat.write_zip (stored, every header derived from the manifest)."""
+written by containerformat.write_zip (stored, every header derived from the manifest)."""
 
 import functools
 import hashlib
@@ -13,7 +13,7 @@ from typing import IO, Any
 from django.conf import settings
 
 from ..models import Evidence
-from . import fileformat
+from . import containerformat, fileformat
 from .csvexport import csv_chunks
 from .jsonexport import json_chunks
 from .pdf import pdf_bytes
@@ -35,8 +35,8 @@ Signing key fingerprint: {fingerprint}
 Chain head: #{head_seq} {head_hash}
 
 To check it, upload this ZIP at {site}/verify/ (no account needed), or run the
-stand-alone verifier (verifier.py, fileformat.py, chain.py and flags.py from
-Boundary, with Python and the cryptography package):
+stand-alone verifier (verifier.py, fileformat.py, containerformat.py,
+receiptformat.py, chain.py and flags.py from Boundary, with Python and the cryptography package):
 
   python verifier.py this-file.zip --public-key {fingerprint_raw}
 """
@@ -116,9 +116,9 @@ def write_bundle(
         if sealed is not None:
             sealed.append(seal)
         report(95, "Writing the ZIP")
-        files[fileformat.ZIP_MANIFEST] = io.BytesIO(fileformat.zip_manifest_bytes(seal))
-        members = [(name, files[name]) for name in fileformat.zip_order(files)]
-        fileformat.write_zip(target, members, manifest["generated_at"])
+        files[containerformat.ZIP_MANIFEST] = io.BytesIO(fileformat.zip_manifest_bytes(seal))
+        members = [(name, files[name]) for name in containerformat.zip_order(files)]
+        containerformat.write_zip(target, members, manifest["generated_at"])
     finally:
         for handle in files.values():
             handle.close()

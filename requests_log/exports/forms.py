@@ -10,7 +10,7 @@ from django.urls import reverse_lazy
 from boundary.models import User
 
 from ..models import Export, PromotionRequest, ReceiptAddress
-from . import fileformat
+from . import receiptformat
 from .record import WITHHOLDABLE_FIELDS, Scope
 
 RECEIPTS_MAX_FILES = 50
@@ -167,10 +167,10 @@ class VerifyForm(forms.Form):
             )
         receipts = []
         for upload in files:
-            if upload.size > fileformat.RECEIPT_MAX_BYTES:
+            if upload.size > receiptformat.RECEIPT_MAX_BYTES:
                 raise forms.ValidationError(
                     f"“{upload.name}” is {filesizeformat(upload.size)}: a receipt is at most "
-                    f"{filesizeformat(fileformat.RECEIPT_MAX_BYTES)}. Is it an export? "
+                    f"{filesizeformat(receiptformat.RECEIPT_MAX_BYTES)}. Is it an export? "
                     "Put exports in the fields above."
                 )
             receipts.append((upload.name or "receipt", upload.read()))

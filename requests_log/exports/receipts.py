@@ -39,7 +39,7 @@ from ..models.receipts import (
     ReceiptSchedule,
     Timestamp,
 )
-from . import fileformat, verifier
+from . import receiptformat, verifier
 from .signing import signing_key
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class TransientTimestampError(Exception):
 
 
 def instance_host() -> str:
-    return fileformat.instance_host(settings.SITE_URL)
+    return receiptformat.instance_host(settings.SITE_URL)
 
 
 # --- When the next checkpoint is due -------------------------------------------------------------
@@ -120,8 +120,8 @@ def checkpoint_issue(*, employee: User, reason: str) -> Checkpoint | None:
     if latest is not None and (latest.seq, latest.head_hash) == (seq, head_hash):
         return latest if reason == Checkpoint.Reason.ASKED else None
     key = signing_key()
-    note = fileformat.checkpoint_note(
-        origin=fileformat.receipt_origin(instance_host(), employee.pk),
+    note = receiptformat.checkpoint_note(
+        origin=receiptformat.receipt_origin(instance_host(), employee.pk),
         seq=seq,
         head_hash=head_hash,
         issued_at=chain.utc_iso(now),
@@ -160,7 +160,7 @@ def _after_issue(
 
 def receipt_of(checkpoint: Checkpoint) -> str:
     """The receipt as the employee keeps it: the signed note, then its timestamps."""
-    return fileformat.receipt_text(
+    return receiptformat.receipt_text(
         checkpoint.note, [bytes(stamp.response) for stamp in checkpoint.timestamps.all()]
     )
 
@@ -187,7 +187,7 @@ def timestamp_fetch(
         return None
     if checkpoint.timestamps.filter(authority=authority).exists():
         return None
-    note = fileformat.read_receipt(checkpoint.note).note.encode()
+    note = receiptformat.read_receipt(checkpoint.note).note.encode()
     request = TimestampRequestBuilder().data(note).hash_algorithm(HashAlgorithm.SHA512).build()
     answer = (post or _post)(authority, request.as_bytes())
     try:

@@ -34,7 +34,7 @@ from ..models import (
     what_is_asked,
 )
 from ..selectors import promotion_requests_of
-from . import fileformat
+from . import fileformat, receiptformat
 from .readahead import read_ahead
 from .signing import signing_key
 
@@ -303,11 +303,11 @@ class Record:
 
     def anchor_checkpoints(self) -> list[Checkpoint]:
         """The latest timestamped checkpoints whose position the export shows (a shown
-        event, or the end of a withheld run), at most fileformat.ANCHORS_MAX, oldest
+        event, or the end of a withheld run), at most receiptformat.ANCHORS_MAX, oldest
         first, with their timestamps: each proves that the chain up to its position
         existed by the time an independent authority gave. Call after the entries were
         read; the PDF and the manifest share one query."""
-        seqs = sorted(self._anchor_seqs)[-fileformat.ANCHORS_MAX :]
+        seqs = sorted(self._anchor_seqs)[-receiptformat.ANCHORS_MAX :]
         if self._anchors is None or self._anchors[0] != seqs:
             checkpoints = (
                 Checkpoint.objects.filter(employee=self.employee, seq__in=seqs)
@@ -321,9 +321,9 @@ class Record:
         return self._anchors[1]
 
     def anchors(self) -> list[str]:
-        """The anchor checkpoints as receipts (fileformat.receipt_text), for the manifest."""
+        """The anchor checkpoints as receipts (receiptformat.receipt_text), for the manifest."""
         return [
-            fileformat.receipt_text(
+            receiptformat.receipt_text(
                 checkpoint.note, [bytes(stamp.response) for stamp in checkpoint.timestamps.all()]
             )
             for checkpoint in self.anchor_checkpoints()

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 
-from . import fileformat
+from . import fileformat, receiptformat
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class SigningKey:
     def sign_note(self, note: str, name: str) -> str:
         """A signed note (C2SP signed-note) of `note`, by this key under `name`."""
         signature = self.private_key.sign(note.encode())
-        return fileformat.signed_note(note, name, self.public_raw, signature)
+        return receiptformat.signed_note(note, name, self.public_raw, signature)
 
     def seal(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """The manifest with its signature and the key that made it."""

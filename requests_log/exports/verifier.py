@@ -4,9 +4,9 @@
                        [--tsa-root PEM ...] [--public-key KEY] [--json] [--jobs N]
 
 EXPORT is a file Boundary wrote: record.json, record.csv, record.pdf or a .zip bundle.
-Copy this file, `fileformat.py` (beside it), and `chain.py` and `flags.py` (from
-requests_log/) into one folder, `pip install cryptography`, and run it there; it reads no
-database and imports nothing else.
+Copy this file, `fileformat.py`, `containerformat.py` and `receiptformat.py` (beside it),
+and `chain.py` and `flags.py` (from requests_log/) into one folder, `pip install
+cryptography`, and run it there; it reads no database and imports nothing else.
 KEY is the instance's public key as published on its "Public key" page: a PEM file,
 the raw key in base64, or its fingerprint ("SHA256:…"). Give it more than once to
 trust older keys. Without it the check still runs, but cannot say whose key signed.
@@ -25,7 +25,7 @@ contains the earlier one unchanged: the two are compared only if both pass their
 checks (under the keys you trust), so a forged or damaged earlier file never makes a
 genuine later one look rewritten.
 With --receipt (a receipt the employee kept: a signed checkpoint of her chain, see
-fileformat.Receipt), it says of each receipt whether the export holds the entry it
+receiptformat.Receipt), it says of each receipt whether the export holds the entry it
 signed unchanged, or the record was rewritten or cut after it was issued. A receipt's
 RFC 3161 timestamps are checked against the --tsa-root certificates, if the
 rfc3161-client package is installed too; they show when the receipt existed, which no
@@ -43,7 +43,8 @@ export's scope are shown as withheld runs: their sequence numbers and the hash o
 run's last event, which the next shown event links to. A manifest with the chain's head,
 the counts and the SHA-256 of the file's bytes is signed with the instance's Ed25519 key.
 
-The file layouts, and everything else about the bytes, are in fileformat.py.
+The file layouts, and everything else about the bytes, are in fileformat.py (with
+containerformat.py for the PDF and the ZIP, receiptformat.py for receipts).
 """
 
 from __future__ import annotations
@@ -70,11 +71,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 try:
     from requests_log import chain
-    from requests_log.exports import fileformat
-except ImportError:  # stand-alone: chain.py and fileformat.py sit beside this file
+    from requests_log.exports import containerformat, fileformat, receiptformat
+except ImportError:  # stand-alone: the files named above sit beside this file
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import chain  # type: ignore[no-redef, import-not-found]
+    import containerformat  # type: ignore[no-redef, import-not-found]
     import fileformat  # type: ignore[no-redef, import-not-found]
+    import receiptformat  # type: ignore[no-redef, import-not-found]
 
 
 # The verdicts and the exception that carries one (fileformat.py), as callers name them.
@@ -186,8 +189,8 @@ def check_anchors(manifest: dict[str, Any], key: bytes, summary: ChainSummary) -
     """The export's own timestamped checkpoints (its manifest's "checkpoints") are
     signed by its key and state its chain: Boundary carries only those whose position
     the export shows, so any other is a changed or forged file."""
-    origin = fileformat.receipt_origin_of(manifest)
-    for receipt in fileformat.anchors_of(manifest):
+    origin = receiptformat.receipt_origin_of(manifest)
+    for receipt in receiptformat.anchors_of(manifest):
         where = f"event #{receipt.seq}"
         if receipt.origin != origin or not signed_by(receipt, key):
             raise altered(
@@ -233,10 +236,65 @@ def open_seal(seal: Any, file_kind: str, limits: fileformat.Limits) -> tuple[dic
             f"this {file_kind}",
             "seal",
         )
-    problem = fileformat.manifest_problem(manifest, file_kind, limits)
+    problem = manifest_problem(manifest, file_kind, limits)
     if problem is not None:
         raise not_export(f"its signed manifest is not one Boundary writes (its {problem})")
     return manifest, public_key
+
+
+def manifest_problem(
+    manifest: dict[str, Any], file_kind: str, limits: fileformat.Limits
+) -> str | None:
+    """What of a validly signed manifest is missing or of the wrong type (None if all is
+    as Boundary writes it), so that no later check can trip over its shape. Keys that
+    are not read here may be added freely: the signature covers them."""
+
+    def whole(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+    employee, summary = manifest.get("employee"), manifest.get("chain")
+    if not isinstance(employee, dict) or not isinstance(employee.get("name"), str):
+        return "employee"
+    if not whole(employee.get("id")):
+        return "employee"
+    if not isinstance(summary, dict) or not isinstance(summary.get("head_hash"), str):
+        return "chain"
+    if not all(whole(summary.get(key)) for key in ("head_seq", "shown", "withheld")):
+        return "chain"
+    if not whole(summary.get("fields_withheld")):
+        return "chain"
+    if not isinstance(manifest.get("instance"), str):
+        return "instance"
+    if containerformat.dos_time(manifest.get("generated_at")) is None:
+        return "generated_at"
+    if file_kind != "zip" and not isinstance(manifest.get("body_sha256"), str):
+        return "body_sha256"
+    if file_kind == "pdf" and not isinstance(manifest.get("record_sha256"), str):
+        return "record_sha256"
+    anchors = manifest.get("checkpoints", [])
+    if not isinstance(anchors, list) or len(anchors) > receiptformat.ANCHORS_MAX:
+        return "checkpoints"
+    for text in anchors:
+        try:
+            if (
+                not isinstance(text, str)
+                or receiptformat.read_receipt(text).seq > summary["head_seq"]
+            ):
+                return "checkpoints"
+        except ValueError:
+            return "checkpoints"
+    if file_kind == "zip":
+        files = manifest.get("files")
+        if not isinstance(files, dict) or not files or len(files) >= limits.max_entries:
+            return "files"
+        for name, item in files.items():
+            if name == containerformat.ZIP_MANIFEST or not containerformat.ZIP_NAME.fullmatch(name):
+                return "files"
+            if not isinstance(item, dict) or not isinstance(item.get("sha256"), str):
+                return "files"
+            if not whole(item.get("bytes")) or item["bytes"] >= containerformat.ZIP_MAX:
+                return "files"
+    return None
 
 
 def check_seal_bytes(file_kind: str, found: fileformat.SealLine) -> None:
@@ -276,7 +334,7 @@ def verify_json(
     manifest, key = open_seal(found.seal, "json", limits)
     with claimed_by(manifest, key):
         check_seal_bytes("json", found)
-        probe |= fileformat.anchor_seqs(manifest)
+        probe |= receiptformat.anchor_seqs(manifest)
         return _verify_json_body(handle, found.start, manifest, key, limits, probe)
 
 
@@ -493,7 +551,7 @@ def verify_csv(
     manifest, key = open_seal(found.seal, "csv", limits)
     with claimed_by(manifest, key):
         check_seal_bytes("csv", found)
-        probe |= fileformat.anchor_seqs(manifest)
+        probe |= receiptformat.anchor_seqs(manifest)
         return _verify_csv_body(handle, found.start, manifest, key, limits, probe)
 
 
@@ -539,7 +597,7 @@ def verify_pdf(
     probe: frozenset[int],
     trusted: set[str] | None,
 ) -> Result:
-    found = fileformat.pdf_seal(handle, size, limits)
+    found = containerformat.pdf_seal(handle, size, limits)
     manifest, key = open_seal(found.seal, "pdf", limits)
     with claimed_by(manifest, key):
         check_seal_bytes("pdf", found)
@@ -560,7 +618,7 @@ def _verify_pdf_body(
         pass
     body_matches = reader.digest.hexdigest() == manifest.get("body_sha256")
     record = None
-    for attachment in fileformat.embedded_files(handle, limits.max_line, limits.max_unpacked):
+    for attachment in containerformat.embedded_files(handle, limits.max_line, limits.max_unpacked):
         with attachment:
             if fileformat.json_version(attachment.read(len(fileformat.JSON_HEAD))) is None:
                 continue
@@ -610,7 +668,7 @@ def verify_zip(
     probe: frozenset[int],
     trusted: set[str] | None,
 ) -> Result:
-    found = fileformat.zip_seal(handle, size, limits)
+    found = containerformat.zip_seal(handle, size, limits)
     manifest, key = open_seal(found.seal, "zip", limits)
     with claimed_by(manifest, key):
         check_seal_bytes("zip", found)
@@ -632,17 +690,17 @@ def _verify_zip_members(
     """Walk the ZIP from its first byte to its last, comparing every header with the one
     derived from the manifest and every file with its SHA-256 there."""
     listed = manifest["files"]
-    when = fileformat.dos_time(manifest["generated_at"])
+    when = containerformat.dos_time(manifest["generated_at"])
     if when is None:  # pragma: no cover - open_seal checked it
         raise altered("the manifest's time cannot be read", "seal")
     sizes = {name: item["bytes"] for name, item in listed.items()}
-    sizes[fileformat.ZIP_MANIFEST] = len(manifest_json)
-    entries: list[fileformat.ZipEntry] = []
+    sizes[containerformat.ZIP_MANIFEST] = len(manifest_json)
+    entries: list[containerformat.ZipEntry] = []
     record: IO[bytes] | None = None
     evidence = {}
     position = 0
     try:
-        for name in fileformat.zip_order(listed):
+        for name in containerformat.zip_order(listed):
             entry, kept = _zip_member(
                 handle, size, position, name, sizes, listed, entries, when, limits
             )
@@ -651,7 +709,7 @@ def _verify_zip_members(
             elif name.startswith("evidence/"):
                 evidence[name] = listed[name]["sha256"]
             entries.append(entry)
-            position = entry.offset + fileformat.ZIP_LOCAL.size + len(name) + entry.size
+            position = entry.offset + containerformat.ZIP_LOCAL.size + len(name) + entry.size
         _zip_directory(handle, size, position, entries, when)
         if record is None:
             raise altered("record.json is missing", "record.json")
@@ -681,17 +739,17 @@ def _zip_member(
     name: str,
     sizes: dict[str, int],
     listed: dict[str, Any],
-    entries: list[fileformat.ZipEntry],
+    entries: list[containerformat.ZipEntry],
     when: tuple[int, int],
     limits: fileformat.Limits,
-) -> tuple[fileformat.ZipEntry, IO[bytes] | None]:
+) -> tuple[containerformat.ZipEntry, IO[bytes] | None]:
     """Check the file that must start at `position`; return its entry, and its bytes in
     a temporary file if it is record.json (the caller closes it)."""
-    raw, fields, found = fileformat.zip_local_at(handle, position)
+    raw, fields, found = containerformat.zip_local_at(handle, position)
     if fields is None:
-        if raw[:4] == fileformat.ZIP_CENTRAL_SIGNATURE.to_bytes(4, "little"):
+        if raw[:4] == containerformat.ZIP_CENTRAL_SIGNATURE.to_bytes(4, "little"):
             raise altered(f"{name}, listed in the manifest, is missing", name)
-        if len(raw) < fileformat.ZIP_LOCAL.size and position + len(raw) >= size:
+        if len(raw) < containerformat.ZIP_LOCAL.size and position + len(raw) >= size:
             raise altered(f"the ZIP is cut short: it ends before {name}", "file")
         raise altered(
             f"the ZIP holds bytes that belong to no file where {name} should start", "file"
@@ -711,7 +769,7 @@ def _zip_member(
             raise altered("it holds two files with the same name", other)
         if other not in listed:
             raise altered(f"{other} is not listed in the manifest", other)
-        if not fileformat.zip_holds(handle, size, name, limits):
+        if not containerformat.zip_holds(handle, size, name, limits):
             raise altered(f"{name}, listed in the manifest, is missing", name)
         raise altered(
             f"the files are not in the order Boundary writes them: {other} comes where "
@@ -719,9 +777,9 @@ def _zip_member(
             other,
         )
     if fields[3] != 0:
-        raise altered(fileformat.zip_compressed(name, fields[3]), name)
+        raise altered(containerformat.zip_compressed(name, fields[3]), name)
     if fields[10]:
-        raise altered(fileformat.zip_extra(name), name)
+        raise altered(containerformat.zip_extra(name), name)
     start = position + len(raw) + len(found)
     length = sizes[name]
     if start + length > size:
@@ -741,13 +799,13 @@ def _zip_member(
             left -= len(chunk)
             if kept is not None:
                 kept.write(chunk)
-        if name != fileformat.ZIP_MANIFEST and digest.hexdigest() != listed[name]["sha256"]:
+        if name != containerformat.ZIP_MANIFEST and digest.hexdigest() != listed[name]["sha256"]:
             raise altered(f"{name} does not match the SHA-256 in the manifest", name)
-        entry = fileformat.ZipEntry(name, length, crc, position)
-        wanted = fileformat.zip_local_header(entry, when)
+        entry = containerformat.ZipEntry(name, length, crc, position)
+        wanted = containerformat.zip_local_header(entry, when)
         if raw + found != wanted:
-            field_name = fileformat.zip_difference(
-                fileformat.ZIP_LOCAL_FIELDS, fileformat.ZIP_LOCAL, raw + found, wanted
+            field_name = containerformat.zip_difference(
+                containerformat.ZIP_LOCAL_FIELDS, containerformat.ZIP_LOCAL, raw + found, wanted
             )
             raise altered(
                 f"the ZIP's header of {name} differs from the one Boundary writes "
@@ -767,18 +825,18 @@ def _zip_directory(
     handle: IO[bytes],
     size: int,
     position: int,
-    entries: list[fileformat.ZipEntry],
+    entries: list[containerformat.ZipEntry],
     when: tuple[int, int],
 ) -> None:
     """After the last file: the central directory and its end record, exactly as they
     derive from the files, then nothing."""
-    headers = [fileformat.zip_central_header(entry, when) for entry in entries]
+    headers = [containerformat.zip_central_header(entry, when) for entry in entries]
     central = b"".join(headers)
     handle.seek(position)
     found = handle.read(len(central))
     if found != central:
-        if found[:4] == fileformat.ZIP_LOCAL_SIGNATURE.to_bytes(4, "little"):
-            _, fields, name = fileformat.zip_local_at(handle, position)
+        if found[:4] == containerformat.ZIP_LOCAL_SIGNATURE.to_bytes(4, "little"):
+            _, fields, name = containerformat.zip_local_at(handle, position)
             if fields is not None:
                 other = fileformat.printable(name)
                 raise altered(f"{other} is not listed in the manifest", other)
@@ -788,9 +846,9 @@ def _zip_directory(
         start = 0
         for entry, header in zip(entries, headers, strict=True):
             if at < start + len(header):
-                field_name = fileformat.zip_difference(
-                    fileformat.ZIP_CENTRAL_FIELDS,
-                    fileformat.ZIP_CENTRAL,
+                field_name = containerformat.zip_difference(
+                    containerformat.ZIP_CENTRAL_FIELDS,
+                    containerformat.ZIP_CENTRAL,
                     found[start : start + len(header)],
                     header,
                 )
@@ -800,13 +858,13 @@ def _zip_directory(
                     "file",
                 )
             start += len(header)
-    end = fileformat.zip_end(len(entries), len(central), position)
+    end = containerformat.zip_end(len(entries), len(central), position)
     found = handle.read(len(end))
     if found != end:
         if end.startswith(found):
             raise altered("the ZIP is cut short: it ends inside its last record", "file")
-        field_name = fileformat.zip_difference(
-            fileformat.ZIP_END_FIELDS, fileformat.ZIP_END, found, end
+        field_name = containerformat.zip_difference(
+            containerformat.ZIP_END_FIELDS, containerformat.ZIP_END, found, end
         )
         if field_name == "comment length":
             raise altered("the ZIP carries a comment, which nothing signs", "file")
@@ -996,7 +1054,7 @@ def check(
         older = verify_file(earlier, trusted=trusted, limits=limits)
     read = [(name, read_receipt(data)) for name, data in receipts]
     probes = {older.chain.head_seq} if older and older.chain else set()
-    probes |= {receipt.seq for _, receipt in read if isinstance(receipt, fileformat.Receipt)}
+    probes |= {receipt.seq for _, receipt in read if isinstance(receipt, receiptformat.Receipt)}
     result = verify_file(export, trusted=trusted, limits=limits, probes=probes)
     if older is not None:
         result.earlier = older
@@ -1012,7 +1070,7 @@ def check(
     if result.verdict in (INTACT, UNKNOWN_KEY):
         result.anchors = [
             check_receipt(result, f"checkpoint of #{anchor.seq}", anchor, tsa_roots, trusted)
-            for anchor in fileformat.anchors_of(result.manifest or {})
+            for anchor in receiptformat.anchors_of(result.manifest or {})
         ]
     return result
 
@@ -1055,13 +1113,13 @@ class ReceiptCheck:
             return self.name
         checked = [note for note in self.timestamps if note.startswith("timestamped by ")]
         stamped = f", {checked[0]}" if checked and "(not checked" not in checked[0] else ""
-        return f"{self.name} (issued {fileformat.readable_time(self.issued_at)}{stamped})"
+        return f"{self.name} (issued {receiptformat.readable_time(self.issued_at)}{stamped})"
 
 
-def read_receipt(data: bytes) -> fileformat.Receipt | str:
+def read_receipt(data: bytes) -> receiptformat.Receipt | str:
     """A receipt's parts, or why it is not one."""
     try:
-        return fileformat.read_receipt(data.decode("utf-8"))
+        return receiptformat.read_receipt(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
         return f"it is not a Boundary receipt: {error}"
 
@@ -1069,7 +1127,7 @@ def read_receipt(data: bytes) -> fileformat.Receipt | str:
 def check_receipt(
     result: Result,
     name: str,
-    receipt: fileformat.Receipt | str,
+    receipt: receiptformat.Receipt | str,
     tsa_roots: Sequence[bytes],
     trusted: set[str] | None,
 ) -> ReceiptCheck:
@@ -1088,7 +1146,7 @@ def check_receipt(
         told.verdict = NOT_RECEIPT
         told.reason = "it is not signed by the key that signed the export"
         return told
-    if receipt.origin != fileformat.receipt_origin_of(manifest):
+    if receipt.origin != receiptformat.receipt_origin_of(manifest):
         told.reason = f"it is a receipt of another record ({receipt.origin})"
         return told
     if summary.head_seq >= receipt.seq:
@@ -1132,11 +1190,11 @@ def narrow_rewrites(checks: list[ReceiptCheck]) -> None:
             check.reason += f", after event #{latest.seq} (which {latest.name} shows unchanged)"
 
 
-def signed_by(receipt: fileformat.Receipt, public_key: bytes) -> bool:
+def signed_by(receipt: receiptformat.Receipt, public_key: bytes) -> bool:
     """Whether one of the receipt's signature lines is a good signature by this key."""
     verifier_key = Ed25519PublicKey.from_public_bytes(public_key)
     for name, key_id, signature in receipt.signatures:
-        if key_id != fileformat.note_key_id(name, public_key):
+        if key_id != receiptformat.note_key_id(name, public_key):
             continue
         try:
             verifier_key.verify(signature, receipt.note.encode())
@@ -1146,7 +1204,7 @@ def signed_by(receipt: fileformat.Receipt, public_key: bytes) -> bool:
     return False
 
 
-def timestamp_notes(receipt: fileformat.Receipt, tsa_roots: Sequence[bytes]) -> list[str]:
+def timestamp_notes(receipt: receiptformat.Receipt, tsa_roots: Sequence[bytes]) -> list[str]:
     """What each RFC 3161 timestamp in a receipt says, checked offline against the given
     root certificates: "timestamped by NAME at TIME UTC", or why it is refused."""
     if not receipt.timestamps:
@@ -1223,7 +1281,7 @@ def check_paths(
     limits: fileformat.Limits | None = None,
 ) -> Result:
     """check() of files named by their paths."""
-    roots = [read_small(root, fileformat.RECEIPT_MAX_BYTES) for root in tsa_roots]
+    roots = [read_small(root, receiptformat.RECEIPT_MAX_BYTES) for root in tsa_roots]
     with contextlib.ExitStack() as files:
         older = files.enter_context(open(earlier, "rb")) if earlier else None
         export = files.enter_context(open(path, "rb"))
@@ -1241,7 +1299,8 @@ def read_receipt_files(paths: Sequence[str]) -> list[tuple[str, bytes]]:
     """(name, bytes) of each receipt file; one far larger than any receipt is read only
     in part, and then refused as not being one."""
     return [
-        (os.path.basename(path), read_small(path, fileformat.RECEIPT_MAX_BYTES)) for path in paths
+        (os.path.basename(path), read_small(path, receiptformat.RECEIPT_MAX_BYTES))
+        for path in paths
     ]
 
 
@@ -1324,7 +1383,7 @@ def report(result: Result, *, as_json: bool = False) -> str:
         lines.append(f"Receipt {receipt.about}: {receipt.label}: {receipt.reason}")
         lines += [f"  {note}" for note in receipt.timestamps]
     for anchor in result.anchors:
-        signed_at = fileformat.readable_time(anchor.issued_at)
+        signed_at = receiptformat.readable_time(anchor.issued_at)
         lines.append(f"Events up to #{anchor.seq} were signed at {signed_at}:")
         lines += [f"  {note}" for note in anchor.timestamps]
     return "\n".join(lines)

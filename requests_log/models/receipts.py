@@ -42,7 +42,7 @@ class KeptForever(models.Model):
 @pgtrigger.register(*append_only_triggers("checkpoint", "checkpoints"))
 class Checkpoint(KeptForever):
     """A signed statement of an employee's chain head: event #`seq` has hash `head_hash`.
-    `note` is the signed note exactly as issued (fileformat.checkpoint_note and
+    `note` is the signed note exactly as issued (receiptformat.checkpoint_note and
     signed_note): the receipt the employee keeps is this, plus its timestamps."""
 
     class Reason(models.TextChoices):

@@ -7,7 +7,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from ..exports import fileformat
+from ..exports import receiptformat
 from ..models import Decision, FollowUp, PromotionRequest
 from ..models.request import DECLINE_REASON_LABELS
 
@@ -23,7 +23,7 @@ CHOICES = {
 @register.filter
 def chain_time(text: str) -> str:
     """A time as the chain and the manifests write it, as a person reads it."""
-    return fileformat.readable_time(text)
+    return receiptformat.readable_time(text)
 
 
 @register.filter

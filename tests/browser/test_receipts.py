@@ -23,7 +23,7 @@ from django.core import mail
 from django.core.cache import cache
 from playwright.sync_api import Browser, Page, expect
 
-from requests_log.exports import fileformat, receipts, tasks
+from requests_log.exports import receiptformat, receipts, tasks
 from requests_log.models import Checkpoint, ReceiptAddress, Timestamp
 from tests.factories import UserFactory, log_request
 from tests.tsa import LocalAuthority, local_authority
@@ -140,7 +140,7 @@ def test_maya_gets_keeps_and_checks_a_receipt(
 
     kept = download(page, "Download this receipt", tmp_path)
     assert re.fullmatch(rf"boundary-receipt-\d{{8}}-\d{{6}}-{head.seq}\.txt", kept.name)
-    receipt = fileformat.read_receipt(kept.read_text(encoding="utf-8"))
+    receipt = receiptformat.read_receipt(kept.read_text(encoding="utf-8"))
     checkpoint = Checkpoint.objects.get(employee=maya)
     assert (receipt.seq, receipt.head_hash) == (head.seq, head.hash)
     assert receipt.timestamps == [bytes(Timestamp.objects.get(checkpoint=checkpoint).response)]

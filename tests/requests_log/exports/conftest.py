@@ -13,7 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 import requests_log.chain
+import requests_log.exports.containerformat
 import requests_log.exports.fileformat
+import requests_log.exports.receiptformat
 import requests_log.exports.verifier
 import requests_log.flags
 from requests_log import services
@@ -92,12 +94,15 @@ def check(data: bytes, trusted, probe_seq=None) -> verifier.Result:
 
 @pytest.fixture
 def standalone(tmp_path) -> Path:
-    """A folder holding only verifier.py, fileformat.py, chain.py, flags.py and the cryptography
-    package (and cffi, which it loads), as someone outside Boundary would set it up."""
+    """A folder holding only verifier.py, fileformat.py, containerformat.py, receiptformat.py,
+    chain.py, flags.py and the cryptography package (and cffi, which it loads), as someone
+    outside Boundary would set it up."""
     folder = tmp_path / "verifier"
     folder.mkdir()
     shutil.copy(requests_log.exports.verifier.__file__, folder / "verifier.py")
     shutil.copy(requests_log.exports.fileformat.__file__, folder / "fileformat.py")
+    shutil.copy(requests_log.exports.containerformat.__file__, folder / "containerformat.py")
+    shutil.copy(requests_log.exports.receiptformat.__file__, folder / "receiptformat.py")
     shutil.copy(requests_log.chain.__file__, folder / "chain.py")
     shutil.copy(requests_log.flags.__file__, folder / "flags.py")
     site = Path(cryptography.__file__).parent.parent

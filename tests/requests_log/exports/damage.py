@@ -12,9 +12,9 @@ import zlib
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from requests_log import chain
-from requests_log.exports import fileformat, signing
+from requests_log.exports import containerformat, fileformat, signing
 
-ZL, ZC, ZE = fileformat.ZIP_LOCAL, fileformat.ZIP_CENTRAL, fileformat.ZIP_END
+ZL, ZC, ZE = containerformat.ZIP_LOCAL, containerformat.ZIP_CENTRAL, containerformat.ZIP_END
 
 
 def deflate_bomb(megabytes: int) -> bytes:
@@ -40,7 +40,7 @@ def raw_zip(members: list[dict], *, when=None, comment: bytes = b"", end=None) -
     if when is None:
         try:
             seal = json.loads(members[0]["data"])
-            when = fileformat.dos_time(seal["manifest"]["generated_at"])
+            when = containerformat.dos_time(seal["manifest"]["generated_at"])
         except (ValueError, KeyError, TypeError, IndexError):
             when = None
         when = when or (0, 0x21)
@@ -62,7 +62,7 @@ def raw_zip(members: list[dict], *, when=None, comment: bytes = b"", end=None) -
         central.append(
             ZC.pack(
                 0x02014B50,
-                fileformat.ZIP_MADE_BY,
+                containerformat.ZIP_MADE_BY,
                 20,
                 flags,
                 method,
@@ -75,7 +75,7 @@ def raw_zip(members: list[dict], *, when=None, comment: bytes = b"", end=None) -
                 0,
                 0,
                 0,
-                member.get("attributes", fileformat.ZIP_ATTRIBUTES),
+                member.get("attributes", containerformat.ZIP_ATTRIBUTES),
                 offset,
             )
             + name

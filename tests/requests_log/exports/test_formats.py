@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from requests_log import chain
-from requests_log.exports import fileformat, verifier
+from requests_log.exports import containerformat, fileformat, verifier
 from requests_log.exports.exporters import exporter_for
 from tests.support import plain
 
@@ -396,7 +396,7 @@ def test_pdf_not_from_boundary(trusted):
 # --- ZIP -----------------------------------------------------------------------------------
 
 
-def rezip(data: bytes, change, order=fileformat.zip_order) -> bytes:
+def rezip(data: bytes, change, order=containerformat.zip_order) -> bytes:
     """The bundle rebuilt as Boundary writes bundles, with `change(files)` applied to its
     {name: bytes}: what someone who knows the format would do."""
     with zipfile.ZipFile(io.BytesIO(data)) as bundle:
@@ -405,7 +405,7 @@ def rezip(data: bytes, change, order=fileformat.zip_order) -> bytes:
     generated_at = json.loads(files["manifest.json"])["manifest"]["generated_at"]
     target = io.BytesIO()
     members = [(name, io.BytesIO(files[name])) for name in order(files)]
-    fileformat.write_zip(target, members, generated_at)
+    containerformat.write_zip(target, members, generated_at)
     return target.getvalue()
 
 
@@ -471,7 +471,7 @@ def test_zip_two_files_swapped(dispute, maya, trusted):
 
 def test_zip_files_out_of_order(dispute, maya, trusted):
     def order(files):
-        names = fileformat.zip_order(files)
+        names = containerformat.zip_order(files)
         names[2], names[3] = names[3], names[2]  # record.csv before record.json
         return names
 

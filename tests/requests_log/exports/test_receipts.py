@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from requests_log import timeline
 from requests_log.checks import check_tsa_roots
-from requests_log.exports import fileformat, receipts, signing, tasks, verifier
+from requests_log.exports import receiptformat, receipts, signing, tasks, verifier
 from requests_log.exports import services as export_services
 from requests_log.exports.record import Record, Scope
 from requests_log.models import (
@@ -152,7 +152,7 @@ def test_a_receipt_is_a_signed_note_of_the_chain_head(
     checkpoint = issue_receipt(maya, capture=django_capture_on_commit_callbacks)
     key = signing.signing_key()
 
-    receipt = fileformat.read_receipt(receipts.receipt_of(checkpoint))
+    receipt = receiptformat.read_receipt(receipts.receipt_of(checkpoint))
 
     origin = f"boundary.example.org/boundary/employee/{maya.pk}"
     assert receipt.note.splitlines()[:2] == [origin, "1"]
@@ -160,7 +160,7 @@ def test_a_receipt_is_a_signed_note_of_the_chain_head(
     assert receipt.issued_at == checkpoint.issued_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert [name for name, _, _ in receipt.signatures] == ["boundary.example.org"]
     assert verifier.signed_by(receipt, key.public_raw)
-    forged = fileformat.read_receipt(receipts.receipt_of(checkpoint).replace("\n1\n", "\n2\n"))
+    forged = receiptformat.read_receipt(receipts.receipt_of(checkpoint).replace("\n1\n", "\n2\n"))
     assert not verifier.signed_by(forged, key.public_raw)
 
 
@@ -176,7 +176,7 @@ def test_a_receipt_is_a_signed_note_of_the_chain_head(
 )
 def test_a_text_that_is_not_a_receipt_says_why(text, why):
     with pytest.raises(ValueError, match=why):
-        fileformat.read_receipt(text)
+        receiptformat.read_receipt(text)
 
 
 # --- Timestamps from an independent authority --------------------------------------------
@@ -208,7 +208,7 @@ def test_a_timestamp_is_kept_once_and_goes_into_the_receipt(
     assert again is None
     assert len(tsa.requests) == 1
     assert abs(stamp.stamped_at - timezone.now()) < timedelta(minutes=1)
-    receipt = fileformat.read_receipt(receipts.receipt_of(checkpoint))
+    receipt = receiptformat.read_receipt(receipts.receipt_of(checkpoint))
     assert receipt.timestamps == [bytes(stamp.response)]
     notes = verifier.timestamp_notes(receipt, [tsa.root.read_bytes()])
     assert notes == [f"timestamped by Test TSA at {stamp.stamped_at:%Y-%m-%d %H:%M:%S} UTC"]
@@ -222,8 +222,8 @@ def test_a_timestamp_over_another_text_is_refused(
     receipts.timestamp_fetch(checkpoint_id=first.pk, authority=tsa.url)
     log_request(maya)
     second = issue_receipt(maya, capture=django_capture_on_commit_callbacks)
-    grafted = fileformat.read_receipt(receipts.receipt_of(second))
-    grafted.timestamps = fileformat.read_receipt(receipts.receipt_of(first)).timestamps
+    grafted = receiptformat.read_receipt(receipts.receipt_of(second))
+    grafted.timestamps = receiptformat.read_receipt(receipts.receipt_of(first)).timestamps
 
     notes = verifier.timestamp_notes(grafted, [tsa.root.read_bytes()])
 
@@ -238,7 +238,7 @@ def test_a_timestamp_from_an_untrusted_authority_is_refused(
     log_request(maya)
     checkpoint = issue_receipt(maya, capture=django_capture_on_commit_callbacks)
     receipts.timestamp_fetch(checkpoint_id=checkpoint.pk, authority=tsa.url)
-    receipt = fileformat.read_receipt(receipts.receipt_of(checkpoint))
+    receipt = receiptformat.read_receipt(receipts.receipt_of(checkpoint))
 
     refused = verifier.timestamp_notes(receipt, [other.read_bytes()])
     unchecked = verifier.timestamp_notes(receipt, [])
@@ -384,7 +384,7 @@ def test_a_receipt_is_sent_once_with_the_receipt_attached(
     assert name.startswith("boundary-receipt-")
     assert kind == "application/octet-stream"  # so no mail system re-wraps its lines
     assert content == receipts.receipt_of(checkpoint).encode()
-    assert fileformat.read_receipt(content.decode()).timestamps  # the timestamp went with it
+    assert receiptformat.read_receipt(content.decode()).timestamps  # the timestamp went with it
     assert ReceiptDelivery.objects.get().sent_at is not None
 
 
@@ -504,7 +504,7 @@ def test_a_receipt_of_another_record_or_key_is_not_compared(
 ):
     log_request(second_employee)
     sams = receipt_bytes(issue_receipt(second_employee, capture=django_capture_on_commit_callbacks))
-    note = fileformat.read_receipt(kept.decode()).note
+    note = receiptformat.read_receipt(kept.decode()).note
     private = Ed25519PrivateKey.generate()
     other_key = signing.SigningKey(private, private.public_key().public_bytes_raw())
     forged = other_key.sign_note(note, "boundary").encode()

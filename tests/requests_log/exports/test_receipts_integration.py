@@ -24,7 +24,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 
-from requests_log.exports import fileformat, receipts, signing, verifier
+from requests_log.exports import receiptformat, receipts, signing, verifier
 from requests_log.models import Checkpoint, ReceiptAddress, ReceiptDelivery, TimelineEvent
 from requests_log.models import Timestamp as TimestampRow
 from tests.factories import log_request
@@ -156,7 +156,7 @@ def head_of(employee) -> TimelineEvent:
     return TimelineEvent.objects.filter(employee=employee).order_by("-seq").first()
 
 
-def assert_one_receipt_sent_home(outbox: ReceiptOutbox, employee, tsa) -> fileformat.Receipt:
+def assert_one_receipt_sent_home(outbox: ReceiptOutbox, employee, tsa) -> receiptformat.Receipt:
     """One checkpoint of her head, timestamped once by the authority, and one email to
     her personal address carrying it: a receipt that checks against an export."""
     checkpoint = Checkpoint.objects.get(employee=employee)
@@ -178,7 +178,7 @@ def assert_one_receipt_sent_home(outbox: ReceiptOutbox, employee, tsa) -> filefo
     assert name.endswith(f"-{head.seq}.txt")
     # Attached as bytes (base64), so it arrives as it was written, line ends and all.
     text = sent.decode("utf-8")
-    receipt = fileformat.read_receipt(text)
+    receipt = receiptformat.read_receipt(text)
     assert text == receipts.receipt_of(checkpoint)  # the kept receipt, byte for byte
     assert (receipt.seq, receipt.head_hash) == (head.seq, head.hash)
     assert receipt.timestamps == [bytes(stamp.response)]
@@ -334,6 +334,6 @@ def test_the_receipt_as_the_mail_server_received_it_is_read_by_the_verifier(
     )
     assert result.receipts[0].verdict == verifier.CONSISTENT, result.receipts[0].reason
     saved_on_windows = sent.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    assert fileformat.read_receipt(saved_on_windows.decode()).note == (
-        fileformat.read_receipt(sent.decode()).note
+    assert receiptformat.read_receipt(saved_on_windows.decode()).note == (
+        receiptformat.read_receipt(sent.decode()).note
     )

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from requests_log import services
-from requests_log.exports import fileformat, verifier
+from requests_log.exports import containerformat, fileformat, verifier
 from requests_log.exports import services as export_services
 from requests_log.exports.record import Scope
 from requests_log.models import Export, FollowUp, TimelineEvent
@@ -190,7 +190,7 @@ def test_pdf_gives_the_text_of_each_reply_sent(dispute, maya):
 def test_pdf_attachment_is_the_json_record(dispute, maya):
     data = make_pdf(maya)
 
-    attachments = list(fileformat.embedded_files(io.BytesIO(data), 1 << 20, 1 << 26))
+    attachments = list(containerformat.embedded_files(io.BytesIO(data), 1 << 20, 1 << 26))
 
     record = attachments[0].read()
     assert record.startswith(fileformat.JSON_HEAD)
@@ -219,7 +219,7 @@ def test_zip_carries_one_record_json_the_pdf_inside_attaches_too(dispute, maya):
         record_json = bundle.read("record.json")
         pdf = bundle.read("record.pdf")
 
-    attached = list(fileformat.embedded_files(io.BytesIO(pdf), 1 << 20, 1 << 26))
+    attached = list(containerformat.embedded_files(io.BytesIO(pdf), 1 << 20, 1 << 26))
 
     assert attached[0].read() == record_json
 
