@@ -14,9 +14,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from boundary.models import SocialAccount, User
-from boundary.selectors import social_accounts_in_use
 
-from . import flags, selectors
+from . import access, flags, selectors
 from .models import Decision, FollowUp, PromotionRequest
 
 # Detected from the file's content, never from its name or the browser's word.
@@ -204,12 +203,16 @@ class PromotionRequestForm(forms.ModelForm):
         cast(forms.ChoiceField, self.fields["framing"]).choices = PromotionRequest.Framing.choices
         cast(forms.ChoiceField, self.fields["channel"]).choices = [
             ("", "Choose…"),
-            *PromotionRequest.Channel.choices,
+            *(
+                choice
+                for choice in PromotionRequest.Channel.choices
+                if choice[0] != PromotionRequest.Channel.IN_BOUNDARY
+            ),
         ]
         self.fields["quantity"].widget.attrs.update(min=1, max=1000)
         if "target_accounts" in self.fields:
             accounts = cast(forms.ModelMultipleChoiceField, self.fields["target_accounts"])
-            accounts.queryset = social_accounts_in_use(owner=employee)
+            accounts.queryset = access.social_accounts_for(employee)
             accounts.required = False
             if not accounts.queryset.exists():
                 accounts.help_text = format_html(
@@ -218,11 +221,7 @@ class PromotionRequestForm(forms.ModelForm):
                     reverse("boundary:account-create"),
                 )
         if "requester_user" in self.fields:
-            colleagues = (
-                User.objects.filter(role__in=[User.Role.MANAGER, User.Role.HR])
-                .exclude(pk=employee.pk)
-                .only("pk", "display_name", "email")
-            )
+            colleagues = access.requester_candidates(employee).only("pk", "display_name", "email")
             if colleagues.exists():
                 requester = cast(forms.ModelChoiceField, self.fields["requester_user"])
                 requester.queryset = colleagues
@@ -364,6 +363,7 @@ class DecisionForm(forms.ModelForm):
             "accounts",
             "details",
             "details_in_reply",
+            "message_to_requester",
         )
         labels = {
             "kind": "Your answer",
@@ -381,6 +381,10 @@ class DecisionForm(forms.ModelForm):
                 "instead (this goes in your reply)."
             ),
             "details_in_reply": "Otherwise they stay on your record only.",
+            "message_to_requester": (
+                "Optional. They see your answer, its conditions and this message; never your "
+                "reasons or details unless you put them in your reply."
+            ),
             "pay": "For example “€400 per video”.",
         }
         widgets = {
@@ -388,11 +392,20 @@ class DecisionForm(forms.ModelForm):
             "accounts": forms.CheckboxSelectMultiple,
             "ends_on": forms.DateInput(attrs={"type": "date"}),
             "details": forms.Textarea(attrs={"rows": 3}),
+            "message_to_requester": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, promotion_request: PromotionRequest, **kwargs):
         super().__init__(*args, **kwargs)
         self.promotion_request = promotion_request
+        # Only a request filed in Boundary has a requester who reads the answer here.
+        filed = promotion_request.source == PromotionRequest.Source.FILED_IN_APP
+        if filed:
+            self.fields["message_to_requester"].label = (
+                f"A message to {promotion_request.requester_name}"
+            )
+        else:
+            del self.fields["message_to_requester"]
         cast(forms.ChoiceField, self.fields["kind"]).choices = Decision.Kind.choices
         accounts = cast(forms.ModelMultipleChoiceField, self.fields["accounts"])
         accounts.queryset = promotion_request.target_accounts.all()
@@ -415,6 +428,7 @@ class DecisionForm(forms.ModelForm):
             ),
             "details",
             Div("details_in_reply", data_for="decline accept"),
+            *(["message_to_requester"] if filed else []),
         )
         self.helper.add_input(Submit("submit", "Record my answer"))
 
@@ -469,7 +483,7 @@ class DecisionForm(forms.ModelForm):
         )
 
     def decision_terms(self) -> dict:
-        fields = set(self.Meta.fields) - {"kind", "accounts"}
+        fields = (set(self.Meta.fields) & set(self.fields)) - {"kind", "accounts"}
         return {field: self.cleaned_data[field] for field in fields}
 
 

@@ -1,4 +1,5 @@
-"""Reads of promotion requests, always scoped to the employee who owns them."""
+"""Reads for pages and exports. Each takes the viewer and starts from access.py's
+scope for them, so nothing here can return what the viewer may not see."""
 
 from collections.abc import Iterable
 from datetime import datetime, time
@@ -6,12 +7,11 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import TruncMinute
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from boundary.models import User
 
-from . import chain
+from . import access, chain
 from .flags import Declines, RequestFlags, as_declared, request_flags
 from .models import (
     Checkpoint,
@@ -29,10 +29,6 @@ from .models import (
 TARGETS_WITH_ACCOUNTS = Prefetch(
     "targets", queryset=RequestTarget.objects.select_related("account").order_by("account_id")
 )
-
-
-def promotion_requests_of(*, employee: User) -> QuerySet[PromotionRequest]:
-    return PromotionRequest.objects.filter(employee=employee)
 
 
 def with_flag_data(queryset: QuerySet[PromotionRequest]) -> QuerySet[PromotionRequest]:
@@ -165,18 +161,18 @@ def flags_of(promotion_request: PromotionRequest) -> RequestFlags:
     return flagged([promotion_request])[0][1]
 
 
-def promotion_request_list_pending(*, employee: User) -> QuerySet[PromotionRequest]:
+def promotion_request_list_pending(*, viewer: User) -> QuerySet[PromotionRequest]:
     """Requests still waiting for the employee's answer, soonest deadline first."""
     return with_flag_data(
-        promotion_requests_of(employee=employee)
+        access.own_promotion_requests(viewer)
         .filter(status__in=PromotionRequest.OPEN_STATUSES)
         .order_by("deadline", "-occurred_at")
     )
 
 
-def promotion_request_list(*, employee: User, filters: dict) -> QuerySet[PromotionRequest]:
+def promotion_request_list(*, viewer: User, filters: dict) -> QuerySet[PromotionRequest]:
     """The employee's requests narrowed by the dashboard's filters (all optional)."""
-    queryset = promotion_requests_of(employee=employee)
+    queryset = access.own_promotion_requests(viewer)
     if filters.get("q"):
         words = filters["q"]
         queryset = queryset.filter(
@@ -211,10 +207,10 @@ def promotion_request_list(*, employee: User, filters: dict) -> QuerySet[Promoti
     return with_flag_data(queryset.order_by("-occurred_at", "-id"))
 
 
-def requester_choices(*, employee: User) -> list[tuple[str, str]]:
+def requester_choices(*, viewer: User) -> list[tuple[str, str]]:
     """Everyone who has asked this employee, for the dashboard's filter."""
     rows = (
-        promotion_requests_of(employee=employee)
+        access.own_promotion_requests(viewer)
         .order_by()
         .values_list("requester_key", "requester_name")
         .distinct()
@@ -222,17 +218,17 @@ def requester_choices(*, employee: User) -> list[tuple[str, str]]:
     return sorted(dict(rows).items(), key=lambda item: item[1].casefold())
 
 
-def timeline_recent(*, employee: User, limit: int = 8) -> QuerySet[TimelineEvent]:
+def timeline_recent(*, viewer: User, limit: int = 8) -> QuerySet[TimelineEvent]:
     return (
-        TimelineEvent.objects.filter(employee=employee)
+        TimelineEvent.objects.filter(employee_id=viewer.pk)
         .select_related("promotion_request")
         .order_by("-seq")[:limit]
     )
 
 
-def promotion_request_get(*, employee: User, pk: int) -> PromotionRequest:
-    """The request with everything its page shows; 404 unless the employee owns it."""
-    queryset = promotion_requests_of(employee=employee).prefetch_related(
+def promotion_request_get(*, viewer: User, pk: int) -> PromotionRequest:
+    """The request with everything its page shows; 404 unless it is on the viewer's record."""
+    queryset = access.own_promotion_requests(viewer).prefetch_related(
         TARGETS_WITH_ACCOUNTS,
         Prefetch("follow_ups", queryset=FollowUp.objects.order_by("occurred_at", "id")),
         Prefetch(
@@ -253,13 +249,13 @@ def promotion_request_get(*, employee: User, pk: int) -> PromotionRequest:
             ),
         ),
     )
-    return get_object_or_404(queryset.select_related("requester_user"), pk=pk)
+    return access.get_or_404(queryset.select_related("requester_user"), pk=pk)
 
 
-def checkpoints_of(*, employee: User) -> QuerySet[Checkpoint]:
-    """The employee's receipts, newest first, with their timestamps."""
+def checkpoints_of(*, viewer: User) -> QuerySet[Checkpoint]:
+    """The viewer's receipts, newest first, with their timestamps."""
     return (
-        Checkpoint.objects.filter(employee=employee)
+        access.checkpoints_for(viewer)
         .prefetch_related(
             Prefetch(
                 "timestamps", queryset=Timestamp.objects.defer("response").order_by("stamped_at")
@@ -269,14 +265,10 @@ def checkpoints_of(*, employee: User) -> QuerySet[Checkpoint]:
     )
 
 
-def receipt_address_of(*, employee: User) -> ReceiptAddress | None:
-    """Where the employee has her receipts sent, if anywhere."""
-    return ReceiptAddress.objects.filter(employee=employee).first()
+def receipt_address_of(*, viewer: User) -> ReceiptAddress | None:
+    """Where the viewer has her receipts sent, if anywhere."""
+    return access.receipt_addresses_for(viewer).first()
 
 
-def evidence_get(*, employee: User, pk: int) -> Evidence:
-    return get_object_or_404(
-        Evidence.objects.select_related("promotion_request"),
-        pk=pk,
-        promotion_request__employee=employee,
-    )
+def evidence_get(*, viewer: User, pk: int) -> Evidence:
+    return access.get_or_404(access.evidence_for(viewer).select_related("promotion_request"), pk=pk)

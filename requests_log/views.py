@@ -5,15 +5,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from boundary.forms import ProfileForm, SocialAccountForm
 from boundary.http import AuthenticatedHttpRequest
-from boundary.selectors import social_accounts_in_use
 
-from . import replies, selectors, services
+from . import access, replies, selectors, services
 from .forms import (
     CorrectionForm,
     DashboardFilterForm,
@@ -23,7 +22,6 @@ from .forms import (
     PromotionRequestForm,
     WithdrawForm,
 )
-from .models import Decision
 
 PAGE_SIZE = 25
 logger = logging.getLogger(__name__)
@@ -41,14 +39,12 @@ def my_record(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The employee's own record: what is pending, every request (filtered), recent events."""
     employee = request.user
     filter_form = DashboardFilterForm(
-        request.GET or None, requesters=selectors.requester_choices(employee=employee)
+        request.GET or None, requesters=selectors.requester_choices(viewer=employee)
     )
     filters = filter_form.cleaned_data if filter_form.is_valid() else {}
-    page = Paginator(
-        selectors.promotion_request_list(employee=employee, filters=filters), PAGE_SIZE
-    )
+    page = Paginator(selectors.promotion_request_list(viewer=employee, filters=filters), PAGE_SIZE)
     page_obj = page.get_page(request.GET.get("page"))
-    pending = selectors.promotion_request_list_pending(employee=employee)
+    pending = selectors.promotion_request_list_pending(viewer=employee)
     return render(
         request,
         "requests_log/dashboard.html",
@@ -58,8 +54,8 @@ def my_record(request: AuthenticatedHttpRequest) -> HttpResponse:
             "pending": selectors.flagged(pending),
             "page_obj": page_obj,
             "requests": selectors.flagged(page_obj.object_list),
-            "recent_events": selectors.timeline_recent(employee=employee),
-            "has_accounts": social_accounts_in_use(owner=employee).exists(),
+            "recent_events": selectors.timeline_recent(viewer=employee),
+            "has_accounts": access.social_accounts_for(employee).exists(),
             "now": timezone.now(),
         },
     )
@@ -90,7 +86,7 @@ def _request_page(
     request: AuthenticatedHttpRequest, pk: int, evidence_form: EvidenceForm, status: int = 200
 ) -> HttpResponse:
     """The request's page; with a refused upload, its errors at the evidence field."""
-    promotion_request = selectors.promotion_request_get(employee=request.user, pk=pk)
+    promotion_request = selectors.promotion_request_get(viewer=request.user, pk=pk)
     decisions = list(promotion_request.decisions.all())
     latest_decision = decisions[-1] if decisions else None
     flags = selectors.flags_of(promotion_request)
@@ -115,9 +111,12 @@ def _request_page(
 
 @login_required
 def request_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    promotion_request = get_object_or_404(
-        selectors.promotion_requests_of(employee=request.user), pk=pk
-    )
+    promotion_request = access.get_or_404(access.own_promotion_requests(request.user), pk=pk)
+    if not access.can_correct(request.user, promotion_request):
+        messages.info(
+            request, "What was filed in Boundary stays as filed; add a follow-up instead."
+        )
+        return redirect(promotion_request)
     form = CorrectionForm(request.POST or None, instance=promotion_request, employee=request.user)
     if request.method == "POST" and form.is_valid():
         # The form wrote the new values onto its instance; the service compares
@@ -144,9 +143,7 @@ def request_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def decision_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    promotion_request = get_object_or_404(
-        selectors.promotion_requests_of(employee=request.user), pk=pk
-    )
+    promotion_request = access.get_or_404(access.own_promotion_requests(request.user), pk=pk)
     form = DecisionForm(request.POST or None, promotion_request=promotion_request)
     if request.method == "POST" and form.is_valid():
         try:
@@ -172,11 +169,10 @@ def decision_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def reply_sent(request: AuthenticatedHttpRequest, pk: int, decision_pk: int) -> HttpResponse:
-    decision = get_object_or_404(
-        Decision.objects.select_related("promotion_request", "decided_by"),
+    decision = access.get_or_404(
+        access.decisions_for(request.user).select_related("promotion_request", "decided_by"),
         pk=decision_pk,
         promotion_request_id=pk,
-        promotion_request__employee=request.user,
     )
     if services.reply_mark_sent(decision=decision, actor=request.user):
         messages.success(request, "Marked as sent. The timeline shows when.")
@@ -187,9 +183,7 @@ def reply_sent(request: AuthenticatedHttpRequest, pk: int, decision_pk: int) -> 
 
 @login_required
 def follow_up_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    promotion_request = get_object_or_404(
-        selectors.promotion_requests_of(employee=request.user), pk=pk
-    )
+    promotion_request = access.get_or_404(access.own_promotion_requests(request.user), pk=pk)
     form = FollowUpForm(
         request.POST or None, request.FILES or None, promotion_request=promotion_request
     )
@@ -211,9 +205,7 @@ def follow_up_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 @login_required
 def request_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    promotion_request = get_object_or_404(
-        selectors.promotion_requests_of(employee=request.user), pk=pk
-    )
+    promotion_request = access.get_or_404(access.own_promotion_requests(request.user), pk=pk)
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -237,9 +229,7 @@ def request_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @login_required
 @require_POST
 def evidence_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    promotion_request = get_object_or_404(
-        selectors.promotion_requests_of(employee=request.user), pk=pk
-    )
+    promotion_request = access.get_or_404(access.own_promotion_requests(request.user), pk=pk)
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
         for uploaded in form.cleaned_data["evidence"]:
@@ -256,7 +246,7 @@ def evidence_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
-    evidence = selectors.evidence_get(employee=request.user, pk=pk)
+    evidence = selectors.evidence_get(viewer=request.user, pk=pk)
     try:
         handle = evidence.file.open("rb")
     except FileNotFoundError:
@@ -276,7 +266,7 @@ def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> FileRespons
 @login_required
 def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(
-        request.user.notifications.select_related("promotion_request"), PAGE_SIZE
+        access.notifications_for(request.user).select_related("promotion_request"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
     return render(request, "requests_log/notification_list.html", {"page_obj": page})
 
@@ -284,7 +274,7 @@ def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notification_read(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    notification = get_object_or_404(request.user.notifications, pk=pk)
+    notification = access.get_or_404(access.notifications_for(request.user), pk=pk)
     services.notifications_mark_read(user=request.user, pk=notification.pk)
     if notification.promotion_request is not None:
         return redirect(notification.promotion_request)
@@ -328,7 +318,7 @@ def account_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 def account_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    account = get_object_or_404(social_accounts_in_use(owner=request.user), pk=pk)
+    account = access.get_or_404(access.social_accounts_for(request.user), pk=pk)
     form = SocialAccountForm(request.POST or None, instance=account, owner=request.user)
     if request.method == "POST" and form.is_valid():
         services.account_update(
@@ -344,7 +334,7 @@ def account_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def account_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    account = get_object_or_404(social_accounts_in_use(owner=request.user), pk=pk)
+    account = access.get_or_404(access.social_accounts_for(request.user), pk=pk)
     archived = services.account_remove(account=account, actor=request.user)
     if archived:
         messages.success(request, f"{account} archived: requests on your record still refer to it.")

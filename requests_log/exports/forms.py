@@ -9,6 +9,7 @@ from django.urls import reverse_lazy
 
 from boundary.models import User
 
+from .. import access
 from ..models import Export, PromotionRequest, ReceiptAddress
 from . import receiptformat
 from .record import WITHHOLDABLE_FIELDS, Scope
@@ -69,9 +70,7 @@ class ExportForm(forms.Form):
     def __init__(self, *args, employee: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         requests = cast(forms.ModelMultipleChoiceField, self.fields["requests"])
-        requests.queryset = PromotionRequest.objects.filter(employee=employee).order_by(
-            "-occurred_at", "-id"
-        )
+        requests.queryset = access.own_promotion_requests(employee).order_by("-occurred_at", "-id")
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(

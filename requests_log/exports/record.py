@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from boundary.models import User
 
-from .. import chain
+from .. import access, chain
 from ..flags import RequestFlags, isolated
 from ..models import (
     Checkpoint,
@@ -33,7 +33,6 @@ from ..models import (
     Timestamp,
     what_is_asked,
 )
-from ..selectors import promotion_requests_of
 from . import fileformat, receiptformat
 from .readahead import read_ahead
 from .signing import signing_key
@@ -134,8 +133,10 @@ class Scope:
             )
         return text
 
-    def requests_of(self, employee: User, zone: ZoneInfo) -> QuerySet[PromotionRequest]:
-        queryset = promotion_requests_of(employee=employee)
+    def requests_of(self, viewer: User, zone: ZoneInfo) -> QuerySet[PromotionRequest]:
+        """The requests in this scope, from the viewer's own record (exports are the
+        employee's, of her record)."""
+        queryset = access.own_promotion_requests(viewer)
         if self.mode == "chosen":
             return queryset.filter(pk__in=self.requests)
         if self.date_from:
@@ -579,7 +580,23 @@ def summarise(
         return f"{label}{after}: {typed('who')}: " + (
             said if values.get("quoted") is False else f"“{said}”"
         )
-    if kind == K.LOGGED or kind == K.FILED:
+    if kind == K.FILED:
+        what = what_is_asked(get("content_format"), values.get("quantity"), typed("promoted_item"))
+        summary = f"{typed('requester_name')} filed a request in Boundary for {what}"
+        compensation = values.get("compensation_offered")
+        summary += f"; offered: {typed('compensation_offered')}" if compensation else "; no pay"
+        if values.get("disclosure_terms"):
+            summary += f"; disclosure required: {typed('disclosure_terms')}"
+        summary += "."
+        if values.get("no_penalty_notice_shown") is True:
+            summary += " The requester was told that declining carries no penalty."
+        if values.get("closed_accounts_warned"):
+            summary += " The requester was warned that an account chosen is closed."
+        for flag in flags or ():
+            if flag.earlier is not None:
+                summary += f" {flag.text(shown)}."
+        return summary
+    if kind == K.LOGGED:
         framing = FRAMING_LABELS.get(values.get("framing"), get("framing"))
         what = what_is_asked(get("content_format"), values.get("quantity"), typed("promoted_item"))
         summary = (
@@ -604,7 +621,16 @@ def summarise(
         if reasons:
             label += ": " + "; ".join(DECLINE_REASONS.get(reason, reason) for reason in reasons)
         details = isolated(values.get("details") or "")
-        return label + (f". {details}" if details else "")
+        message = isolated(values.get("message_to_requester") or "")
+        return (
+            label
+            + (f". {details}" if details else "")
+            + (f". Message to the requester: “{message}”" if message else "")
+        )
+    if kind == K.SEEN_BY_REQUESTER:
+        return "The requester opened this answer in Boundary"
+    if kind == K.ACKNOWLEDGED:
+        return "The requester confirmed receiving the answer through its acknowledgement link"
     if kind == K.EVIDENCE_ADDED:
         return f"{typed('name')} ({get('size')} bytes), SHA-256 {get('sha256')}"
     if kind == K.REPLY_SENT:

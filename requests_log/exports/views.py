@@ -15,14 +15,14 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from boundary.http import AuthenticatedHttpRequest
 
-from .. import selectors
+from .. import access, selectors
 from ..models import Checkpoint, Export, ReceiptAddress, Verification
 from . import fileformat, receipts, services, signing, verifier
 from .exporters import exporter_for
@@ -34,15 +34,15 @@ PAGE_SIZE = 25
 MULTIPART_OVERHEAD = 64 * 1024
 
 
-def _own_export(request: HttpRequest, pk: int) -> Export:
-    return get_object_or_404(Export, pk=pk, employee=request.user)
+def _own_export(request: AuthenticatedHttpRequest, pk: int) -> Export:
+    return access.get_or_404(access.exports_for(request.user), pk=pk)
 
 
 @login_required
 def export_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    page = Paginator(
-        Export.objects.filter(employee=request.user).select_related("event"), PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    page = Paginator(access.exports_for(request.user).select_related("event"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(request, "requests_log/exports/export_list.html", {"page_obj": page})
 
 
@@ -243,7 +243,7 @@ def _receipt_page(
     form: ReceiptAddressForm,
     status: int = 200,
 ) -> HttpResponse:
-    page_obj = Paginator(selectors.checkpoints_of(employee=request.user), PAGE_SIZE).get_page(
+    page_obj = Paginator(selectors.checkpoints_of(viewer=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(
@@ -264,7 +264,7 @@ def _receipt_page(
 @login_required
 @require_GET
 def receipt_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    address = selectors.receipt_address_of(employee=request.user)
+    address = selectors.receipt_address_of(viewer=request.user)
     return _receipt_page(request, address, ReceiptAddressForm(instance=address))
 
 
@@ -283,7 +283,7 @@ def receipt_issue(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 def receipt_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    checkpoint = get_object_or_404(selectors.checkpoints_of(employee=request.user), pk=pk)
+    checkpoint = access.get_or_404(selectors.checkpoints_of(viewer=request.user), pk=pk)
     response = HttpResponse(receipts.receipt_of(checkpoint), content_type="text/plain")
     name = f"boundary-receipt-{checkpoint.issued_at:%Y%m%d-%H%M%S}-{checkpoint.seq}.txt"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -293,7 +293,7 @@ def receipt_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @login_required
 @require_POST
 def receipt_address(request: AuthenticatedHttpRequest) -> HttpResponse:
-    address = selectors.receipt_address_of(employee=request.user)
+    address = selectors.receipt_address_of(viewer=request.user)
     form = ReceiptAddressForm(request.POST, instance=address)
     if not form.is_valid():
         return _receipt_page(request, address, form, status=400)

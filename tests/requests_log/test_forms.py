@@ -101,6 +101,8 @@ def test_request_form_requires_who_asked(employee):
 
 def test_request_form_takes_name_and_title_from_requester_user(employee):
     manager = UserFactory(role="manager", display_name="Daniel Reyes", job_title="Head of Mkt")
+    employee.manager = manager
+    employee.save(update_fields=["manager"])
 
     form = request_form(
         employee, requester_name="", requester_title="", requester_user=str(manager.pk)

@@ -5,7 +5,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
 from boundary.models import User
-from requests_log import selectors, timeline
+from requests_log import access, selectors, timeline
 from requests_log.management.commands.load_demo import DEMO_EMAIL, DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ def test_load_demo_tells_maya_s_story_once_with_an_intact_chain(capsys):
     call_command("load_demo")
 
     maya = User.objects.get(email=DEMO_EMAIL)
-    requests = list(selectors.with_flag_data(selectors.promotion_requests_of(employee=maya)))
+    requests = list(selectors.with_flag_data(access.own_promotion_requests(maya)))
     flags = {item.promoted_item: item_flags for item, item_flags in selectors.flagged(requests)}
     output = capsys.readouterr().out
     assert authenticate(username=DEMO_EMAIL, password=DEMO_PASSWORD) == maya

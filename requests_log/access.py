@@ -1,0 +1,181 @@
+"""Who may see and do what: the one place.
+
+Each `…_for(viewer)` function returns everything of one model the viewer may see, as a
+queryset, so that lists, counts and lookups all start from it and a count can never
+include what the viewer may not see. Actions are plain predicates (`can_decide`,
+`can_file_for`, …) over objects already fetched through those querysets.
+
+What a role may see *of* an object is a projection, chosen by the selector that builds
+the page (a manager's selectors never load the employee's notes or reasons): templates
+never decide visibility.
+
+Refusals are boring on purpose: `get_or_404` raises the same Http404 for "missing" and
+"not yours", and the 404 page does not show its message, so the two cannot be told
+apart.
+"""
+
+from typing import TypeVar
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from boundary.models import SocialAccount, User
+from boundary.selectors import social_accounts_in_use
+
+from .models import (
+    Checkpoint,
+    Decision,
+    Evidence,
+    Export,
+    Notification,
+    PromotionRequest,
+    ReceiptAddress,
+)
+
+ModelT = TypeVar("ModelT", bound=Model)
+
+# Roles that may file requests to their reports in the app.
+FILING_ROLES = (User.Role.MANAGER, User.Role.HR, User.Role.ADMIN)
+
+
+def get_or_404(queryset: QuerySet[ModelT], **lookup: object) -> ModelT:
+    """The one object of `queryset` matching `lookup`, or the same 404 whether it does
+    not exist or is outside the viewer's scope (the queryset is already scoped)."""
+    try:
+        return queryset.get(**lookup)
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise Http404("Not found.") from None
+
+
+# --- What a viewer may see ------------------------------------------------------------
+
+
+def own_promotion_requests(viewer: User) -> QuerySet[PromotionRequest]:
+    """The requests on the viewer's own record: every field, to its owner only."""
+    return PromotionRequest.objects.filter(employee_id=viewer.pk)
+
+
+def promotion_requests_filed_by(viewer: User) -> QuerySet[PromotionRequest]:
+    """The requests the viewer filed in Boundary to one of their reports. Managers see
+    these through manager.selectors, which load only what a requester may read."""
+    return PromotionRequest.objects.filter(
+        filed_by_id=viewer.pk, source=PromotionRequest.Source.FILED_IN_APP
+    )
+
+
+def promotion_requests_for(viewer: User) -> QuerySet[PromotionRequest]:
+    """Every request the viewer may see in any projection: their own and those they filed."""
+    return PromotionRequest.objects.filter(
+        Q(employee_id=viewer.pk)
+        | Q(filed_by_id=viewer.pk, source=PromotionRequest.Source.FILED_IN_APP)
+    )
+
+
+def decisions_for(viewer: User) -> QuerySet[Decision]:
+    """Decisions on the viewer's own record (a requester reads answers through
+    manager.selectors, which project them)."""
+    return Decision.objects.filter(promotion_request__employee_id=viewer.pk)
+
+
+def evidence_for(viewer: User) -> QuerySet[Evidence]:
+    """Evidence is the employee's alone: nobody else ever downloads it."""
+    return Evidence.objects.filter(promotion_request__employee_id=viewer.pk)
+
+
+def notifications_for(viewer: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(user_id=viewer.pk)
+
+
+def social_accounts_for(viewer: User) -> QuerySet[SocialAccount]:
+    """The viewer's accounts still in use (archived ones stay on the record only)."""
+    return social_accounts_in_use(owner=viewer)
+
+
+def exports_for(viewer: User) -> QuerySet[Export]:
+    return Export.objects.filter(employee_id=viewer.pk)
+
+
+def checkpoints_for(viewer: User) -> QuerySet[Checkpoint]:
+    return Checkpoint.objects.filter(employee_id=viewer.pk)
+
+
+def receipt_addresses_for(viewer: User) -> QuerySet[ReceiptAddress]:
+    return ReceiptAddress.objects.filter(employee_id=viewer.pk)
+
+
+def reports_of(viewer: User) -> QuerySet[User]:
+    """The people the viewer may file requests to: their active direct reports. Set by
+    an admin or HR, never by the employee."""
+    if viewer.role not in FILING_ROLES:
+        return User.objects.none()
+    return User.objects.filter(manager_id=viewer.pk, is_active=True)
+
+
+def requester_candidates(viewer: User) -> QuerySet[User]:
+    """Whom the viewer may pick as "who asked": only people with a relation to her (her
+    manager and theirs, and anyone who filed a request to her or was named on one), so
+    the picker is no directory of the company."""
+    on_her_record = own_promotion_requests(viewer)
+    return (
+        User.objects.filter(
+            Q(reports=viewer)
+            | Q(reports__reports=viewer)
+            | Q(pk__in=on_her_record.filter(filed_by__isnull=False).values("filed_by"))
+            | Q(pk__in=on_her_record.filter(requester_user__isnull=False).values("requester_user"))
+        )
+        .exclude(pk=viewer.pk)
+        .distinct()
+    )
+
+
+# --- What a viewer may do -------------------------------------------------------------
+
+
+def is_owner(viewer: User, promotion_request: PromotionRequest) -> bool:
+    return promotion_request.employee_id == viewer.pk
+
+
+def can_decide(viewer: User, promotion_request: PromotionRequest) -> bool:
+    """Only the employee answers a request (or revises her answer), until it is withdrawn."""
+    return (
+        is_owner(viewer, promotion_request)
+        and promotion_request.status != PromotionRequest.Status.WITHDRAWN
+    )
+
+
+def can_correct(viewer: User, promotion_request: PromotionRequest) -> bool:
+    """The employee corrects what she logged; what a manager filed is the manager's words
+    and stays as filed."""
+    return (
+        is_owner(viewer, promotion_request)
+        and promotion_request.source == PromotionRequest.Source.LOGGED_BY_EMPLOYEE
+    )
+
+
+def can_file_for(viewer: User, employee: User) -> bool:
+    """A manager (or HR, or an admin) files requests to their own active reports only."""
+    return (
+        viewer.role in FILING_ROLES
+        and employee.manager_id == viewer.pk
+        and employee.is_active
+        and employee.pk != viewer.pk
+    )
+
+
+def can_withdraw_filed(viewer: User, promotion_request: PromotionRequest) -> bool:
+    """Whoever filed a request may withdraw it while it is still open."""
+    return (
+        promotion_request.source == PromotionRequest.Source.FILED_IN_APP
+        and promotion_request.filed_by_id == viewer.pk
+        and promotion_request.is_open
+    )
+
+
+def can_see_answer(viewer: User, promotion_request: PromotionRequest) -> bool:
+    """The manager who filed a request reads its answer (status, kind, the conditions and
+    message meant for them), through manager.selectors' projection only."""
+    return (
+        promotion_request.source == PromotionRequest.Source.FILED_IN_APP
+        and promotion_request.filed_by_id == viewer.pk
+    )
