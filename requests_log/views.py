@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from boundary.forms import ProfileForm, SocialAccountForm
 from boundary.http import AuthenticatedHttpRequest
@@ -27,6 +27,7 @@ PAGE_SIZE = 25
 logger = logging.getLogger(__name__)
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The start page: what Boundary is, for a visitor; a signed-in person's own record."""
     if request.user.is_authenticated:
@@ -35,6 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def my_record(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The employee's own record: what is pending, every request (filtered), recent events."""
     employee = request.user
@@ -78,6 +80,7 @@ def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _request_page(request, pk, EvidenceForm())
 
@@ -245,6 +248,7 @@ def evidence_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     evidence = selectors.evidence_get(viewer=request.user, pk=pk)
     try:
@@ -264,6 +268,7 @@ def evidence_download(request: AuthenticatedHttpRequest, pk: int) -> FileRespons
 
 
 @login_required
+@require_safe
 def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(
         access.notifications_for(request.user).select_related("promotion_request"), PAGE_SIZE

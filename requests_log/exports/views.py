@@ -18,7 +18,11 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from boundary.http import AuthenticatedHttpRequest
 
@@ -39,6 +43,7 @@ def _own_export(request: AuthenticatedHttpRequest, pk: int) -> Export:
 
 
 @login_required
+@require_safe
 def export_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(access.exports_for(request.user).select_related("event"), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -100,6 +105,7 @@ def _file_response(export: Export) -> FileResponse:
 
 
 @login_required
+@require_safe
 def export_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     export = _own_export(request, pk)
     verifications = export.verifications.order_by("-created_at")[:20]
@@ -112,6 +118,7 @@ def export_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_safe
 def export_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     export = _own_export(request, pk)
     return JsonResponse(
@@ -126,6 +133,7 @@ def export_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
 
 
 @login_required
+@require_safe
 def export_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     export = _own_export(request, pk)
     if not export.has_file:
@@ -214,6 +222,7 @@ def _check_uploads(request: HttpRequest, form: VerifyForm) -> verifier.Result:
     )
 
 
+@require_safe
 def public_key(request: HttpRequest) -> HttpResponse:
     key = signing.signing_key()
     return render(
@@ -228,6 +237,7 @@ def public_key(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 def public_key_pem(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(signing.signing_key().public_pem, content_type="application/x-pem-file")
     response["Content-Disposition"] = 'attachment; filename="boundary-export-key.pem"'
@@ -262,7 +272,7 @@ def _receipt_page(
 
 
 @login_required
-@require_GET
+@require_safe
 def receipt_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     address = selectors.receipt_address_of(viewer=request.user)
     return _receipt_page(request, address, ReceiptAddressForm(instance=address))
@@ -282,6 +292,7 @@ def receipt_issue(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def receipt_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     checkpoint = access.get_or_404(selectors.checkpoints_of(viewer=request.user), pk=pk)
     response = HttpResponse(receipts.receipt_of(checkpoint), content_type="text/plain")

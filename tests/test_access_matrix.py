@@ -1,0 +1,329 @@
+"""The access matrix: for every URL the URLconf serves, each of the cast, own and another's object,
+GET and POST, with the answer each must get.
+
+A URL without a row in MATRIX fails the suite, so a new page cannot ship unchecked.
+Refusals are boring and identical: anonymous people are sent to log in; anything out of
+scope is the same 404, byte for byte, whether the object is missing or someone else's;
+a refused write changes nothing in any table. Allowed POSTs carry extra fields
+(employee, status, filed_by, role, …), which change nothing they name.
+
+Each URL is one test; its cases run inside it, each POST in a savepoint rolled back
+after it, so the whole matrix runs in seconds.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import get_resolver, reverse
+
+from boundary.models import User
+from requests_log import services
+from requests_log.exports import receipts
+from requests_log.exports import services as export_services
+from requests_log.exports.record import Scope
+from requests_log.models import Notification, PromotionRequest
+from tests.factories import SocialAccountFactory, log_request
+from tests.test_urls import routes
+
+# Who asks. "employee" is A, whose objects are "own"; "second_employee" is B.
+CAST = (
+    "anonymous",
+    "employee",
+    "second_employee",
+    "manager",
+    "other_manager",
+    "hr",
+    "administrator",
+)
+
+# Who may use a URL.
+PUBLIC = "public"  # anyone, signed in or not
+TOKEN = "token"  # anyone with the link: a made-up token is refused, never a 500
+SIGNED_IN = "signed in"  # anyone signed in; anonymous people are sent to log in
+OWNER = "owner"  # the employee whose record the object is on; everyone else: 404
+FILER = "filer"  # whoever filed the request in Boundary; everyone else: 404
+
+
+@dataclass(frozen=True)
+class Row:
+    who: str
+    # Which object of the world the URL names (None: no object).
+    obj: str | None = None
+    methods: tuple[str, ...] = ("GET", "POST")
+    # Roles allowed, for SIGNED_IN rows that only some roles may use (others: 404).
+    roles: tuple[str, ...] | None = None
+
+
+GET_ONLY = ("GET",)
+POST_ONLY = ("POST",)
+FILING = (User.Role.MANAGER, User.Role.HR, User.Role.ADMIN)
+
+MATRIX: dict[str, Row] = {
+    # Public pages.
+    "requests_log:home": Row(PUBLIC, methods=GET_ONLY),
+    "health": Row(PUBLIC, methods=GET_ONLY),
+    "login": Row(PUBLIC),
+    "logout": Row(PUBLIC, methods=POST_ONLY),
+    "signup": Row(PUBLIC),
+    "password_reset": Row(PUBLIC),
+    "password_reset_done": Row(PUBLIC, methods=GET_ONLY),
+    "password_reset_confirm": Row(TOKEN),
+    "password_reset_complete": Row(PUBLIC, methods=GET_ONLY),
+    "exports:verify": Row(PUBLIC),
+    "exports:public-key": Row(PUBLIC, methods=GET_ONLY),
+    "exports:public-key-pem": Row(PUBLIC, methods=GET_ONLY),
+    "exports:receipt-address-confirm": Row(TOKEN),
+    # Signed in: the viewer's own pages, no object named.
+    "password_change": Row(SIGNED_IN),
+    "password_change_done": Row(SIGNED_IN, methods=GET_ONLY),
+    "requests_log:my-record": Row(SIGNED_IN, methods=GET_ONLY),
+    "requests_log:request-create": Row(SIGNED_IN),
+    "requests_log:notification-list": Row(SIGNED_IN, methods=GET_ONLY),
+    "requests_log:notification-read-all": Row(SIGNED_IN, methods=POST_ONLY),
+    "boundary:profile": Row(SIGNED_IN),
+    "boundary:account-list": Row(SIGNED_IN, methods=GET_ONLY),
+    "boundary:account-create": Row(SIGNED_IN),
+    "exports:export-list": Row(SIGNED_IN, methods=GET_ONLY),
+    "exports:export-create": Row(SIGNED_IN),
+    "exports:receipt-list": Row(SIGNED_IN, methods=GET_ONLY),
+    "exports:receipt-issue": Row(SIGNED_IN, methods=POST_ONLY),
+    "exports:receipt-address": Row(SIGNED_IN, methods=POST_ONLY),
+    # The owner's objects.
+    "requests_log:request-detail": Row(OWNER, "request", GET_ONLY),
+    "requests_log:request-correct": Row(OWNER, "request"),
+    "requests_log:decision-create": Row(OWNER, "request"),
+    "requests_log:reply-sent": Row(OWNER, "decision", POST_ONLY),
+    "requests_log:follow-up-create": Row(OWNER, "request"),
+    "requests_log:request-withdraw": Row(OWNER, "request"),
+    "requests_log:evidence-create": Row(OWNER, "request", POST_ONLY),
+    "requests_log:evidence-download": Row(OWNER, "evidence", GET_ONLY),
+    "requests_log:notification-read": Row(OWNER, "notification", POST_ONLY),
+    "boundary:account-edit": Row(OWNER, "account"),
+    "boundary:account-remove": Row(OWNER, "account", POST_ONLY),
+    "exports:export-detail": Row(OWNER, "export", GET_ONLY),
+    "exports:export-status": Row(OWNER, "export", GET_ONLY),
+    "exports:export-download": Row(OWNER, "export", GET_ONLY),
+    "exports:receipt-download": Row(OWNER, "checkpoint", GET_ONLY),
+}
+
+# Fields a POST may try to set that no form takes: none of them may change.
+EXTRA_FIELDS = {
+    "employee": "",
+    "status": "accepted",
+    "decided_at": "2020-01-01T00:00",
+    "filed_by": "",
+    "role": User.Role.ADMIN,
+    "id": "999999",
+    "is_staff": "on",
+    "is_superuser": "on",
+    "manager": "",
+}
+
+
+def make_world(owner: User) -> dict[str, dict[str, Any]]:
+    """One of each thing a URL names, all on `owner`'s record: {kind: url kwargs}."""
+    account = SocialAccountFactory(owner=owner)
+    promotion_request = log_request(owner, target_accounts=[account])
+    decision = services.decision_record(
+        promotion_request=promotion_request,
+        decided_by=owner,
+        kind="decline",
+        decline_reasons=["no_time"],
+    )
+    evidence = services.evidence_add(
+        promotion_request=promotion_request,
+        uploaded_file=SimpleUploadedFile("note.txt", b"what was said", "text/plain"),
+        uploaded_by=owner,
+    )
+    export = export_services.export_build(
+        export=export_services.export_request(
+            employee=owner, requested_by=owner, format="json", scope=Scope()
+        )
+    )
+    notification = Notification.objects.create(user=owner, message="A reminder")
+    checkpoint = receipts.checkpoint_issue(employee=owner, reason="asked")
+    return {
+        "request": {"pk": promotion_request.pk},
+        "decision": {"pk": promotion_request.pk, "decision_pk": decision.pk},
+        "evidence": {"pk": evidence.pk},
+        "notification": {"pk": notification.pk},
+        "account": {"pk": account.pk},
+        "export": {"pk": export.pk},
+        "checkpoint": {"pk": checkpoint.pk},
+    }
+
+
+TOKEN_KWARGS = {
+    "password_reset_confirm": {"uidb64": "MQ", "token": "made-up-token"},
+    "exports:receipt-address-confirm": {"token": "made-up-token"},
+}
+
+
+def sign_in(client: Client, user: User) -> None:
+    client.force_login(user)
+
+
+def state_of_every_table() -> str:
+    """A digest of every row of every Boundary table, in one query: a refused request
+    must leave it as it was."""
+    tables = sorted(
+        model._meta.db_table
+        for app in ("boundary", "requests_log")
+        for model in apps.get_app_config(app).get_models()
+        if not model._meta.proxy
+    )
+    parts = ", ".join(
+        f"(SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t)"
+        for table in tables
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT concat_ws(',', {parts})")
+        return hashlib.sha256(cursor.fetchone()[0].encode()).hexdigest()
+
+
+@dataclass
+class Case:
+    viewer: str
+    method: str
+    owner: str | None  # whose object the URL names
+    expected: str  # "allowed", "login", "404", "405"
+
+
+def expected_answer(row: Row, viewer: User | None, owner: User | None, method: str) -> str:
+    if method not in row.methods:
+        # Login first, then the method: login_required wraps require_POST.
+        if viewer is None and row.who not in (PUBLIC, TOKEN):
+            return "login"
+        return "405"
+    if row.who in (PUBLIC, TOKEN):
+        return "allowed"
+    if viewer is None:
+        return "login"
+    if row.roles is not None and viewer.role not in row.roles:
+        return "404"
+    if row.who == SIGNED_IN:
+        return "allowed"
+    if row.who == OWNER:
+        return "allowed" if owner is not None and owner.pk == viewer.pk else "404"
+    if row.who == FILER:
+        return "allowed" if owner is not None and owner.pk == viewer.pk else "404"
+    raise AssertionError(f"unknown row kind {row.who}")
+
+
+def served_names() -> list[str]:
+    return sorted(
+        {
+            name
+            for route, name in routes(get_resolver().url_patterns)
+            if name and not route.startswith(settings.ADMIN_URL)
+        }
+    )
+
+
+def test_every_url_has_a_row_in_the_matrix():
+    served = set(served_names())
+
+    assert sorted(served - set(MATRIX)) == [], "URLs without a row in the access matrix"
+    assert sorted(set(MATRIX) - served) == [], "rows for URLs that no longer exist"
+
+
+@pytest.fixture
+def cast(employee, second_employee, manager, other_manager, hr, administrator) -> dict[str, User]:
+    return {
+        "employee": employee,
+        "second_employee": second_employee,
+        "manager": manager,
+        "other_manager": other_manager,
+        "hr": hr,
+        "administrator": administrator,
+    }
+
+
+def owners_for(row: Row, cast: dict[str, User]) -> list[str | None]:
+    """Whose objects a row's URL is tried with: A's and B's (the filer's and another
+    filer's for FILER rows); None when the URL names no object."""
+    if row.obj is None:
+        return [None]
+    if row.who == FILER:
+        return ["manager", "other_manager"]
+    return ["employee", "second_employee"]
+
+
+def outcome(response, login_url: str) -> str:
+    location = response.get("Location", "")
+    if response.status_code == 302 and location.startswith(f"{login_url}?next="):
+        return "login"
+    if response.status_code in (404, 405):
+        return str(response.status_code)
+    return "allowed" if response.status_code < 500 else f"error {response.status_code}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_access(name, cast, settings):
+    settings.DEBUG = False
+    row = MATRIX[name]
+    worlds = {
+        owner: make_world(cast[owner])
+        for owner in {o for o in owners_for(row, cast) if o is not None}
+    }
+    login_url = reverse(settings.LOGIN_URL)
+    not_found_body = Client().get("/no-such-page/").content
+    clients = {name: Client() for name in CAST}
+    for viewer_name, client in clients.items():
+        if viewer_name in cast:
+            sign_in(client, cast[viewer_name])
+    # Every POST below is rolled back, so this is the state each refusal must leave.
+    untouched = state_of_every_table()
+    mismatches = []
+    cases = 0
+    for viewer_name, client in clients.items():
+        viewer = cast.get(viewer_name)
+        for owner_name in owners_for(row, cast):
+            kwargs = worlds[owner_name][row.obj] if owner_name else TOKEN_KWARGS.get(name)
+            url = reverse(name, kwargs=kwargs)
+            owner = cast.get(owner_name) if owner_name else None
+            for method in ("GET", "POST"):
+                cases += 1
+                expected = expected_answer(row, viewer, owner, method)
+                with transaction.atomic():
+                    if method == "GET":
+                        response = client.get(url)
+                    else:
+                        response = client.post(url, EXTRA_FIELDS)
+                    got = outcome(response, login_url)
+                    where = f"{method} {url} as {viewer_name}"
+                    if got != expected:
+                        mismatches.append(f"{where}: expected {expected}, got {got}")
+                    elif got == "404" and response.content != not_found_body:
+                        mismatches.append(f"{where}: a 404 with another body")
+                    elif got != "allowed" and state_of_every_table() != untouched:
+                        mismatches.append(f"{where}: refused, but something changed")
+                    elif method == "POST" and got == "allowed":
+                        mismatches += extra_fields_changed(where, cast)
+                    transaction.set_rollback(True)
+    assert mismatches == []
+    assert cases >= 2 * len(CAST)
+
+
+def extra_fields_changed(where: str, cast: dict[str, User]) -> list[str]:
+    """What the extra fields of an allowed POST changed: nobody's role or flags, no
+    request's owner or filer, no row 999999."""
+    found = []
+    roles = dict(User.objects.values_list("pk", "role"))
+    if any(roles[user.pk] != user.role for user in cast.values()):
+        found.append(f"{where}: a role changed")
+    if User.objects.filter(is_superuser=True).exclude(pk=cast["administrator"].pk).exists():
+        found.append(f"{where}: someone became a superuser")
+    if PromotionRequest.objects.filter(pk=999999).exists():
+        found.append(f"{where}: a request took the posted id")
+    if PromotionRequest.objects.filter(status="accepted").exists():
+        found.append(f"{where}: a request took the posted status")
+    return found
