@@ -22,14 +22,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 
-from boundary.models import User
+from boundary.models import SocialAccount, User
 from requests_log import services
 from requests_log.exports import receipts
 from requests_log.exports import services as export_services
 from requests_log.exports.record import Scope
 from requests_log.models import Notification, PromotionRequest
 from tests.factories import SocialAccountFactory, log_request
+from tests.support import login_with_otp
 from tests.test_urls import routes
 
 # Who asks. "employee" is A, whose objects are "own"; "second_employee" is B.
@@ -167,7 +169,8 @@ TOKEN_KWARGS = {
 
 
 def sign_in(client: Client, user: User) -> None:
-    client.force_login(user)
+    """Signed in as after the login's code step, so HR and admins reach their pages."""
+    login_with_otp(client, user)
 
 
 def state_of_every_table() -> str:
@@ -327,3 +330,63 @@ def extra_fields_changed(where: str, cast: dict[str, User]) -> list[str]:
     if PromotionRequest.objects.filter(status="accepted").exists():
         found.append(f"{where}: a request took the posted status")
     return found
+
+
+@pytest.mark.django_db
+def test_valid_posts_with_extra_fields_change_nothing_the_extras_name(
+    client, employee, second_employee, manager
+):
+    """The writes that create things, each posted valid and with fields no form takes:
+    the objects are the poster's, as her form and the services make them."""
+    from tests.requests_log.test_views import local_minute, request_form_data
+
+    theirs = log_request(second_employee)
+    client.force_login(employee)
+    extras = {
+        **EXTRA_FIELDS,
+        "employee": second_employee.pk,
+        "owner": second_employee.pk,
+        "filed_by": manager.pk,
+        "decided_by": second_employee.pk,
+        "promotion_request": theirs.pk,
+        "source": PromotionRequest.Source.FILED_IN_APP,
+        "number": "77",
+    }
+
+    client.post(reverse("requests_log:request-create"), {**request_form_data(), **extras})
+    logged = PromotionRequest.objects.get(employee=employee)
+    client.post(
+        reverse("requests_log:decision-create", args=[logged.pk]),
+        {
+            **extras,
+            "kind": "decline",
+            "decided_at": local_minute(timezone.now()),
+            "decline_reasons": ["personal_separate"],
+        },
+    )
+    client.post(
+        reverse("requests_log:follow-up-create", args=[logged.pk]),
+        {
+            **extras,
+            "kind": "pressure",
+            "occurred_at": local_minute(timezone.now()),
+            "who": "Daniel Reyes",
+            "what_was_said": "Not a team player.",
+        },
+    )
+    client.post(
+        reverse("boundary:account-create"),
+        {**extras, "platform": "instagram", "handle": "maya.makes", "boundary": "closed"},
+    )
+
+    logged.refresh_from_db()
+    assert (logged.source, logged.filed_by_id, logged.number) == ("employee", None, 1)
+    assert logged.status == PromotionRequest.Status.DECLINED
+    decision = logged.decisions.get()
+    assert decision.decided_by == employee
+    assert logged.follow_ups.count() == 1
+    assert theirs.decisions.count() == theirs.follow_ups.count() == 0
+    assert SocialAccount.objects.get(handle="maya.makes").owner == employee
+    employee.refresh_from_db()
+    assert (employee.role, employee.is_staff, employee.is_superuser) == ("employee", False, False)
+    assert employee.manager == manager
