@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class BoundaryConfig(AppConfig):
@@ -8,3 +9,10 @@ class BoundaryConfig(AppConfig):
 
     def ready(self):
         from boundary import checks  # noqa: F401 - registers the system checks
+
+
+class BoundaryAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with Boundary's site: a verified second factor for everyone."""
+
+    default = False  # "boundary" means BoundaryConfig
+    default_site = "boundary.admin_site.BoundaryAdminSite"

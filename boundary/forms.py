@@ -10,9 +10,9 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.utils import timezone
 
-from .models import PLATFORM_RULES, SocialAccount, User, normalise_handle
+from .models import PLATFORM_RULES, SocialAccount, User, normalise_email, normalise_handle
 from .selectors import social_accounts_in_use
-from .services import PROFILE_FIELDS
+from .services import PROFILE_FIELDS, invitable_roles
 
 
 def canonical_time_zones() -> list[str]:
@@ -49,9 +49,29 @@ class SignupForm(BaseUserCreationForm):
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Create my account"))
 
+    def clean_email(self) -> str:
+        return normalise_email(self.cleaned_data["email"])
+
     def clean_time_zone(self) -> str:
         zone = self.cleaned_data["time_zone"]
         return zone if zone in zoneinfo.available_timezones() else "UTC"
+
+    def _get_validation_exclusions(self) -> set[str]:
+        """The address's uniqueness is not checked here: "already registered" would
+        tell anyone which addresses have an account. services.user_signup handles a
+        registered address without saying so."""
+        return {*super()._get_validation_exclusions(), "email"}  # type: ignore[misc]
+
+
+class InvitedSignupForm(SignupForm):
+    """Sign-up from an invitation: the invited address, not editable."""
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, initial={"email": email}, **kwargs)
+        self.fields["email"].disabled = True
+        self.fields["email"].help_text = "The address your invitation was sent to."
+        self.helper.inputs.clear()
+        self.helper.add_input(Submit("submit", "Accept and create my account"))
 
 
 class LoginForm(AuthenticationForm):
@@ -60,6 +80,47 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].label = "Email"
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Log in"))
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app (or, where allowed, a recovery code)."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(self, *args, submit: str = "Continue", help_text: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = help_text
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", submit))
+
+    def clean_code(self) -> str:
+        return "".join(self.cleaned_data["code"].split()).lower()
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="Their work email address")
+    role = forms.ChoiceField(label="Role")
+
+    def __init__(self, *args, by: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = invitable_roles(by)
+        cast(forms.ChoiceField, self.fields["role"]).choices = [
+            (value, label) for value, label in User.Role.choices if value in allowed
+        ]
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("email", css_class="col-sm-8"), Column("role", css_class="col-sm-4"))
+        )
+        self.helper.add_input(Submit("submit", "Send the invitation"))
+
+    def clean_email(self) -> str:
+        return normalise_email(self.cleaned_data["email"])
 
 
 class ProfileForm(forms.ModelForm):
@@ -84,15 +145,10 @@ class ProfileForm(forms.ModelForm):
         zone = cast(forms.ChoiceField, self.fields["time_zone"])
         zone.choices = time_zone_choices(str(self.instance.time_zone or ""))
         zone.widget.attrs["data-browser-zone"] = "suggest"
-        manager = cast(forms.ModelChoiceField, self.fields["manager"])
-        manager.queryset = User.objects.exclude(pk=self.instance.pk).only(
-            "pk", "display_name", "email"
-        )
         self.helper = FormHelper()
         self.helper.layout = Layout(
             "display_name",
             Row(Column("job_title"), Column("department")),
-            "manager",
             "time_zone",
             Row(Column("work_country"), Column("work_state")),
             Fieldset(

@@ -1,3 +1,4 @@
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import time
@@ -7,6 +8,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 from django_countries.fields import CountryField
 from localflavor.us.models import USStateField
 from timezone_field import TimeZoneField
@@ -18,21 +20,35 @@ class UserManager(BaseUserManager["User"]):
     def _create_user(self, email: str, password: str | None, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email), **extra_fields)
+        # Staff and superuser follow from the role (User.apply_role), never from the caller.
+        extra_fields.pop("is_staff", None)
+        extra_fields.pop("is_superuser", None)
+        user = self.model(email=normalise_email(email), **extra_fields)
+        user.apply_role(user.role)
         user.set_password(password)
         user.save(using=self._db)
         return user
 
     def create_user(self, email: str, password: str | None = None, **extra_fields):
-        extra_fields.setdefault("is_staff", False)
-        extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
 
     def create_superuser(self, email: str, password: str | None = None, **extra_fields):
-        extra_fields.setdefault("is_staff", True)
-        extra_fields.setdefault("is_superuser", True)
-        extra_fields.setdefault("role", User.Role.ADMIN)
-        return self._create_user(email, password, **extra_fields)
+        """`manage.py createsuperuser`: an admin, whose flags follow from the role."""
+        extra_fields["role"] = User.Role.ADMIN
+        return self.create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, username: str | None):
+        """Sign-in by email in any case: addresses are stored lower-cased, and the
+        alias matches the unique index on Lower("email")."""
+        return self.alias(email_lower=Lower("email")).get(
+            email_lower=normalise_email(username or "")
+        )
+
+
+def normalise_email(email: str) -> str:
+    """The whole address lower-cased and trimmed: one person, one address, whatever
+    case they type it in (mailboxes are case-insensitive in practice)."""
+    return email.strip().lower()
 
 
 class User(AbstractUser):
@@ -89,6 +105,10 @@ class User(AbstractUser):
     )
     quiet_hours_start = models.TimeField(default=time(21, 0))
     quiet_hours_end = models.TimeField(default=time(8, 0))
+    # Proof the person reads this address: set by the verification link or an invitation.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    # The last verification email sent, so "send again" goes at most once a minute.
+    email_verification_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["display_name"]
@@ -99,15 +119,74 @@ class User(AbstractUser):
     class Meta:
         ordering = ["display_name"]
         indexes = [models.Index(fields=["role"]), models.Index(fields=["department"])]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_unique_email_any_case",
+                violation_error_message="A user with this email address already exists.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.email
+
+    # Roles whose holders see others' records or the admin: a second factor is required.
+    ROLES_NEEDING_TWO_FACTORS = frozenset({Role.HR, Role.ADMIN})
+
+    def apply_role(self, role: str) -> None:
+        """Set the role and what Django derives from it, unsaved: admins are staff and
+        superusers (the Django admin is theirs alone); HR, managers and employees are
+        neither (HR invites people on an app page). boundary.services.user_role_set is
+        the one way to change a saved user's role."""
+        self.role = role
+        self.is_staff = self.is_superuser = role == self.Role.ADMIN
+
+    @property
+    def needs_two_factors(self) -> bool:
+        return self.role in self.ROLES_NEEDING_TWO_FACTORS
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def get_full_name(self) -> str:
         return self.display_name
 
     def get_short_name(self) -> str:
         return self.display_name
+
+
+class Invitation(models.Model):
+    """An invitation by HR or an admin to sign up with a given address and role. Only
+    the hash of its token is kept: the link in the email is the one copy."""
+
+    VALID_FOR_DAYS = 7
+
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=User.Role.choices, default=User.Role.EMPLOYEE)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="invitations_sent")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["accepted_at", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_role_display()})"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.expires_at > timezone.now()
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,8 @@ APPEND_ONLY_MODELS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The Django admin, behind a second factor for everyone (boundary.admin_site).
+    "boundary.apps.BoundaryAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -80,6 +81,9 @@ INSTALLED_APPS = [
     "timezone_field",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "boundary",
     "requests_log",
 ]
@@ -92,6 +96,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "boundary.middleware.TwoFactorSetupRequiredMiddleware",
     "boundary.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -137,6 +143,18 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# "open": anyone may create an account; "invite": only with an invitation from HR or an
+# admin (/people/invite/). Either way new addresses are verified by email.
+SIGNUP_MODE = env.str("SIGNUP_MODE", default="open")
+if SIGNUP_MODE not in {"open", "invite"}:
+    raise environ.ImproperlyConfigured("SIGNUP_MODE must be 'open' or 'invite'.")
+EMAIL_VERIFICATION_MAX_AGE = 3 * 24 * 60 * 60  # seconds a verification link works
+# Two factors (django-otp): the name authenticator apps show beside the code.
+OTP_TOTP_ISSUER = "Boundary"
+# The admin lists devices (an admin deletes a lost phone's) but never shows their secrets.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Seconds between "send the verification email again".
+EMAIL_VERIFICATION_RESEND_AFTER = 60
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

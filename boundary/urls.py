@@ -6,7 +6,6 @@ from django.urls import include, path
 from requests_log import views as record_views
 
 from . import views
-from .forms import LoginForm
 
 account_patterns = (
     [
@@ -18,6 +17,15 @@ account_patterns = (
         path("accounts/new/", record_views.account_create, name="account-create"),
         path("accounts/<int:pk>/", record_views.account_edit, name="account-edit"),
         path("accounts/<int:pk>/remove/", record_views.account_remove, name="account-remove"),
+        path("security/", views.two_factor, name="two-factor"),
+        path("security/set-up/", views.two_factor_setup, name="two-factor-setup"),
+        path("security/recovery-codes/", views.recovery_codes, name="recovery-codes"),
+        path("security/turn-off/", views.two_factor_disable, name="two-factor-disable"),
+        path(
+            "verify-email/send/",
+            views.email_verification_resend,
+            name="email-verification-resend",
+        ),
     ],
     "boundary",
 )
@@ -25,16 +33,16 @@ account_patterns = (
 urlpatterns = [
     path("", include("requests_log.urls")),
     path("", include("requests_log.exports.urls")),
+    path("team/", include("requests_log.manager.urls")),
     path("me/", include(account_patterns)),
     path("signup/", views.signup, name="signup"),
+    path("signup/verify/<str:token>/", views.email_verify, name="email-verify"),
+    path("signup/invite/<str:token>/", views.signup_invitation, name="signup-invitation"),
+    path("people/invite/", views.people_invite, name="people-invite"),
     path("health/", views.health, name="health"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=LoginForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    # A password, then (for people with an authenticator) a code.
+    path("login/", views.login_view, name="login"),
+    path("login/code/", views.login_code, name="login-code"),
     # Django's other account pages; its own login route would only shadow the one above.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),

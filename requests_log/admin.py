@@ -1,23 +1,23 @@
-"""Admin is for user management and support: the record itself is read-only here,
-because every change must go through a service and leave a timeline event."""
+"""The admin manages people and roles (boundary/admin.py), not records. Nothing private
+to an employee shows here: no request, timeline, decision, follow-up, evidence or
+notification page, no words used, reasons, witnesses or payloads. What stays is lists of
+the machinery's state for support (a reminder that failed, an export that did not
+build, a verification's verdict), with no detail page and no link to a request."""
 
 from django.contrib import admin
 
-from .models import (
-    Decision,
-    Evidence,
-    Export,
-    FollowUp,
-    Notification,
-    PromotionRequest,
-    Reminder,
-    ReminderDelivery,
-    TimelineEvent,
-    Verification,
-)
+from .models import Export, Reminder, Verification
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class StateListAdmin(admin.ModelAdmin):
+    """A list, nothing more: no detail page (where every field would show), no adding,
+    changing or deleting. Only admins (superusers) reach the admin at all."""
+
+    list_display_links = None
+
+    def has_view_permission(self, request, obj=None):
+        return obj is None and super().has_view_permission(request)
+
     def has_add_permission(self, request):
         return False
 
@@ -28,24 +28,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(PromotionRequest)
-class PromotionRequestAdmin(ReadOnlyAdmin):
-    list_display = ["promoted_item", "employee", "requester_name", "status", "occurred_at"]
-    list_filter = ["status", "framing", "source"]
-    search_fields = ["promoted_item", "requester_name", "employee__email"]
-    list_select_related = ["employee"]
-
-
-@admin.register(TimelineEvent)
-class TimelineEventAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "employee", "kind", "occurred_at", "recorded_at", "hash"]
-    list_filter = ["kind"]
-    search_fields = ["employee__email", "hash"]
-    list_select_related = ["employee"]
-
-
 @admin.register(Reminder)
-class ReminderAdmin(ReadOnlyAdmin):
+class ReminderAdmin(StateListAdmin):
     """Failed reminders show here (filter by state) with their last error."""
 
     list_display = ["id", "employee", "kind", "number", "due_at", "state", "attempts", "last_error"]
@@ -54,20 +38,24 @@ class ReminderAdmin(ReadOnlyAdmin):
     list_select_related = ["employee"]
 
 
-for model in (Decision, FollowUp, Evidence, ReminderDelivery, Notification):
-    admin.site.register(model, ReadOnlyAdmin)
-
-
 @admin.register(Export)
-class ExportAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "employee", "format", "state", "head_seq", "manifest_sha256"]
+class ExportAdmin(StateListAdmin):
+    list_display = [
+        "created_at",
+        "employee",
+        "format",
+        "state",
+        "events_shown",
+        "events_withheld",
+        "error",
+    ]
     list_filter = ["format", "state"]
     search_fields = ["employee__email", "manifest_sha256"]
     list_select_related = ["employee"]
 
 
 @admin.register(Verification)
-class VerificationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "verdict", "file_kind", "file_name", "source", "export"]
+class VerificationAdmin(StateListAdmin):
+    list_display = ["created_at", "verdict", "file_kind", "source", "key_fingerprint"]
     list_filter = ["verdict", "source", "file_kind"]
     search_fields = ["file_sha256", "manifest_sha256", "key_fingerprint"]

@@ -197,12 +197,15 @@ def test_profile_form_refuses_state_outside_united_states(country):
     }
 
 
-def test_profile_form_cannot_pick_self_as_manager():
-    user = UserFactory()
+def test_profile_form_offers_neither_manager_nor_role():
+    boss = UserFactory(role="manager")
+    user = UserFactory(manager=boss)
 
-    form = profile_form(user, manager=str(user.pk))
+    form = profile_form(user, manager=str(user.pk), role="admin")
 
-    assert list(form.errors) == ["manager"]
+    assert form.errors == {}
+    assert {"manager", "role", "is_staff"} & set(form.fields) == set()
+    assert "manager" not in form.cleaned_data
 
 
 @pytest.mark.parametrize(

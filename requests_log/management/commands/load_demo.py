@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from boundary.demo import demo_admin_and_hr_create, demo_logins_note
 from boundary.models import SocialAccount, User
 from boundary.services import social_account_link, user_register
 from requests_log.exports.receipts import checkpoint_issue
@@ -50,6 +51,8 @@ class Command(BaseCommand):
                 DemoStory(now=timezone.now()).load()
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+        if note := demo_logins_note(DEMO_PASSWORD):
+            self.stdout.write(note)
 
 
 class DemoStory:
@@ -99,6 +102,9 @@ class DemoStory:
             department="Design",
             manager=self.daniel,
             **profile,
+        )
+        demo_admin_and_hr_create(
+            password=DEMO_PASSWORD, verified_emails=(DEMO_EMAIL, MANAGER_EMAIL)
         )
 
     def accounts(self) -> None:
