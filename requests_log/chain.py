@@ -357,7 +357,13 @@ REQUEST_FIELDS = (
     "witnesses",
     "notes",
     "source",
+    "disclosure_terms",
 )
+# What a request field reads when its logging event predates the field (requests logged
+# before managers could file them carry no disclosure terms).
+REQUEST_FIELD_DEFAULTS: dict[str, Any] = {"disclosure_terms": ""}
+# Filed in Boundary: what the filing manager was shown, as the FILED event records it.
+FILED_FIELDS = ("no_penalty_notice_shown",)
 DECISION_FIELDS = (
     "pay",
     "disclosure_required",
@@ -366,6 +372,7 @@ DECISION_FIELDS = (
     "accounts",
     "details",
     "details_in_reply",
+    "message_to_requester",
 )
 STATUS_AFTER = {"accept": "accepted", "decline": "declined", "counter": "negotiating"}
 ACCOUNT_KINDS = frozenset({"account_linked", "account_changed"})
@@ -424,6 +431,8 @@ class Replay:
                 "decline_reasons": values.get("decline_reasons")
                 or ([values["decline_reason"]] if values.get("decline_reason") else []),
                 **{name: values.get(name) for name in DECISION_FIELDS},
+                "seen_by_requester_at": None,
+                "acknowledged_at": None,
             }
             item["decisions"].append(decision)
             item["status"] = STATUS_AFTER.get(decision["kind"], item["status"])
@@ -457,9 +466,22 @@ class Replay:
                     "reply": values.get("reply"),
                 }
             )
+        elif kind in ("seen_by_requester", "acknowledged"):
+            # Proof the answer arrived: the requester opened it in Boundary, or confirmed
+            # an acknowledgement link from the written reply. Once per answer counts.
+            self._delivered(item, kind, values.get("decision"), when)
+
+    @staticmethod
+    def _delivered(item: dict[str, Any], kind: str, decision_id: Any, when: str) -> None:
+        field_name = "seen_by_requester_at" if kind == "seen_by_requester" else "acknowledged_at"
+        for decision in item["decisions"]:
+            if decision["decision"] == decision_id and decision.get(field_name) is None:
+                decision[field_name] = when
+        item["deliveries"].append({"kind": kind, "decision": decision_id, "at": when})
 
     def _logged(self, header: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-        item = {name: values.get(name) for name in REQUEST_FIELDS}
+        item = {name: values.get(name, REQUEST_FIELD_DEFAULTS.get(name)) for name in REQUEST_FIELDS}
+        item.update({name: values.get(name) for name in FILED_FIELDS})
         item.update(
             id=header["request"],
             employee=header["employee"],
@@ -471,6 +493,7 @@ class Replay:
             follow_ups=[],
             evidence=[],
             replies=[],
+            deliveries=[],
             withdrawn=None,
             incomplete=False,
         )

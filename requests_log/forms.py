@@ -401,9 +401,9 @@ class DecisionForm(forms.ModelForm):
         # Only a request filed in Boundary has a requester who reads the answer here.
         filed = promotion_request.source == PromotionRequest.Source.FILED_IN_APP
         if filed:
-            self.fields["message_to_requester"].label = (
-                f"A message to {promotion_request.requester_name}"
-            )
+            self.fields[
+                "message_to_requester"
+            ].label = f"A message to {promotion_request.requester_name}"
         else:
             del self.fields["message_to_requester"]
         cast(forms.ChoiceField, self.fields["kind"]).choices = Decision.Kind.choices

@@ -46,6 +46,9 @@ CHANNEL_PREFERENCE: dict[str, str] = {
     Reminder.Kind.ON_DEADLINE: "deadline_reminders",
     Reminder.Kind.NO_DECISION: "no_decision_reminders",
     Reminder.Kind.CONFIRM_REPLY: "reply_reminders",
+    # A request filed for her is news, not a nudge: it follows her choice for "nothing
+    # decided yet" reminders, but always reaches the bell (channels_for).
+    Reminder.Kind.FILED: "no_decision_reminders",
 }
 
 MESSAGES: dict[str, str] = {
@@ -53,6 +56,7 @@ MESSAGES: dict[str, str] = {
     Reminder.Kind.ON_DEADLINE: "A request is waiting for your answer; its deadline is today.",
     Reminder.Kind.NO_DECISION: "A request is still waiting for your answer.",
     Reminder.Kind.CONFIRM_REPLY: "You recorded an answer. Have you confirmed it in writing?",
+    Reminder.Kind.FILED: "A request was filed for you in Boundary. Saying no carries no penalty.",
 }
 
 
@@ -101,6 +105,14 @@ def planned_reminders(
     """Every reminder this request should have, given its state now."""
     zone = employee.time_zone
     plans: list[PlannedReminder] = []
+    latest = _latest_decision(promotion_request)
+    if (
+        promotion_request.is_open
+        and promotion_request.source == PromotionRequest.Source.FILED_IN_APP
+        and latest is None
+    ):
+        # The notice that it was filed: due when it was filed (after her quiet hours).
+        plans.append(PlannedReminder(Reminder.Kind.FILED, 1, promotion_request.occurred_at))
     if promotion_request.is_open:
         if promotion_request.deadline:
             deadline_day = promotion_request.deadline.astimezone(zone).date()
@@ -126,7 +138,6 @@ def planned_reminders(
                 )
                 for number in range(1, NO_DECISION_MAX + 1)
             ]
-    latest = _latest_decision(promotion_request)
     if (
         latest is not None
         and latest.reply_sent_at is None
@@ -147,7 +158,7 @@ def planned_reminders(
             ),
         )
         for plan in plans
-        if plan.due_at > promotion_request.occurred_at
+        if plan.due_at > promotion_request.occurred_at or plan.kind == Reminder.Kind.FILED
     ]
 
 
@@ -174,7 +185,8 @@ def reminders_reschedule(
     wanted = {
         (plan.kind, plan.number, plan.due_at)
         for plan in planned_reminders(promotion_request, employee=employee)
-        if plan.due_at > now
+        # The filed notice falls due as it is planned: late is better than never.
+        if plan.due_at > now or plan.kind == Reminder.Kind.FILED
     }
     rows = list(
         Reminder.objects.select_for_update()
@@ -312,6 +324,9 @@ def still_applies(reminder: Reminder) -> bool:
 
 def channels_for(reminder: Reminder) -> list[ReminderDelivery.Channel]:
     choice = getattr(reminder.employee, CHANNEL_PREFERENCE[reminder.kind])
+    if reminder.kind == Reminder.Kind.FILED and choice == User.ReminderChannels.OFF:
+        # Someone asked her something: she learns it in Boundary at least.
+        return [ReminderDelivery.Channel.IN_APP]
     return {
         User.ReminderChannels.EMAIL_AND_APP: [
             ReminderDelivery.Channel.IN_APP,

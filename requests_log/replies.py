@@ -9,7 +9,9 @@ from .models import Decision
 from .models.request import DECLINE_REASON_LABELS
 
 
-def reply_text_for(decision: Decision) -> str:
+def reply_text_for(decision: Decision, *, acknowledgement_url: str = "") -> str:
+    """The reply; with `acknowledgement_url`, a line asking the requester to confirm they
+    received it (a one-time link: services.acknowledgement_link_create)."""
     promotion_request = decision.promotion_request
     first_name = promotion_request.requester_name.split()[0]
     about = f"About your request “{promotion_request.promoted_item.strip()}”"
@@ -38,6 +40,8 @@ def reply_text_for(decision: Decision) -> str:
             decision.details.strip(),
             "Let me know if that works for you.",
         ]
+    if acknowledgement_url:
+        body += ["", f"Please confirm you received this answer: {acknowledgement_url}"]
     return "\n".join(
         [f"Hi {first_name},", "", *body, "", "Best regards,", decision.decided_by.display_name]
     )

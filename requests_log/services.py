@@ -1,8 +1,9 @@
 """Every write to a promotion request, and the timeline event that records it."""
 
 import hashlib
+import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,8 +20,10 @@ from boundary.services import (
     social_account_update,
 )
 
+from . import access
 from .chain import requester_key
 from .models import (
+    AcknowledgementLink,
     Decision,
     Evidence,
     FollowUp,
@@ -61,6 +64,8 @@ def request_snapshot(promotion_request: PromotionRequest) -> dict[str, Any]:
     snapshot["number"] = promotion_request.number
     snapshot["requester_user"] = promotion_request.requester_user_id
     snapshot["source"] = promotion_request.source
+    if promotion_request.source == PromotionRequest.Source.FILED_IN_APP:
+        snapshot["disclosure_terms"] = promotion_request.disclosure_terms
     snapshot["targets"] = [
         {
             "account": target.account_id,
@@ -105,13 +110,33 @@ def promotion_request_log(
     unknown = set(details) - set(CORRECTABLE_FIELDS) - {"requester_user"}
     if unknown:
         raise TypeError(f"Unknown request fields: {sorted(unknown)}")
-    accounts = _check_own_accounts(employee=employee, accounts=target_accounts)
     promotion_request = PromotionRequest(
         employee=employee,
         source=source,
         filed_by=actor if source == PromotionRequest.Source.FILED_IN_APP else None,
         **details,
     )
+    return _request_create(
+        promotion_request,
+        actor=actor,
+        target_accounts=target_accounts,
+        evidence_files=evidence_files,
+    )
+
+
+def _request_create(
+    promotion_request: PromotionRequest,
+    *,
+    actor: User,
+    target_accounts: Iterable[SocialAccount],
+    evidence_files: Iterable[UploadedFile] = (),
+    notices: dict[str, Any] | None = None,
+) -> PromotionRequest:
+    """Number and store a new request with its targets' boundaries as they are now, append
+    its "logged" or "filed" event (with `notices`, what the filer was shown), add its
+    evidence and plan its reminders."""
+    employee = promotion_request.employee
+    accounts = _check_own_accounts(employee=employee, accounts=target_accounts)
     promotion_request.requester_key = requester_key(
         promotion_request.requester_user_id, promotion_request.requester_name
     )
@@ -127,14 +152,14 @@ def promotion_request_log(
     )
     kind = (
         TimelineEvent.Kind.FILED
-        if source == PromotionRequest.Source.FILED_IN_APP
+        if promotion_request.source == PromotionRequest.Source.FILED_IN_APP
         else TimelineEvent.Kind.LOGGED
     )
     timeline_append(
         employee=employee,
         kind=kind,
         actor=actor,
-        payload=request_snapshot(promotion_request),
+        payload={**request_snapshot(promotion_request), **(notices or {})},
         promotion_request=promotion_request,
         occurred_at=promotion_request.occurred_at,
     )
@@ -458,3 +483,191 @@ def notifications_mark_read(*, user: User, pk: int | None = None) -> int:
     if pk is not None:
         unread = unread.filter(pk=pk)
     return unread.update(read_at=timezone.now())
+
+
+# --- Filed in Boundary: a manager asks one of their reports -------------------------------
+
+
+class FilingRefused(ValidationError):
+    """The viewer may not file to, or act on, this request (the view answers 404)."""
+
+
+@transaction.atomic
+def promotion_request_file(
+    *,
+    manager: User,
+    employee: User,
+    target_accounts: Iterable[SocialAccount],
+    promoted_item: str,
+    content_format: str,
+    quantity: int | None = None,
+    deadline: datetime | None = None,
+    compensation_offered: str = "",
+    disclosure_terms: str = "",
+) -> PromotionRequest:
+    """A manager files a request to one of their reports, in Boundary.
+
+    Side effects, in order: the request is stored as filed (framing "asked": a filed
+    request is always a free ask, with the manager as requester and their words as
+    filed, not correctable by anyone); the "filed" event goes onto the EMPLOYEE's chain,
+    recording that the manager was told declining carries no penalty and which chosen
+    accounts the employee has closed; her reminders are planned, including the notice
+    that a request was filed (sent once by the reminder sweep)."""
+    if not access.can_file_for(manager, employee):
+        raise FilingRefused("You can file requests only to your own reports.")
+    accounts = list(target_accounts)
+    if any(account.owner_id != employee.pk or account.archived_at for account in accounts):
+        raise ValidationError("A request can only target accounts the employee still uses.")
+    promotion_request = PromotionRequest(
+        employee=employee,
+        source=PromotionRequest.Source.FILED_IN_APP,
+        filed_by=manager,
+        requester_user=manager,
+        requester_name=manager.display_name,
+        requester_title=manager.job_title,
+        occurred_at=timezone.now(),
+        channel=PromotionRequest.Channel.IN_BOUNDARY,
+        framing=PromotionRequest.Framing.ASKED,
+        promoted_item=promoted_item,
+        content_format=content_format,
+        quantity=quantity,
+        deadline=deadline,
+        compensation_offered=compensation_offered,
+        disclosure_terms=disclosure_terms,
+    )
+    closed = sorted(
+        account.pk for account in accounts if account.boundary == SocialAccount.Boundary.CLOSED
+    )
+    return _request_create(
+        promotion_request,
+        actor=manager,
+        target_accounts=accounts,
+        notices={"no_penalty_notice_shown": True, "closed_accounts_warned": closed},
+    )
+
+
+@transaction.atomic
+def promotion_request_withdraw_filed(
+    *, promotion_request: PromotionRequest, manager: User
+) -> TimelineEvent:
+    """The manager who filed a request takes it back, while it is still open (an answer
+    already given stays the answer). Appends "withdrawn" to the employee's chain."""
+    locked = PromotionRequest.objects.select_for_update().get(pk=promotion_request.pk)
+    if not access.can_withdraw_filed(manager, locked):
+        raise ValidationError("This request is no longer open, so it cannot be withdrawn.")
+    return promotion_request_withdraw(promotion_request=locked, actor=manager)
+
+
+@transaction.atomic
+def decision_mark_seen(*, decision_id: int, viewer: User) -> TimelineEvent | None:
+    """The requester opened this answer in Boundary: proof of delivery, stronger than the
+    employee's own "reply sent". Claimed with a conditional update, so however many
+    times (or tabs) the manager opens it, one "seen by the requester" event is appended.
+    Returns None when it was already seen. Reads only what it needs of the request (the
+    manager's pages never load the employee's notes, not even here)."""
+    decision = (
+        Decision.objects.select_related("promotion_request__employee")
+        .only(
+            "pk",
+            "decided_at",
+            "promotion_request__id",
+            "promotion_request__source",
+            "promotion_request__filed_by_id",
+            "promotion_request__employee__id",
+        )
+        .get(pk=decision_id)
+    )
+    promotion_request = decision.promotion_request
+    if not access.can_see_answer(viewer, promotion_request):
+        raise FilingRefused("Only the person who filed a request sees its answer.")
+    now = timezone.now()
+    claimed = Decision.objects.filter(pk=decision.pk, seen_by_requester_at__isnull=True).update(
+        seen_by_requester_at=now
+    )
+    if not claimed:
+        return None
+    return timeline_append(
+        employee=promotion_request.employee,
+        kind=TimelineEvent.Kind.SEEN_BY_REQUESTER,
+        actor=viewer,
+        payload={"decision": decision.pk, "decided_at": decision.decided_at},
+        promotion_request=promotion_request,
+        occurred_at=now,
+    )
+
+
+# --- Acknowledgement links: proof of delivery from a requester outside Boundary -----------
+
+
+def acknowledgement_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def acknowledgement_link_create(*, decision: Decision, actor: User) -> str:
+    """A new one-time link for the written reply to this answer; returns its token (only
+    its SHA-256 is stored, so it is shown once). Earlier unused links to the same answer
+    stop working: the latest reply sent is the one to confirm."""
+    if decision.promotion_request.employee_id != actor.pk:
+        raise FilingRefused("Only the employee adds a link to her reply.")
+    now = timezone.now()
+    AcknowledgementLink.objects.filter(
+        decision=decision, used_at__isnull=True, expires_at__gt=now
+    ).update(expires_at=now)
+    token = secrets.token_urlsafe(32)
+    AcknowledgementLink.objects.create(
+        decision=decision,
+        token_sha256=acknowledgement_token_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(days=AcknowledgementLink.VALID_FOR_DAYS),
+    )
+    return token
+
+
+def acknowledgement_link_valid(token: str) -> AcknowledgementLink | None:
+    """The unused, unexpired link for this token, with what its page names; else None."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        AcknowledgementLink.objects.filter(
+            token_sha256=acknowledgement_token_hash(token),
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("decision__promotion_request__employee")
+        .only(
+            "pk",
+            "decision_id",
+            "expires_at",
+            "decision__promotion_request_id",
+            "decision__promotion_request__employee_id",
+            "decision__promotion_request__employee__display_name",
+        )
+        .first()
+    )
+
+
+@transaction.atomic
+def acknowledgement_confirm(*, token: str) -> TimelineEvent | None:
+    """Someone holding the link confirmed they received the answer: marks the link used
+    (a conditional update, so it works once even if clicked twice at once) and appends
+    "acknowledged" to the employee's chain, with the time only. None if the link is
+    unknown, used or expired."""
+    link = acknowledgement_link_valid(token)
+    if link is None:
+        return None
+    now = timezone.now()
+    claimed = AcknowledgementLink.objects.filter(
+        pk=link.pk, used_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    if not claimed:
+        return None
+    promotion_request = link.decision.promotion_request
+    return timeline_append(
+        employee=promotion_request.employee,
+        kind=TimelineEvent.Kind.ACKNOWLEDGED,
+        actor=None,
+        payload={"decision": link.decision_id},
+        promotion_request=promotion_request,
+        occurred_at=now,
+    )

@@ -275,8 +275,27 @@ def projection_drift(*, employee: User, replay: chain.Replay) -> Iterator[str]:
         pairs = (
             (
                 "decisions",
-                [(d.kind, chain.utc_iso(d.decided_at)) for d in row.decisions.all()],
-                [(d["kind"], d["decided_at"]) for d in told["decisions"]],
+                [
+                    (d.kind, chain.utc_iso(d.decided_at), d.message_to_requester)
+                    for d in row.decisions.all()
+                ],
+                [
+                    (d["kind"], d["decided_at"], d.get("message_to_requester") or "")
+                    for d in told["decisions"]
+                ],
+            ),
+            (
+                "answers seen by the requester",
+                [
+                    (d.pk, chain.utc_iso(d.seen_by_requester_at))
+                    for d in row.decisions.all()
+                    if d.seen_by_requester_at is not None
+                ],
+                [
+                    (d["decision"], d["seen_by_requester_at"])
+                    for d in told["decisions"]
+                    if d.get("seen_by_requester_at") is not None
+                ],
             ),
             (
                 "follow-ups",

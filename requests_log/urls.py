@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import ack_views, views
 
 app_name = "requests_log"
 
@@ -16,6 +16,12 @@ urlpatterns = [
         views.reply_sent,
         name="reply-sent",
     ),
+    path(
+        "requests/<int:pk>/decisions/<int:decision_pk>/acknowledgement-link/",
+        ack_views.acknowledgement_link_create,
+        name="acknowledgement-link-create",
+    ),
+    path("ack/<str:token>/", ack_views.acknowledge, name="acknowledge"),
     path("requests/<int:pk>/follow-up/", views.follow_up_create, name="follow-up-create"),
     path("requests/<int:pk>/withdraw/", views.request_withdraw, name="request-withdraw"),
     path("requests/<int:pk>/evidence/", views.evidence_create, name="evidence-create"),

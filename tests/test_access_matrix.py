@@ -30,7 +30,7 @@ from requests_log.exports import receipts
 from requests_log.exports import services as export_services
 from requests_log.exports.record import Scope
 from requests_log.models import Notification, PromotionRequest
-from tests.factories import SocialAccountFactory, log_request
+from tests.factories import SocialAccountFactory, UserFactory, log_request
 from tests.support import login_with_otp
 from tests.test_urls import routes
 
@@ -113,6 +113,14 @@ MATRIX: dict[str, Row] = {
     "exports:export-status": Row(OWNER, "export", GET_ONLY),
     "exports:export-download": Row(OWNER, "export", GET_ONLY),
     "exports:receipt-download": Row(OWNER, "checkpoint", GET_ONLY),
+    "requests_log:acknowledgement-link-create": Row(OWNER, "decision", POST_ONLY),
+    "requests_log:acknowledge": Row(TOKEN),
+    # A manager's pages: the requests they filed, to their own reports.
+    "manager:filed-list": Row(SIGNED_IN, methods=GET_ONLY, roles=FILING),
+    "manager:file-choose": Row(SIGNED_IN, methods=GET_ONLY, roles=FILING),
+    "manager:file-create": Row(FILER, "report"),
+    "manager:filed-detail": Row(FILER, "filed", GET_ONLY),
+    "manager:filed-withdraw": Row(FILER, "filed", POST_ONLY),
 }
 
 # Fields a POST may try to set that no form takes: none of them may change.
@@ -162,9 +170,24 @@ def make_world(owner: User) -> dict[str, dict[str, Any]]:
     }
 
 
+def make_filer_world(filer: User) -> dict[str, dict[str, Any]]:
+    """A report of `filer` (theirs in the cast, or a new one) and a request filed to them,
+    still open: {kind: url kwargs}."""
+    report = User.objects.filter(manager=filer).first() or UserFactory(manager=filer)
+    filed = services.promotion_request_file(
+        manager=filer,
+        employee=report,
+        target_accounts=[],
+        promoted_item="The autumn collection",
+        content_format=PromotionRequest.ContentFormat.VIDEOS,
+    )
+    return {"report": {"employee_pk": report.pk}, "filed": {"pk": filed.pk}}
+
+
 TOKEN_KWARGS = {
     "password_reset_confirm": {"uidb64": "MQ", "token": "made-up-token"},
     "exports:receipt-address-confirm": {"token": "made-up-token"},
+    "requests_log:acknowledge": {"token": "made-up-token"},
 }
 
 
@@ -274,7 +297,7 @@ def test_access(name, cast, settings):
     settings.DEBUG = False
     row = MATRIX[name]
     worlds = {
-        owner: make_world(cast[owner])
+        owner: make_filer_world(cast[owner]) if row.who == FILER else make_world(cast[owner])
         for owner in {o for o in owners_for(row, cast) if o is not None}
     }
     login_url = reverse(settings.LOGIN_URL)

@@ -90,6 +90,14 @@ def world(maya):
         "password_reset_confirm": {"uidb64": "²", "token": "<script>"},
         "exports:receipt-download": {"pk": checkpoint.pk},
         "exports:receipt-address-confirm": {"token": "²<script>"},
+        "requests_log:acknowledgement-link-create": {
+            "pk": promotion_request.pk,
+            "decision_pk": decision.pk,
+        },
+        "requests_log:acknowledge": {"token": "²<script>"},
+        "manager:file-create": {"employee_pk": maya.pk},
+        "manager:filed-detail": request_pk,
+        "manager:filed-withdraw": request_pk,
     }
 
 

@@ -370,6 +370,7 @@ def _request_view(
             for target in facts["targets"]
         ],
         "compensation_offered": facts["compensation_offered"],
+        "disclosure_terms": facts.get("disclosure_terms") or "",
         "witnesses": facts["witnesses"],
         "notes": facts["notes"],
         "incomplete": facts["incomplete"],
@@ -404,6 +405,12 @@ def _decision_view(
         ],
         "decided_local": record.local(flags_module.moment(decision["decided_at"])),
         "reply_local": record.local(flags_module.moment(reply["sent_at"])) if reply else "",
+        "seen_local": record.local(flags_module.moment(decision["seen_by_requester_at"]))
+        if decision.get("seen_by_requester_at")
+        else "",
+        "acknowledged_local": record.local(flags_module.moment(decision["acknowledged_at"]))
+        if decision.get("acknowledged_at")
+        else "",
         # The text as it was sent, from the chained "reply sent" event.
         "reply": reply["reply"] if reply else "",
     }

@@ -10,6 +10,7 @@ from .receipts import (
 )
 from .reminders import Notification, Reminder, ReminderDelivery
 from .request import (
+    AcknowledgementLink,
     Decision,
     Evidence,
     FollowUp,
@@ -22,6 +23,7 @@ from .request import (
 from .timeline import AppendOnlyQuerySet, TimelineEvent
 
 __all__ = [
+    "AcknowledgementLink",
     "AppendOnlyQuerySet",
     "Checkpoint",
     "Decision",

@@ -18,6 +18,7 @@ class Reminder(models.Model):
         ON_DEADLINE = "on_deadline", "On the deadline"
         NO_DECISION = "no_decision", "Nothing decided yet"
         CONFIRM_REPLY = "confirm_reply", "Confirm your answer in writing"
+        FILED = "filed", "A request filed for you"
 
     class State(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"

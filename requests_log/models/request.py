@@ -30,6 +30,7 @@ class PromotionRequest(models.Model):
         CHAT = "chat", "Chat"
         CALL = "call", "Call"
         IN_PERSON = "in_person", "In person"
+        IN_BOUNDARY = "in_boundary", "Filed in Boundary"
         OTHER = "other", "Other"
 
     class Framing(models.TextChoices):
@@ -99,6 +100,12 @@ class PromotionRequest(models.Model):
     deadline = models.DateTimeField(null=True, blank=True)
     framing = models.CharField(max_length=16, choices=Framing.choices)
     compensation_offered = models.CharField(max_length=300, blank=True)
+    # Filed in Boundary: how the company will require posts to disclose the connection
+    # ("#ad first, and the platform's paid-partnership label"). Logged requests leave it
+    # empty; the FILED event carries it.
+    disclosure_terms = models.CharField(
+        "disclosure the company will require", max_length=300, blank=True
+    )
     witnesses = models.CharField(max_length=500, blank=True)
     notes = models.TextField(max_length=5000, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
@@ -222,6 +229,12 @@ class Decision(models.Model):
     # them in her reply; a counter-proposal's are the reply.
     details_in_reply = models.BooleanField(default=False)
     reply_sent_at = models.DateTimeField(null=True, blank=True)
+    # A request filed in Boundary: what the employee chose to tell the manager who filed
+    # it. The one free text of a decision that the requester reads.
+    message_to_requester = models.TextField(max_length=2000, blank=True)
+    # When the requester first opened this answer in Boundary (the SEEN_BY_REQUESTER
+    # event); claimed with a conditional update, so the event is appended once.
+    seen_by_requester_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -307,3 +320,26 @@ class Evidence(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("requests_log:evidence-download", args=[self.pk])
+
+
+class AcknowledgementLink(models.Model):
+    """A one-time link the employee puts in her written reply to a requester who is not in
+    Boundary: opening it and confirming appends an ACKNOWLEDGED event (proof the answer
+    arrived). Only the token's SHA-256 is stored, so the table cannot be read back into
+    working links."""
+
+    VALID_FOR_DAYS = 14
+
+    decision = models.ForeignKey(
+        Decision, on_delete=models.PROTECT, related_name="acknowledgement_links"
+    )
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Acknowledgement link for decision {self.decision_id}"

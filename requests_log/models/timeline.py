@@ -52,6 +52,8 @@ class TimelineEvent(models.Model):
         EVIDENCE_ADDED = "evidence_added", "Evidence added"
         DECISION = "decision", "Decision"
         REPLY_SENT = "reply_sent", "Reply sent"
+        SEEN_BY_REQUESTER = "seen_by_requester", "Seen by the requester"
+        ACKNOWLEDGED = "acknowledged", "Receipt acknowledged"
         WITHDRAWN = "withdrawn", "Withdrawn"
         REMINDER_SENT = "reminder_sent", "Reminder sent"
         SHARED_WITH_HR = "shared_with_hr", "Shared with HR"
