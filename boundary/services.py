@@ -339,9 +339,13 @@ def second_factor_verify(*, user: User, code: str) -> TOTPDevice | StaticDevice 
     return None
 
 
+THROTTLE_SHOWN_AFTER = 3  # wrong codes in a row; one typo waits a second, unsaid
+
+
 def second_factor_throttled(*, user: User) -> bool:
-    """True while too many wrong codes make the authenticator refuse every code."""
+    """True while repeated wrong codes make the authenticator refuse every code."""
     return any(
-        not device.verify_is_allowed()[0]
+        device.throttling_failure_count >= THROTTLE_SHOWN_AFTER
+        and not device.verify_is_allowed()[0]
         for device in TOTPDevice.objects.filter(user=user, confirmed=True)
     )
