@@ -382,8 +382,8 @@ class DecisionForm(forms.ModelForm):
             ),
             "details_in_reply": "Otherwise they stay on your record only.",
             "message_to_requester": (
-                "Optional. They see your answer, its conditions and this message; never your "
-                "reasons or details unless you put them in your reply."
+                "Optional. They see your answer, its conditions and this message, never your "
+                "reasons or private details."
             ),
             "pay": "For example “€400 per video”.",
         }

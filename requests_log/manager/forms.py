@@ -85,6 +85,7 @@ class FilingForm(forms.Form):
         self.helper.layout = Layout(
             "promoted_item",
             "target_accounts",
+            Div("closed_confirmed", css_class="closed-confirm"),
             Row(
                 Column("content_format", css_class="col-7"),
                 Column("quantity", css_class="col-5"),
@@ -94,7 +95,6 @@ class FilingForm(forms.Form):
                 Column("compensation_offered", css_class="col-sm-6"),
             ),
             "disclosure_terms",
-            Div("closed_confirmed", css_class="closed-confirm"),
             HTML(
                 format_html(
                     '<p class="alert alert-info no-penalty-notice">{}</p>',
