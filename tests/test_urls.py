@@ -95,6 +95,8 @@ def world(maya):
             "decision_pk": decision.pk,
         },
         "requests_log:acknowledge": {"token": "²<script>"},
+        "email-verify": {"token": "²<script>"},
+        "signup-invitation": {"token": "²<script>"},
         "manager:file-create": {"employee_pk": maya.pk},
         "manager:filed-detail": request_pk,
         "manager:filed-withdraw": request_pk,
