@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -46,6 +47,13 @@ def this_friday_at_five():
     return friday if friday > now else friday + timedelta(days=7)
 
 
+def verification_link(email: str) -> str:
+    """The path in the last verification email sent to `email` (Django's locmem outbox:
+    the live server runs in this process)."""
+    message = [m for m in mail.outbox if m.to == [email]][-1]
+    return re.search(r"https?://[^/\s]+(/signup/verify/\S+/)", message.body).group(1)
+
+
 def log_in(page: Page, email: str, password: str) -> None:
     page.goto("/login/")
     page.get_by_label("Email").fill(email)
@@ -80,6 +88,12 @@ def test_maya_logs_declines_and_records_the_pressure(
     page.get_by_label("Password*", exact=True).fill(MAYA["password"])
     page.get_by_label("Password confirmation").fill(MAYA["password"])
     page.get_by_role("button", name="Create my account").click()
+
+    # Not signed in until the address is verified: the link in the email signs her in.
+    expect(heading(page, "Check your email")).to_be_visible()
+    screenshot(page, "signup-check-your-email")
+    check_accessibility(page, "signup: check your email")
+    page.goto(verification_link(MAYA["email"]))
 
     expect(heading(page, "My accounts")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Welcome")
@@ -262,7 +276,13 @@ def focused_outline(page: Page) -> dict:
 
 def test_keyboard_skip_link_and_focus_outline(desktop_page: Page, live_server, screenshot):
     page = desktop_page
-    User.objects.create_user(email="kim@example.com", password=MAYA["password"], display_name="Kim")
+    # Verified: an unverified person's banner would hold the first control in <main>.
+    User.objects.create_user(
+        email="kim@example.com",
+        password=MAYA["password"],
+        display_name="Kim",
+        email_verified_at=timezone.now(),
+    )
     log_in(page, "kim@example.com", MAYA["password"])
     page.goto("/requests/new/")
     expect(heading(page, "Log a request")).to_be_visible()
@@ -312,7 +332,13 @@ def test_keyboard_skip_link_and_focus_outline(desktop_page: Page, live_server, s
 
 def test_log_form_errors_are_shown_next_to_their_fields(phone_page: Page, live_server, screenshot):
     page = phone_page
-    User.objects.create_user(email="kim@example.com", password=MAYA["password"], display_name="Kim")
+    # Verified: an unverified person's banner would hold the first control in <main>.
+    User.objects.create_user(
+        email="kim@example.com",
+        password=MAYA["password"],
+        display_name="Kim",
+        email_verified_at=timezone.now(),
+    )
     log_in(page, "kim@example.com", MAYA["password"])
     page.goto("/requests/new/")
     page.get_by_role("button", name="Log this request").click()
