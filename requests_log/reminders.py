@@ -140,6 +140,9 @@ def planned_reminders(
             ]
     if (
         latest is not None
+        # A request filed in Boundary: the filer reads the answer there (and its opening
+        # is recorded), so there is no written reply to nudge about.
+        and promotion_request.source != PromotionRequest.Source.FILED_IN_APP
         and latest.reply_sent_at is None
         and promotion_request.status != (PromotionRequest.Status.WITHDRAWN)
     ):

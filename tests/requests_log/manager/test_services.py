@@ -221,6 +221,17 @@ def test_an_answer_before_the_sweep_cancels_the_notice(
     assert promotion_request.reminders.get(kind="filed").state == Reminder.State.CANCELLED
 
 
+def test_an_answer_to_a_filed_request_plans_no_nudge_to_confirm_in_writing(
+    daytime, manager, employee
+):
+    promotion_request = file_request(manager, employee)
+    accept(promotion_request)
+
+    assert not promotion_request.reminders.filter(
+        kind=Reminder.Kind.CONFIRM_REPLY, state=Reminder.State.SCHEDULED
+    ).exists()
+
+
 # --- Withdrawing -----------------------------------------------------------------------------
 
 
