@@ -292,3 +292,35 @@ class SocialAccountForm(forms.ModelForm):
         if cleaned.get("follower_count") is not None and not cleaned.get("followers_as_of"):
             cleaned["followers_as_of"] = timezone.localdate()
         return cleaned
+
+
+class ManagerAssignForm(forms.Form):
+    """HR's way to say who manages whom, by address: no list of everyone to pick from."""
+
+    employee = forms.EmailField(label="The person's email address")
+    manager = forms.EmailField(
+        label="Their manager's email address",
+        required=False,
+        help_text="Someone with the manager, HR or admin role. Leave empty to remove.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(Row(Column("employee"), Column("manager")))
+        self.helper.add_input(Submit("submit", "Set the manager"))
+
+    def _person(self, field: str) -> User | None:
+        email = self.cleaned_data.get(field)
+        if not email:
+            return None
+        person = User.objects.filter(email=normalise_email(email), is_active=True).first()
+        if person is None:
+            raise forms.ValidationError("No one has an account with this address.")
+        return person
+
+    def clean_employee(self) -> User | None:
+        return self._person("employee")
+
+    def clean_manager(self) -> User | None:
+        return self._person("manager")

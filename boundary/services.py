@@ -6,6 +6,7 @@ from typing import Any
 
 import django_otp
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -94,6 +95,7 @@ def user_signup(*, email: str, password: str, display_name: str, time_zone: str)
     email = normalise_email(email)
     existing = User.objects.filter(email=email).first()
     if existing is not None:
+        make_password(password)  # as long as creating an account takes: time tells nothing
         _send("signup-attempt", to=existing.email, user=existing)
         return None
     user = user_register(

@@ -39,6 +39,7 @@ urlpatterns = [
     path("signup/verify/<str:token>/", views.email_verify, name="email-verify"),
     path("signup/invite/<str:token>/", views.signup_invitation, name="signup-invitation"),
     path("people/invite/", views.people_invite, name="people-invite"),
+    path("people/manager/", views.people_manager, name="people-manager"),
     path("health/", views.health, name="health"),
     # A password, then (for people with an authenticator) a code.
     path("login/", views.login_view, name="login"),

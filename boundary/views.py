@@ -19,7 +19,14 @@ from django.views.decorators.http import require_POST, require_safe
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import selectors, services
-from .forms import CodeForm, InvitationForm, InvitedSignupForm, LoginForm, SignupForm
+from .forms import (
+    CodeForm,
+    InvitationForm,
+    InvitedSignupForm,
+    LoginForm,
+    ManagerAssignForm,
+    SignupForm,
+)
 from .http import AuthenticatedHttpRequest
 from .models import User
 
@@ -320,6 +327,29 @@ def people_invite(request: AuthenticatedHttpRequest) -> HttpResponse:
         "boundary/people_invite.html",
         {"form": form, "invitations": selectors.invitations_pending()},
     )
+
+
+@login_required
+def people_manager(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """HR and admins set who manages whom; anyone else gets a 404."""
+    if request.user.role not in (User.Role.HR, User.Role.ADMIN):
+        raise Http404
+    form = ManagerAssignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        employee, manager = form.cleaned_data["employee"], form.cleaned_data["manager"]
+        try:
+            services.user_manager_set(user=employee, manager=manager, by=request.user)
+        except ValidationError as error:
+            form.add_error("manager", error)
+        else:
+            if manager is None:
+                messages.success(request, f"{employee.display_name} has no manager now.")
+            else:
+                messages.success(
+                    request, f"{manager.display_name} now manages {employee.display_name}."
+                )
+            return redirect("people-manager")
+    return render(request, "boundary/people_manager.html", {"form": form})
 
 
 @login_required

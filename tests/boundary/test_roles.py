@@ -167,3 +167,76 @@ def test_admin_lists_reminders_and_exports_without_private_content(client, admin
         assert "Secret launch" not in html
     assert detail.status_code in (302, 403)
     assert Export.objects.count() == 0
+
+
+def test_admin_adds_a_person_whose_flags_follow_the_chosen_role(client, administrator):
+    login_with_otp(client, administrator)
+
+    client.post(
+        reverse("admin:boundary_user_add"),
+        {
+            "email": "Hana.New@Example.com",
+            "display_name": "Hana New",
+            "role": "hr",
+            "usable_password": "true",
+            "password1": "a long unusual passphrase",
+            "password2": "a long unusual passphrase",
+        },
+    )
+
+    made = User.objects.get(email__iexact="hana.new@example.com")
+    assert (made.role, made.is_staff, made.is_superuser) == ("hr", False, False)
+
+
+# --- HR's page for managers -----------------------------------------------------------------
+
+
+def test_hr_sets_and_removes_a_manager_by_address(client, hr, employee, other_manager):
+    login_with_otp(client, hr)
+
+    client.post(
+        reverse("people-manager"), {"employee": "MAYA@example.com", "manager": other_manager.email}
+    )
+    employee.refresh_from_db()
+    set_to = employee.manager
+    client.post(reverse("people-manager"), {"employee": employee.email, "manager": ""})
+
+    employee.refresh_from_db()
+    assert set_to == other_manager
+    assert employee.manager is None
+
+
+@pytest.mark.parametrize(
+    ("manager_email", "error"),
+    [
+        ("nobody@example.com", "No one has an account with this address."),
+        ("sam@example.com", "A manager must be another person with a manager, HR or admin role."),
+    ],
+)
+def test_hr_cannot_set_an_unknown_or_plain_employee_as_manager(
+    client, hr, employee, second_employee, manager_email, error
+):
+    login_with_otp(client, hr)
+
+    response = client.post(
+        reverse("people-manager"), {"employee": employee.email, "manager": manager_email}
+    )
+
+    employee.refresh_from_db()
+    assert response.context["form"].errors == {"manager": [error]}
+    assert employee.manager.display_name == "Daniel Reyes"
+
+
+@pytest.mark.parametrize("who", ["employee", "manager"])
+def test_manager_page_is_a_404_for_employees_and_managers(client, request, who, other_manager):
+    person = request.getfixturevalue(who)
+    client.force_login(person)
+
+    shown = client.get(reverse("people-manager"))
+    posted = client.post(
+        reverse("people-manager"), {"employee": person.email, "manager": other_manager.email}
+    )
+
+    person.refresh_from_db()
+    assert (shown.status_code, posted.status_code) == (404, 404)
+    assert person.manager != other_manager

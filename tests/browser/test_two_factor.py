@@ -82,6 +82,23 @@ def test_hr_sets_up_two_factors_then_logs_in_with_a_recovery_code(
     screenshot(page, "people-invite")
     check_accessibility(page, "invite people")
 
+    employee = UserFactory(email="maya@example.com", display_name="Maya Okafor")
+    UserFactory(email="daniel@example.com", display_name="Daniel Reyes", role=User.Role.MANAGER)
+    page.get_by_role("link", name="Set someone's manager").click()
+    expect(heading(page, "Set a manager")).to_be_visible()
+    page.get_by_label("The person's email address").fill("maya@example.com")
+    page.get_by_label("Their manager's email address").fill("nobody@example.com")
+    page.get_by_role("button", name="Set the manager").click()
+    expect(page.get_by_text("No one has an account with this address.")).to_be_visible()
+    check_accessibility(page, "set a manager, unknown address")
+    page.get_by_label("Their manager's email address").fill("daniel@example.com")
+    page.get_by_role("button", name="Set the manager").click()
+    expect(page.get_by_role("status")).to_contain_text("Daniel Reyes now manages Maya Okafor.")
+    screenshot(page, "people-manager")
+    check_accessibility(page, "set a manager")
+    employee.refresh_from_db()
+    assert employee.manager.display_name == "Daniel Reyes"
+
 
 def test_an_invitation_is_accepted_once(
     desktop_page: Page, live_server, screenshot, check_accessibility
