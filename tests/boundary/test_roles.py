@@ -240,3 +240,23 @@ def test_manager_page_is_a_404_for_employees_and_managers(client, request, who, 
     person.refresh_from_db()
     assert (shown.status_code, posted.status_code) == (404, 404)
     assert person.manager != other_manager
+
+
+def test_migration_lower_cases_addresses_and_derives_flags_from_roles():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("boundary.migrations.0003_people_roles_invitations")
+    mixed = UserFactory(email="Maya@Example.COM")
+    old_root = UserFactory(email="root@example.com", is_superuser=True, is_staff=True)
+    staff_hr = UserFactory(email="hr@example.com", role="hr", is_staff=True)
+
+    migration.lower_case_emails_and_derive_flags(apps, None)
+
+    for person in (mixed, old_root, staff_hr):
+        person.refresh_from_db()
+    assert mixed.email == "maya@example.com"
+    assert (old_root.role, old_root.is_staff, old_root.is_superuser) == ("admin", True, True)
+    assert (staff_hr.role, staff_hr.is_staff, staff_hr.is_superuser) == ("hr", False, False)
+    assert all(p.email_verified for p in (mixed, old_root, staff_hr))
