@@ -122,8 +122,8 @@ def email_verify(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("login")
 
 
-@require_POST
 @login_required
+@require_POST
 def email_verification_resend(request: AuthenticatedHttpRequest) -> HttpResponse:
     if services.email_verification_send(user=request.user):
         messages.success(request, f"We sent a new link to {request.user.email}.")
@@ -214,6 +214,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def two_factor(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
@@ -293,8 +294,8 @@ def recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect("boundary:two-factor")
 
 
-@require_POST
 @login_required
+@require_POST
 def two_factor_disable(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_verified_session(request)
     services.two_factors_disable(user=request.user)

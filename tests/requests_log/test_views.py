@@ -441,14 +441,16 @@ def test_someone_elses_request_is_not_found(client, maya, method):
 
     urls = id_urls(promotion_request, decision, evidence)
     post_only = {urls[3], urls[6]}  # reply sent, attach evidence
+    read_only = {urls[0], urls[7]}  # the request's page, an evidence download
 
     statuses = {
         url: getattr(client, method)(url, {"kind": "pressure", "note": "x"}).status_code
         for url in urls
     }
 
-    # A GET of a POST-only address is refused before any lookup, mine or not.
-    expected = {url: 405 if method == "get" and url in post_only else 404 for url in urls}
+    # The wrong method is refused before any lookup, mine or not.
+    wrong_method = post_only if method == "get" else read_only
+    expected = {url: 405 if url in wrong_method else 404 for url in urls}
     assert statuses == expected
     assert TimelineEvent.objects.count() == events_before
     promotion_request.refresh_from_db()
