@@ -30,6 +30,22 @@ def test_load_demo_tells_maya_s_story_once_with_an_intact_chain(capsys):
     }
 
 
+def test_load_demo_has_daniel_file_two_requests_in_boundary_and_an_admin():
+    call_command("load_demo")
+
+    daniel = User.objects.get(email="daniel@example.com")
+    filed = {item.promoted_item: item for item in access.promotion_requests_filed_by(daniel)}
+    answered = filed["the spring design-system release"]
+    decision = answered.decisions.get()
+    assert set(filed) == {"the spring design-system release", "the autumn launch"}
+    assert (answered.status, filed["the autumn launch"].status) == ("accepted", "pending")
+    assert decision.message_to_requester
+    assert decision.seen_by_requester_at is not None
+    assert answered.events.filter(kind="seen_by_requester").count() == 1
+    assert User.objects.filter(role=User.Role.ADMIN, is_superuser=True).exists()
+    assert User.objects.filter(role=User.Role.HR).exists()
+
+
 def test_load_demo_refuses_to_run_in_production(settings):
     settings.PRODUCTION = True
 

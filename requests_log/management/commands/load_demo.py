@@ -15,8 +15,10 @@ from boundary.services import social_account_link, user_register
 from requests_log.exports.receipts import checkpoint_issue
 from requests_log.models import Checkpoint, Decision, FollowUp, PromotionRequest
 from requests_log.services import (
+    decision_mark_seen,
     decision_record,
     follow_up_add,
+    promotion_request_file,
     promotion_request_log,
     promotion_request_withdraw,
     reply_mark_sent,
@@ -51,6 +53,10 @@ class Command(BaseCommand):
                 DemoStory(now=timezone.now()).load()
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+        self.stdout.write(
+            f"Her manager (his requests filed in Boundary under My team): "
+            f"{MANAGER_EMAIL} / {DEMO_PASSWORD}"
+        )
         if note := demo_logins_note(DEMO_PASSWORD):
             self.stdout.write(note)
 
@@ -76,6 +82,9 @@ class DemoStory:
         self.counter_proposal()
         self.the_meeting()
         self.pending_request()
+        # Filed in Boundary today, so they come last on the chain.
+        self.filed_and_answered()
+        self.filed_and_pending()
         # Her first receipt now, rather than at the sweep's next minute.
         checkpoint_issue(employee=self.maya, reason=Checkpoint.Reason.CHANGED)
 
@@ -169,15 +178,14 @@ class DemoStory:
     def accepted_request(self) -> None:
         request = promotion_request_log(
             employee=self.maya,
-            actor=self.daniel,
-            source=PromotionRequest.Source.FILED_IN_APP,
+            actor=self.maya,
             target_accounts=[self.youtube],
             requester_user=self.daniel,
             requester_name="Daniel Reyes",
             requester_title="Head of Marketing",
             occurred_at=self.days_ago(42, 15, 10),
-            channel=Channel.OTHER,
-            setting="Filed in Boundary",
+            channel=Channel.EMAIL,
+            setting="Email to me",
             words_used=(
                 "Would you make one video about our design-system talk at the Portland meetup? "
                 "Paid, and marked as an ad. No pressure if it is not for you."
@@ -309,4 +317,45 @@ class DemoStory:
             deadline=self.at(self.today + timedelta(days=2), 17),
             framing=Framing.ASKED,
             compensation_offered="€300",
+        )
+
+    def filed_and_answered(self) -> None:
+        """Flow 6: Daniel files a paid, disclosed request in Boundary; Maya accepts with
+        conditions and a message to him; he opens the answer, which proves it arrived."""
+        request = promotion_request_file(
+            manager=self.daniel,
+            employee=self.maya,
+            target_accounts=[self.youtube],
+            promoted_item="the spring design-system release",
+            content_format=ContentFormat.VIDEOS,
+            quantity=1,
+            deadline=self.at(self.today + timedelta(days=14), 17),
+            compensation_offered="$300 per video",
+            disclosure_terms="Say \u201cpaid partnership\u201d on screen and aloud.",
+        )
+        decision = decision_record(
+            promotion_request=request,
+            decided_by=self.maya,
+            kind=Decision.Kind.ACCEPT,
+            accounts=[self.youtube],
+            pay="$300",
+            disclosure_required=True,
+            content_approval_required=True,
+            ends_on=self.today + timedelta(days=30),
+            details="YouTube only, one video; I choose the script.",
+            message_to_requester="Happy to do this one on YouTube. I'll send you a draft first.",
+        )
+        decision_mark_seen(decision_id=decision.pk, viewer=self.daniel)
+
+    def filed_and_pending(self) -> None:
+        promotion_request_file(
+            manager=self.daniel,
+            employee=self.maya,
+            target_accounts=[self.instagram],
+            promoted_item="the autumn launch",
+            content_format=ContentFormat.POSTS,
+            quantity=2,
+            deadline=self.at(self.today + timedelta(days=5), 17),
+            compensation_offered="",
+            disclosure_terms="#ad at the start of the caption.",
         )
