@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 from boundary.forms import ProfileForm, SocialAccountForm
 from boundary.http import AuthenticatedHttpRequest
 
-from . import access, replies, selectors, services
+from . import access, ack_views, replies, selectors, services
 from .forms import (
     CorrectionForm,
     DashboardFilterForm,
@@ -101,7 +101,13 @@ def _request_page(
             "flags": flags,
             "decisions": decisions,
             "latest_decision": latest_decision,
-            "reply_text": replies.reply_text_for(latest_decision) if latest_decision else "",
+            # With the acknowledgement link made a moment ago, shown this once.
+            "reply_text": replies.reply_text_for(
+                latest_decision,
+                acknowledgement_url=ack_views.pop_acknowledgement_url(request, latest_decision.pk),
+            )
+            if latest_decision
+            else "",
             "timeline": [
                 (event, flags.marks_event(event.kind, event.payload))
                 for event in promotion_request.events.all()
