@@ -52,7 +52,7 @@ def file_create(request: AuthenticatedHttpRequest, employee_pk: int) -> HttpResp
         promotion_request = services.promotion_request_file(
             manager=request.user, employee=employee, **form.filing_details()
         )
-        messages.success(request, f"Sent to {employee.display_name}. You will see her answer here.")
+        messages.success(request, f"Sent to {employee.display_name}. You will see the answer here.")
         return redirect("manager:filed-detail", pk=promotion_request.pk)
     return render(
         request,
