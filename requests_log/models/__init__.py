@@ -1,5 +1,6 @@
 """The record's tables, one module per aggregate."""
 
+from .disclosure import DisclosureProof
 from .exports import Export, Verification, export_storage, export_upload_to
 from .receipts import (
     Checkpoint,
@@ -27,6 +28,7 @@ __all__ = [
     "AppendOnlyQuerySet",
     "Checkpoint",
     "Decision",
+    "DisclosureProof",
     "Evidence",
     "Export",
     "FollowUp",

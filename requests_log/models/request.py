@@ -110,6 +110,9 @@ class PromotionRequest(models.Model):
     notes = models.TextField(max_length=5000, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     shared_with_hr_at = models.DateTimeField(null=True, blank=True)
+    # Accepted, and an accepted account has no disclosure proof yet: kept by the services
+    # from the chain's rule (flags.disclosure_pending_accounts), checked by verify_chain.
+    disclosure_pending = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -126,6 +129,11 @@ class PromotionRequest(models.Model):
             models.Index(fields=["employee", "requester_key"]),
             models.Index(fields=["employee", "framing"]),
             models.Index(fields=["filed_by", "-occurred_at"]),
+            models.Index(
+                fields=["-occurred_at"],
+                condition=models.Q(disclosure_pending=True),
+                name="promoreq_disclosure_pend_idx",
+            ),
             models.Index(
                 fields=["shared_with_hr_at"],
                 condition=models.Q(shared_with_hr_at__isnull=False),

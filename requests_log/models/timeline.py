@@ -55,6 +55,7 @@ class TimelineEvent(models.Model):
         SEEN_BY_REQUESTER = "seen_by_requester", "Seen by the requester"
         ACKNOWLEDGED = "acknowledged", "Receipt acknowledged"
         WITHDRAWN = "withdrawn", "Withdrawn"
+        DISCLOSURE_PROOF_ADDED = "disclosure_proof_added", "Disclosure proof added"
         REMINDER_SENT = "reminder_sent", "Reminder sent"
         SHARED_WITH_HR = "shared_with_hr", "Shared with HR"
         SHARING_WITHDRAWN = "sharing_withdrawn", "Sharing with HR withdrawn"
