@@ -374,6 +374,7 @@ DECISION_FIELDS = (
     "details_in_reply",
     "message_to_requester",
 )
+DISCLOSURE_PROOF_FIELDS = ("proof", "decision", "account", "post_url", "evidence", "sha256")
 STATUS_AFTER = {"accept": "accepted", "decline": "declined", "counter": "negotiating"}
 ACCOUNT_KINDS = frozenset({"account_linked", "account_changed"})
 
@@ -466,6 +467,14 @@ class Replay:
                     "reply": values.get("reply"),
                 }
             )
+        elif kind == "disclosure_proof_added":
+            # Her proof that a post disclosed the connection, per accepted account.
+            item["disclosure_proofs"].append(
+                {
+                    **{name: values.get(name) for name in DISCLOSURE_PROOF_FIELDS},
+                    "recorded_at": when,
+                }
+            )
         elif kind in ("seen_by_requester", "acknowledged"):
             # Proof the answer arrived: the requester opened it in Boundary, or confirmed
             # an acknowledgement link from the written reply. Once per answer counts.
@@ -494,6 +503,7 @@ class Replay:
             evidence=[],
             replies=[],
             deliveries=[],
+            disclosure_proofs=[],
             withdrawn=None,
             incomplete=False,
         )

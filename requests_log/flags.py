@@ -305,3 +305,18 @@ def _asked_again(earlier: DeclinedRequest | None, pressed: int) -> Flag | None:
         plural = "s" if pressed != 1 else ""
         details = (f"{pressed} follow-up{plural} after your decline of this request",)
     return Flag("asked_after_decline", "Asked again after a decline", "danger", details, earlier)
+
+
+def disclosure_pending_accounts(facts: Mapping[str, Any]) -> list[Any]:
+    """The accounts of an accepted request (not withdrawn since) that have no disclosure
+    proof yet: those the latest decision (in chain order) accepted for, less those
+    with a proof recorded (facts' `disclosure_proofs`, [{"account", …}, …]). Withheld
+    accounts prove nothing either way: none is reported pending."""
+    decisions = facts.get("decisions") or []
+    if facts.get("status") != "accepted" or not decisions or decisions[-1].get("kind") != "accept":
+        return []
+    accounts = decisions[-1].get("accounts")
+    if not isinstance(accounts, list):
+        return []
+    proven = {proof.get("account") for proof in facts.get("disclosure_proofs") or []}
+    return [account for account in accounts if account not in proven]

@@ -272,3 +272,13 @@ def receipt_address_of(*, viewer: User) -> ReceiptAddress | None:
 
 def evidence_get(*, viewer: User, pk: int) -> Evidence:
     return access.get_or_404(access.evidence_for(viewer).select_related("promotion_request"), pk=pk)
+
+
+def promotion_requests_disclosure_pending(
+    queryset: QuerySet[PromotionRequest],
+) -> QuerySet[PromotionRequest]:
+    """Of these requests (start from a viewer's access queryset), those accepted whose
+    disclosure proof is still missing for an account: the projection column the services
+    keep (flags.disclosure_pending_accounts over the chain; verify_chain checks it), so a
+    count is one indexed query."""
+    return queryset.filter(disclosure_pending=True, status=PromotionRequest.Status.ACCEPTED)

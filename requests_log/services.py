@@ -25,6 +25,7 @@ from .chain import requester_key
 from .models import (
     AcknowledgementLink,
     Decision,
+    DisclosureProof,
     Evidence,
     FollowUp,
     Notification,
@@ -246,7 +247,10 @@ def decision_record(
     )
     decision.accounts.set(accounts)
     promotion_request.status = status_after_decision(kind)
-    promotion_request.save(update_fields=["status", "updated_at"])
+    promotion_request.disclosure_pending = disclosure_pending_after(
+        promotion_request=promotion_request, decision=decision
+    )
+    promotion_request.save(update_fields=["status", "disclosure_pending", "updated_at"])
     timeline_append(
         employee=promotion_request.employee,
         kind=TimelineEvent.Kind.DECISION,
@@ -386,7 +390,8 @@ def promotion_request_withdraw(
     if promotion_request.status == PromotionRequest.Status.WITHDRAWN:
         raise ValidationError("This request is already withdrawn.")
     promotion_request.status = PromotionRequest.Status.WITHDRAWN
-    promotion_request.save(update_fields=["status", "updated_at"])
+    promotion_request.disclosure_pending = False  # nothing is to be posted any more
+    promotion_request.save(update_fields=["status", "disclosure_pending", "updated_at"])
     event = timeline_append(
         employee=promotion_request.employee,
         kind=TimelineEvent.Kind.WITHDRAWN,
@@ -397,6 +402,89 @@ def promotion_request_withdraw(
     )
     reminders_reschedule(promotion_request=promotion_request)
     return event
+
+
+# --- Disclosure proof --------------------------------------------------------------------
+
+
+def disclosure_pending_after(*, promotion_request: PromotionRequest, decision: Decision) -> bool:
+    """The projection of flags.disclosure_pending_accounts: after `decision` (the latest),
+    is an accepted account still without proof?"""
+    if decision.kind != Decision.Kind.ACCEPT:
+        return False
+    accepted = {account.pk for account in decision.accounts.all()}
+    proven = set(
+        DisclosureProof.objects.filter(promotion_request=promotion_request).values_list(
+            "account_id", flat=True
+        )
+    )
+    return bool(accepted - proven)
+
+
+@transaction.atomic
+def disclosure_proof_add(
+    *,
+    promotion_request: PromotionRequest,
+    account: SocialAccount,
+    recorded_by: User,
+    post_url: str = "",
+    screenshot: UploadedFile | None = None,
+) -> DisclosureProof:
+    """Record proof that a post on an accepted account disclosed the connection, in order:
+    the screenshot kept as evidence (hashed, its own "evidence added" event), the proof
+    row, a "disclosure proof added" event carrying the link and the screenshot's SHA-256,
+    and the request's `disclosure_pending` recomputed."""
+    promotion_request = PromotionRequest.objects.select_for_update().get(pk=promotion_request.pk)
+    decision = promotion_request.decisions.order_by("pk").last()
+    if (
+        promotion_request.status != PromotionRequest.Status.ACCEPTED
+        or decision is None
+        or decision.kind != Decision.Kind.ACCEPT
+    ):
+        raise ValidationError("Disclosure proof is for a request you accepted.")
+    if not decision.accounts.filter(pk=account.pk).exists():
+        raise ValidationError(f"You did not accept this request for {account}.")
+    if not post_url and screenshot is None:
+        raise ValidationError("Add the post's link, a screenshot, or both.")
+    if post_url and not post_url.lower().startswith("https://"):
+        raise ValidationError("The post's link must start with https://.")
+    evidence = (
+        evidence_add(
+            promotion_request=promotion_request, uploaded_file=screenshot, uploaded_by=recorded_by
+        )
+        if screenshot is not None
+        else None
+    )
+    proof = DisclosureProof.objects.create(
+        promotion_request=promotion_request,
+        decision=decision,
+        account=account,
+        post_url=post_url,
+        evidence=evidence,
+        recorded_by=recorded_by,
+        recorded_at=timezone.now(),
+    )
+    timeline_append(
+        employee=promotion_request.employee,
+        kind=TimelineEvent.Kind.DISCLOSURE_PROOF_ADDED,
+        actor=recorded_by,
+        payload={
+            "proof": proof.pk,
+            "decision": decision.pk,
+            "account": account.pk,
+            "account_label": str(account),
+            "post_url": post_url,
+            "evidence": evidence.pk if evidence else None,
+            "sha256": evidence.sha256 if evidence else "",
+        },
+        promotion_request=promotion_request,
+        occurred_at=proof.recorded_at,
+    )
+    promotion_request.disclosure_pending = disclosure_pending_after(
+        promotion_request=promotion_request, decision=decision
+    )
+    promotion_request.save(update_fields=["disclosure_pending", "updated_at"])
+    return proof
 
 
 # What an account declares, as the timeline keeps it: each declaration is dated and chained,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from boundary.models import SocialAccount, User
 
-from . import chain
+from . import chain, flags
 from .exports.receipts import receipt_due_after_change
 from .models import Checkpoint, Export, PromotionRequest, TimelineEvent
 
@@ -253,7 +253,7 @@ def projection_drift(*, employee: User, replay: chain.Replay) -> Iterator[str]:
     the events, and someone with the database may have edited them."""
     requests = (
         PromotionRequest.objects.filter(employee=employee)
-        .prefetch_related("targets", "decisions", "follow_ups", "evidence")
+        .prefetch_related("targets", "decisions", "follow_ups", "evidence", "disclosure_proofs")
         .order_by("number")
     )
     for row in requests:
@@ -269,6 +269,8 @@ def projection_drift(*, employee: User, replay: chain.Replay) -> Iterator[str]:
             for field in chain.REQUEST_FIELDS
         }
         table_values["status"] = row.status
+        told = {**told, "disclosure_pending": bool(flags.disclosure_pending_accounts(told))}
+        table_values["disclosure_pending"] = row.disclosure_pending
         for field, table in table_values.items():
             if table != told[field]:
                 yield f"{name}: {field} in the table is {table!r}, its events say {told[field]!r}"
@@ -309,6 +311,11 @@ def projection_drift(*, employee: User, replay: chain.Replay) -> Iterator[str]:
                 "evidence",
                 [e.sha256 for e in row.evidence.all()],
                 [e["sha256"] for e in told["evidence"]],
+            ),
+            (
+                "disclosure proofs",
+                [(p.account_id, p.post_url, p.evidence_id) for p in row.disclosure_proofs.all()],
+                [(p["account"], p["post_url"], p["evidence"]) for p in told["disclosure_proofs"]],
             ),
             (
                 "targets",
