@@ -109,16 +109,10 @@ class InvitationAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(SocialAccount)
-class SocialAccountAdmin(admin.ModelAdmin):
-    """A list for support: what the person wrote about an account and their note on its
-    boundary are theirs, so there is no detail page; changes are the person's own (and
-    dated on their record)."""
+class ListOnlyAdmin(admin.ModelAdmin):
+    """A list, nothing more: no detail page (where every field would show), no adding,
+    changing or deleting. Only admins (superusers) reach the admin at all."""
 
-    list_display = ["__str__", "owner", "boundary", "follower_count", "archived_at"]
-    list_filter = ["platform", "boundary"]
-    search_fields = ["handle", "owner__email"]
-    list_select_related = ["owner"]
     list_display_links = None
 
     def has_view_permission(self, request, obj=None):
@@ -132,3 +126,15 @@ class SocialAccountAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SocialAccount)
+class SocialAccountAdmin(ListOnlyAdmin):
+    """A list for support: what the person wrote about an account and their note on its
+    boundary are theirs, so there is no detail page; changes are the person's own (and
+    dated on their record)."""
+
+    list_display = ["__str__", "owner", "boundary", "follower_count", "archived_at"]
+    list_filter = ["platform", "boundary"]
+    search_fields = ["handle", "owner__email"]
+    list_select_related = ["owner"]

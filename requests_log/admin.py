@@ -6,30 +6,13 @@ build, a verification's verdict), with no detail page and no link to a request."
 
 from django.contrib import admin
 
+from boundary.admin import ListOnlyAdmin
+
 from .models import Export, Reminder, Verification
 
 
-class StateListAdmin(admin.ModelAdmin):
-    """A list, nothing more: no detail page (where every field would show), no adding,
-    changing or deleting. Only admins (superusers) reach the admin at all."""
-
-    list_display_links = None
-
-    def has_view_permission(self, request, obj=None):
-        return obj is None and super().has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Reminder)
-class ReminderAdmin(StateListAdmin):
+class ReminderAdmin(ListOnlyAdmin):
     """Failed reminders show here (filter by state) with their last error."""
 
     list_display = ["id", "employee", "kind", "number", "due_at", "state", "attempts", "last_error"]
@@ -39,7 +22,7 @@ class ReminderAdmin(StateListAdmin):
 
 
 @admin.register(Export)
-class ExportAdmin(StateListAdmin):
+class ExportAdmin(ListOnlyAdmin):
     list_display = [
         "created_at",
         "employee",
@@ -55,7 +38,7 @@ class ExportAdmin(StateListAdmin):
 
 
 @admin.register(Verification)
-class VerificationAdmin(StateListAdmin):
+class VerificationAdmin(ListOnlyAdmin):
     list_display = ["created_at", "verdict", "file_kind", "source", "key_fingerprint"]
     list_filter = ["verdict", "source", "file_kind"]
     search_fields = ["file_sha256", "manifest_sha256", "key_fingerprint"]
