@@ -621,3 +621,71 @@ class DashboardFilterForm(forms.Form):
         ):
             self.add_error("date_to", "“To” must be on or after “From”.")
         return cleaned
+
+
+class DisclosureProofForm(forms.Form):
+    """Proof that a post disclosed the connection, for one accepted account: a link to the
+    post and/or a screenshot (checked as evidence is, and an image). The page shows one per
+    account, each with its own field ids."""
+
+    account = forms.TypedChoiceField(coerce=int, widget=forms.HiddenInput)
+    post_url = forms.URLField(
+        label="Link to the post",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text="The address of the post itself, starting with https://",
+    )
+    screenshot = forms.FileField(
+        label="Screenshot of the post",
+        required=False,
+        help_text=(
+            "Showing the disclosure (the label, the #ad). Fingerprinted (SHA-256) and kept as "
+            f"evidence; up to {filesizeformat(settings.EVIDENCE_MAX_BYTES)}."
+        ),
+    )
+
+    def __init__(self, *args, accounts: list[SocialAccount], **kwargs):
+        account_id = kwargs.pop("account_id", None)
+        if account_id is not None:
+            kwargs.setdefault("auto_id", f"id_proof_{account_id}_%s")
+            kwargs.setdefault("initial", {"account": account_id})
+        super().__init__(*args, **kwargs)
+        self.accounts = {account.pk: account for account in accounts}
+        cast(forms.TypedChoiceField, self.fields["account"]).choices = [
+            (account.pk, str(account)) for account in accounts
+        ]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean_account(self) -> SocialAccount:
+        return self.accounts[self.cleaned_data["account"]]
+
+    def clean_post_url(self) -> str:
+        url = self.cleaned_data["post_url"]
+        if url and not url.lower().startswith("https://"):
+            raise forms.ValidationError("Use the post's secure link, starting with https://.")
+        return url
+
+    def clean_screenshot(self) -> UploadedFile | None:
+        screenshot = self.cleaned_data["screenshot"]
+        if screenshot:
+            validate_evidence_file(screenshot)
+            if not (screenshot.content_type or "").startswith("image/"):
+                raise forms.ValidationError(
+                    f"“{screenshot.name}” is not an image. Use a screenshot (PNG, JPEG, WebP…)."
+                )
+        return screenshot or None
+
+    def clean(self):
+        super().clean()
+        cleaned = self.cleaned_data
+        if not self.errors and not cleaned.get("post_url") and not cleaned.get("screenshot"):
+            raise forms.ValidationError("Add the post's link, a screenshot, or both.")
+        return cleaned
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.errors:  # the page opens at this form, with its errors
+            self.fields["post_url"].widget.attrs["autofocus"] = True

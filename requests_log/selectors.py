@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from boundary.models import User
 
-from . import access, chain
+from . import access, chain, disclosure, rights
 from .flags import Declines, RequestFlags, as_declared, request_flags
 from .models import (
     Checkpoint,
     Decision,
+    DisclosureProof,
     Evidence,
     FollowUp,
     PromotionRequest,
@@ -249,7 +250,7 @@ def promotion_request_get(*, viewer: User, pk: int) -> PromotionRequest:
             ),
         ),
     )
-    return access.get_or_404(queryset.select_related("requester_user"), pk=pk)
+    return access.get_or_404(queryset.select_related("requester_user", "employee"), pk=pk)
 
 
 def checkpoints_of(*, viewer: User) -> QuerySet[Checkpoint]:
@@ -282,3 +283,51 @@ def promotion_requests_disclosure_pending(
     keep (flags.disclosure_pending_accounts over the chain; verify_chain checks it), so a
     count is one indexed query."""
     return queryset.filter(disclosure_pending=True, status=PromotionRequest.Status.ACCEPTED)
+
+
+def disclosure_checklists(
+    promotion_request: PromotionRequest, latest_decision: Decision | None
+) -> list[dict[str, Any]]:
+    """Once she has accepted: for each account she accepted for, the checklist
+    (disclosure.checklist_for, by platform, format and where she works), the proofs she
+    recorded and whether it still needs one. Empty unless the answer in force accepts."""
+    if (
+        latest_decision is None
+        or latest_decision.kind != Decision.Kind.ACCEPT
+        or promotion_request.status != PromotionRequest.Status.ACCEPTED
+    ):
+        return []
+    proofs: dict[int, list[DisclosureProof]] = {}
+    for proof in promotion_request.disclosure_proofs.select_related("evidence"):
+        proofs.setdefault(proof.account_id, []).append(proof)
+    country = str(promotion_request.employee.work_country or "")
+    return [
+        {
+            "account": account,
+            "items": disclosure.checklist_for(
+                platform=account.platform,
+                content_format=promotion_request.content_format,
+                work_country=country,
+            ),
+            "proofs": proofs.get(account.pk, []),
+        }
+        for account in latest_decision.accounts.all()
+    ]
+
+
+def rights_notes_for(
+    promotion_request: PromotionRequest, latest_decision: Decision | None
+) -> list[rights.Note]:
+    """The rights notes her request page shows: by where she works, how it was framed and,
+    once she accepts, the platforms she accepted for."""
+    employee = promotion_request.employee
+    accepted = latest_decision is not None and latest_decision.kind == Decision.Kind.ACCEPT
+    return rights.notes_for_request(
+        work_country=str(employee.work_country or ""),
+        work_state=str(employee.work_state or ""),
+        framing=promotion_request.framing,
+        platforms=[account.platform for account in latest_decision.accounts.all()]
+        if accepted and latest_decision is not None
+        else [],
+        accepted=accepted,
+    )

@@ -25,6 +25,11 @@ urlpatterns = [
     path("requests/<int:pk>/follow-up/", views.follow_up_create, name="follow-up-create"),
     path("requests/<int:pk>/withdraw/", views.request_withdraw, name="request-withdraw"),
     path("requests/<int:pk>/evidence/", views.evidence_create, name="evidence-create"),
+    path(
+        "requests/<int:pk>/disclosure-proof/",
+        views.disclosure_proof_create,
+        name="disclosure-proof-create",
+    ),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),
     path("notifications/", views.notification_list, name="notification-list"),
     path("notifications/read/", views.notification_read_all, name="notification-read-all"),

@@ -17,6 +17,7 @@ from .forms import (
     CorrectionForm,
     DashboardFilterForm,
     DecisionForm,
+    DisclosureProofForm,
     EvidenceForm,
     FollowUpForm,
     PromotionRequestForm,
@@ -86,13 +87,28 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _request_page(
-    request: AuthenticatedHttpRequest, pk: int, evidence_form: EvidenceForm, status: int = 200
+    request: AuthenticatedHttpRequest,
+    pk: int,
+    evidence_form: EvidenceForm,
+    status: int = 200,
+    proof_form: DisclosureProofForm | None = None,
 ) -> HttpResponse:
-    """The request's page; with a refused upload, its errors at the evidence field."""
+    """The request's page; with a refused upload or proof, its errors at its form."""
     promotion_request = selectors.promotion_request_get(viewer=request.user, pk=pk)
     decisions = list(promotion_request.decisions.all())
     latest_decision = decisions[-1] if decisions else None
     flags = selectors.flags_of(promotion_request)
+    checklists = selectors.disclosure_checklists(promotion_request, latest_decision)
+    accepted = [item["account"] for item in checklists]
+    for item in checklists:
+        refused = proof_form is not None and proof_form.data.get("account") == str(
+            item["account"].pk
+        )
+        item["form"] = (
+            proof_form
+            if refused
+            else DisclosureProofForm(accounts=accepted, account_id=item["account"].pk)
+        )
     return render(
         request,
         "requests_log/promotionrequest_detail.html",
@@ -113,6 +129,8 @@ def _request_page(
                 for event in promotion_request.events.all()
             ],
             "evidence_form": evidence_form,
+            "checklists": checklists,
+            "rights_notes": selectors.rights_notes_for(promotion_request, latest_decision),
         },
         status=status,
     )
@@ -251,6 +269,43 @@ def evidence_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect(f"{promotion_request.get_absolute_url()}#evidence")
     # Shown at the field (the page keeps its place there), each refused file named.
     return _request_page(request, pk, form, status=400)
+
+
+@login_required
+@require_POST
+def disclosure_proof_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    promotion_request = access.get_or_404(access.own_promotion_requests(request.user), pk=pk)
+    latest_decision = promotion_request.decisions.order_by("pk").last()
+    accounts = [
+        item["account"]
+        for item in selectors.disclosure_checklists(promotion_request, latest_decision)
+    ]
+    form = DisclosureProofForm(
+        request.POST,
+        request.FILES,
+        accounts=accounts,
+        account_id=request.POST.get("account") or "unknown",
+    )
+    if form.is_valid():
+        try:
+            services.disclosure_proof_add(
+                promotion_request=promotion_request,
+                account=form.cleaned_data["account"],
+                recorded_by=request.user,
+                post_url=form.cleaned_data["post_url"],
+                screenshot=form.cleaned_data["screenshot"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, f"Disclosure proof recorded for {form.cleaned_data['account']}."
+            )
+            return redirect(f"{promotion_request.get_absolute_url()}#disclosure")
+    if not accounts:
+        messages.error(request, "Disclosure proof is for a request you accepted.")
+        return redirect(promotion_request)
+    return _request_page(request, pk, EvidenceForm(), status=400, proof_form=form)
 
 
 @login_required

@@ -117,6 +117,7 @@ MATRIX: dict[str, Row] = {
     "requests_log:follow-up-create": Row(OWNER, "request"),
     "requests_log:request-withdraw": Row(OWNER, "request"),
     "requests_log:evidence-create": Row(OWNER, "request", POST_ONLY),
+    "requests_log:disclosure-proof-create": Row(OWNER, "request", POST_ONLY),
     "requests_log:evidence-download": Row(OWNER, "evidence", GET_ONLY),
     "requests_log:notification-read": Row(OWNER, "notification", POST_ONLY),
     "boundary:account-edit": Row(OWNER, "account"),
