@@ -138,11 +138,25 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "requests_log:my-record"
 LOGOUT_REDIRECT_URL = "login"
+# Login lockout (boundary/lockout.py): AXES_FAILURE_LIMIT failures for one account, or
+# AXES_IP_FAILURE_LIMIT from one client address, lock that login for AXES_COOLOFF_MINUTES
+# after the failure that locked it (failures while locked neither count nor extend it).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=8)
-AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=50)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_HANDLER = "boundary.lockout.LoginAttemptHandler"
+# Django's authenticate() and the login form both call the address `username`.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "boundary.lockout.login_username"
+AXES_CLIENT_IP_CALLABLE = "boundary.lockout.login_client_ip"
+AXES_LOCKOUT_CALLABLE = "boundary.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# How many proxies in front of Boundary append to X-Forwarded-For (boundary.http.client_ip):
+# 0 trusts no header and uses the connection's address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # "open": anyone may create an account; "invite": only with an invitation from HR or an
 # admin (/people/invite/). Either way new addresses are verified by email.
 SIGNUP_MODE = env.str("SIGNUP_MODE", default="open")
