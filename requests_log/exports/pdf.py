@@ -10,7 +10,7 @@ import mimetypes
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import IO, Any
 
 from django.conf import settings
@@ -22,7 +22,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from boundary.models import SocialAccount
 
-from .. import chain
+from .. import chain, rights
 from .. import flags as flags_module
 from ..models import Decision, PromotionRequest, what_is_asked
 from ..models.request import DECLINE_REASON_LABELS
@@ -33,11 +33,6 @@ from .signing import grouped, signing_key
 
 STATIC_SCHEME = "static:"
 EVENTS_PER_CHUNK = 600
-RIGHTS_NOTES_AS_OF = date(2026, 11, 24)
-EU_COUNTRIES = frozenset(
-    {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE"}
-    | {"IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
-)
 
 Progress = Callable[[int, str], None]
 
@@ -74,58 +69,19 @@ class ShownEvent:
     values: dict[str, Any]  # the shown fields
 
 
-def rights_notes(employee) -> list[tuple[str, str]]:
-    """The disclosure and rights notes that apply where the employee works (all of them
-    when Boundary does not know)."""
-    country = str(employee.work_country or "")
-    state = str(employee.work_state or "")
-    notes = []
-    if country in {"", "US"}:
-        notes.append(
-            (
-                "United States: disclosure",
-                "FTC Endorsement Guides, 16 CFR 255.5: an employee's connection to the company "
-                "must be disclosed clearly and conspicuously in the post itself, not only in "
-                "the bio; a video needs it on screen and spoken. 16 CFR 465.5 (2024): a "
-                "business may not spread testimonials by its employees without disclosure.",
-            )
-        )
-        state_note = (
-            "Oregon ORS 659A.330(1)(b): an employer may not require an employee to authorise "
-            "it to advertise on a personal social media account. "
-            if state in {"", "OR"}
-            else ""
-        )
-        notes.append(
-            (
-                "United States: personal accounts",
-                state_note + "About 26 states restrict employer access to personal accounts "
-                "(for example California Labor Code 980).",
-            )
-        )
-    if country in {"", "GB"}:
-        notes.append(
-            (
-                "United Kingdom",
-                "Posts made at the employer's direction are ads: an upfront “#ad” is expected "
-                "(ASA rulings found “#iworkwith…” or “#BrandAmbassador” alone insufficient).",
-            )
-        )
-    if country == "" or country in EU_COUNTRIES:
-        notes.append(
-            (
-                "European Union",
-                "Consent from an employee is rarely freely given (GDPR Art. 7(4), EDPB "
-                "Guidelines 05/2020).",
-            )
-        )
-    notes.append(
-        (
-            "Platforms",
-            "TikTok has a content-disclosure setting; Instagram has a “Paid partnership” label.",
-        )
-    )
-    return notes
+def rights_for(employee) -> tuple[dict[str, Any], list[rights.Note]]:
+    """The rights notes the PDF prints (rights.notes_for_person: where she works, as her
+    profile says at export; all of them when it does not say), and what they were chosen
+    from, which the signed manifest states as `rights_notes`."""
+    country, state = str(employee.work_country or ""), str(employee.work_state or "")
+    notes = rights.notes_for_person(work_country=country, work_state=state)
+    chosen = {
+        "work_country": country,
+        "work_state": state,
+        "checked": rights.CHECKED.isoformat(),
+        "notes": [note.id for note in notes],
+    }
+    return chosen, notes
 
 
 def _shown_events(
@@ -216,11 +172,12 @@ def pdf_bytes(
     by_request, runs = _shown_events(record, record_json)
     key = signing_key()
     context = record.context()
+    rights_chosen, notes = rights_for(record.employee)
     requests: list[dict[str, Any]] = []
     for facts in record.story().facts():
         # As on the request's page: to the minute ("…T10:30"), then in chain order.
         events = sorted(by_request.pop(facts["id"], []), key=lambda e: (e.occurred_at[:16], e.seq))
-        requests.append(_request_view(record, facts, events))
+        requests.append(_request_view(record, facts, events, rights_chosen))
     other_events = [event for events in by_request.values() for event in events]
     total_events = sum(len(item["events"]) for item in requests) + len(other_events) or 1
     common = {
@@ -246,8 +203,7 @@ def pdf_bytes(
         "runs": runs[:200],
         "more_runs": max(0, len(runs) - 200),
         "withheld_fields": [WITHHOLDABLE_FIELDS.get(n, n) for n in record.scope.withhold],
-        "rights_notes": rights_notes(record.employee),
-        "rights_as_of": RIGHTS_NOTES_AS_OF,
+        "rights_notes": notes,
         "anchors": record.anchor_checkpoints(),
     }
     report(10, "Laying out the pages")
@@ -287,6 +243,7 @@ def pdf_bytes(
         body_sha256=fileformat.sha256_hex(body),
         record_sha256=record_sha256,
         pages=total_pages,
+        rights_notes=rights_chosen,
     )
     seal = key.seal(manifest)
     if sealed is not None:
@@ -335,7 +292,10 @@ DECISIONS = dict(Decision.Kind.choices)
 
 
 def _request_view(
-    record: Record, facts: dict[str, Any], events: list[ShownEvent]
+    record: Record,
+    facts: dict[str, Any],
+    events: list[ShownEvent],
+    rights_chosen: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What the PDF prints of a request: its facts as its events say them (chain.Replay),
     with labels and local times."""
@@ -388,10 +348,57 @@ def _request_view(
             for decision in sorted(facts["decisions"], key=lambda d: d["decided_at"])
         ],
         "evidence": facts["evidence"],
+        "disclosure": _disclosure_view(record, facts),
+        "rights": _request_rights(facts, rights_chosen or {}),
         "events": events,
         "hide": {name: name in hide for name in WITHHOLDABLE_FIELDS},
         "pressure_after_decline": sum(1 for event in events if event.after_decline),
     }
+
+
+def _disclosure_view(record: Record, facts: dict[str, Any]) -> dict[str, Any]:
+    """Her disclosure proofs, and the accepted accounts still without one
+    (flags.disclosure_pending_accounts), as the events say them."""
+    labels = {
+        target.get("account"): flags_module.account_label(target) for target in facts["targets"]
+    }
+    return {
+        "proofs": [
+            {
+                **proof,
+                "account_label": labels.get(proof["account"], f"account {proof['account']}"),
+                "recorded_local": record.local(flags_module.moment(proof["recorded_at"])),
+            }
+            for proof in facts["disclosure_proofs"]
+        ],
+        "pending": [
+            labels.get(account, f"account {account}")
+            for account in flags_module.disclosure_pending_accounts(facts)
+        ],
+    }
+
+
+def _request_rights(facts: dict[str, Any], chosen: dict[str, Any]) -> list[rights.Note]:
+    """The notes that bear on this request (rights.notes_for_request), from where she works
+    (as the manifest states) and what the events say: its framing, whether the answer in
+    force accepts, and the platforms accepted for."""
+    decisions = facts["decisions"]
+    accepted = (
+        facts["status"] == "accepted" and bool(decisions) and decisions[-1]["kind"] == "accept"
+    )
+    accounts = decisions[-1].get("accounts") if accepted else []
+    platforms = [
+        target.get("platform")
+        for target in facts["targets"]
+        if isinstance(accounts, list) and target.get("account") in accounts
+    ]
+    return rights.notes_for_request(
+        work_country=chosen.get("work_country", ""),
+        work_state=chosen.get("work_state", ""),
+        framing=str(facts["framing"]),
+        platforms=[str(platform) for platform in platforms],
+        accepted=accepted,
+    )
 
 
 def _decision_view(

@@ -633,6 +633,13 @@ def summarise(
         return "The requester confirmed receiving the answer through its acknowledgement link"
     if kind == K.EVIDENCE_ADDED:
         return f"{typed('name')} ({get('size')} bytes), SHA-256 {get('sha256')}"
+    if kind == K.DISCLOSURE_PROOF_ADDED:
+        summary = f"Disclosure proof for {typed('account_label')}"
+        if values.get("post_url"):
+            summary += f": {typed('post_url')}"
+        if values.get("sha256"):
+            summary += f"; screenshot SHA-256 {get('sha256')}"
+        return summary
     if kind == K.REPLY_SENT:
         return f"Reply sent: “{typed('reply')}”"
     if kind == K.WITHDRAWN:
