@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("requests_log.urls")),
     path("", include("requests_log.exports.urls")),
     path("team/", include("requests_log.manager.urls")),
+    path("hr/", include("requests_log.hr.urls")),
     path("me/", include(account_patterns)),
     path("signup/", views.signup, name="signup"),
     path("signup/verify/<str:token>/", views.email_verify, name="email-verify"),

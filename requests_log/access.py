@@ -64,12 +64,44 @@ def promotion_requests_filed_by(viewer: User) -> QuerySet[PromotionRequest]:
     )
 
 
-def promotion_requests_for(viewer: User) -> QuerySet[PromotionRequest]:
-    """Every request the viewer may see in any projection: their own and those they filed."""
-    return PromotionRequest.objects.filter(
-        Q(employee_id=viewer.pk)
-        | Q(filed_by_id=viewer.pk, source=PromotionRequest.Source.FILED_IN_APP)
+def hr_visible() -> Q:
+    """What HR may see of anyone's record: requests filed in Boundary (from the start)
+    and those their employee shares now (`shared_with_hr_at`, the sharing services'
+    cache of the chain's share and stop events). A self-logged request never shared, or
+    no longer shared, is in no HR page, list, count or chart."""
+    return hr_visible_through("")
+
+
+def hr_visible_through(relation: str) -> Q:
+    """hr_visible, for rows related to a request (`relation`: "promotion_request")."""
+    prefix = f"{relation}__" if relation else ""
+    return Q(**{f"{prefix}source": PromotionRequest.Source.FILED_IN_APP}) | Q(
+        **{f"{prefix}shared_with_hr_at__isnull": False}
     )
+
+
+def is_hr(viewer: User) -> bool:
+    """HR pages are for HR alone: admins manage people and roles, not the record."""
+    return viewer.is_authenticated and viewer.role == User.Role.HR
+
+
+def promotion_requests_for_hr(viewer: User) -> QuerySet[PromotionRequest]:
+    """The requests HR may see (hr_visible); nothing for anyone else. HR reads them only
+    through hr_selectors' projection."""
+    if not is_hr(viewer):
+        return PromotionRequest.objects.none()
+    return PromotionRequest.objects.filter(hr_visible())
+
+
+def promotion_requests_for(viewer: User) -> QuerySet[PromotionRequest]:
+    """Every request the viewer may see in any projection: their own, those they filed,
+    and for HR what is filed or shared."""
+    scope = Q(employee_id=viewer.pk) | Q(
+        filed_by_id=viewer.pk, source=PromotionRequest.Source.FILED_IN_APP
+    )
+    if is_hr(viewer):
+        scope |= hr_visible()
+    return PromotionRequest.objects.filter(scope)
 
 
 def decisions_for(viewer: User) -> QuerySet[Decision]:
@@ -169,6 +201,15 @@ def can_withdraw_filed(viewer: User, promotion_request: PromotionRequest) -> boo
         promotion_request.source == PromotionRequest.Source.FILED_IN_APP
         and promotion_request.filed_by_id == viewer.pk
         and promotion_request.is_open
+    )
+
+
+def can_share(viewer: User, promotion_request: PromotionRequest) -> bool:
+    """The employee shares, or stops sharing, what she logged herself; what was filed in
+    Boundary is HR's to see from the start."""
+    return (
+        is_owner(viewer, promotion_request)
+        and promotion_request.source == PromotionRequest.Source.LOGGED_BY_EMPLOYEE
     )
 
 

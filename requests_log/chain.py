@@ -377,6 +377,8 @@ DECISION_FIELDS = (
 DISCLOSURE_PROOF_FIELDS = ("proof", "decision", "account", "post_url", "evidence", "sha256")
 STATUS_AFTER = {"accept": "accepted", "decline": "declined", "counter": "negotiating"}
 ACCOUNT_KINDS = frozenset({"account_linked", "account_changed"})
+# Shares with HR and stops: each names the requests it covers (payload "requests").
+SHARING_KINDS = frozenset({"shared_with_hr", "sharing_withdrawn"})
 
 
 def requester_key(requester_user: int | None, requester_name: object) -> str:
@@ -416,6 +418,9 @@ class Replay:
             return
         if kind in ACCOUNT_KINDS or kind == "account_removed":
             self._account(kind, header, values)
+            return
+        if kind in SHARING_KINDS:
+            self._sharing(kind, header, values)
             return
         item = self.requests.get(request_id) if request_id is not None else None
         if item is None:
@@ -475,6 +480,8 @@ class Replay:
                     "recorded_at": when,
                 }
             )
+        elif kind == "viewed_by_hr":
+            item["hr_views"].append({"by": values.get("actor_name"), "at": when})
         elif kind in ("seen_by_requester", "acknowledged"):
             # Proof the answer arrived: the requester opened it in Boundary, or confirmed
             # an acknowledgement link from the written reply. Once per answer counts.
@@ -505,9 +512,31 @@ class Replay:
             deliveries=[],
             disclosure_proofs=[],
             withdrawn=None,
+            shared_with_hr_at=None,
+            sharing=[],
+            hr_views=[],
             incomplete=False,
         )
         return item
+
+    def _sharing(self, kind: str, header: dict[str, Any], values: dict[str, Any]) -> None:
+        """A share or a stop names its requests (one, or all she logged): each is shared
+        from the first share until a stop, and `sharing` keeps the dated windows."""
+        requests = values.get("requests")
+        if not isinstance(requests, list):
+            return  # withheld: the export does not say which requests it covered
+        when = header["occurred_at"]
+        for request_id in requests:
+            item = self.requests.get(request_id)
+            if item is None:
+                continue
+            if kind == "shared_with_hr":
+                if item["shared_with_hr_at"] is None:
+                    item["shared_with_hr_at"] = when
+                    item["sharing"].append({"from_seq": header["seq"], "from": when, "to": None})
+            elif item["shared_with_hr_at"] is not None:
+                item["shared_with_hr_at"] = None
+                item["sharing"][-1].update(to=when, to_seq=header["seq"])
 
     def _corrected(self, item: dict[str, Any], values: dict[str, Any]) -> None:
         changes = values.get("changes")

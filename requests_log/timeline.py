@@ -269,6 +269,8 @@ def projection_drift(*, employee: User, replay: chain.Replay) -> Iterator[str]:
             for field in chain.REQUEST_FIELDS
         }
         table_values["status"] = row.status
+        # A cache the sharing services keep: shared since the share that is in force.
+        table_values["shared_with_hr_at"] = json_value(row.shared_with_hr_at)
         told = {**told, "disclosure_pending": bool(flags.disclosure_pending_accounts(told))}
         table_values["disclosure_pending"] = row.disclosure_pending
         for field, table in table_values.items():

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ack_views, views
+from . import ack_views, sharing_views, views
 
 app_name = "requests_log"
 
@@ -25,6 +25,14 @@ urlpatterns = [
     path("requests/<int:pk>/follow-up/", views.follow_up_create, name="follow-up-create"),
     path("requests/<int:pk>/withdraw/", views.request_withdraw, name="request-withdraw"),
     path("requests/<int:pk>/evidence/", views.evidence_create, name="evidence-create"),
+    path("requests/<int:pk>/share/", sharing_views.request_share, name="request-share"),
+    path(
+        "requests/<int:pk>/share/stop/",
+        sharing_views.request_share_stop,
+        name="request-share-stop",
+    ),
+    path("sharing/share-all/", sharing_views.share_all, name="share-all"),
+    path("sharing/stop-all/", sharing_views.share_stop_all, name="share-stop-all"),
     path(
         "requests/<int:pk>/disclosure-proof/",
         views.disclosure_proof_create,

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 from boundary.forms import ProfileForm, SocialAccountForm
 from boundary.http import AuthenticatedHttpRequest
 
-from . import access, ack_views, replies, selectors, services
+from . import access, ack_views, hr_selectors, replies, selectors, services
 from .forms import (
     CorrectionForm,
     DashboardFilterForm,
@@ -58,6 +58,7 @@ def my_record(request: AuthenticatedHttpRequest) -> HttpResponse:
             "page_obj": page_obj,
             "requests": selectors.flagged(page_obj.object_list),
             "recent_events": selectors.timeline_recent(viewer=employee),
+            "sharing_history": hr_selectors.sharing_history(viewer=employee, limit=6),
             "has_accounts": access.social_accounts_for(employee).exists(),
             "now": timezone.now(),
         },

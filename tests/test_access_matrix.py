@@ -25,7 +25,7 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 
 from boundary.models import SocialAccount, User
-from requests_log import services
+from requests_log import services, sharing
 from requests_log.exports import receipts
 from requests_log.exports import services as export_services
 from requests_log.exports.record import Scope
@@ -51,6 +51,10 @@ TOKEN = "token"  # anyone with the link: a made-up token is refused, never a 500
 SIGNED_IN = "signed in"  # anyone signed in; anonymous people are sent to log in
 OWNER = "owner"  # the employee whose record the object is on; everyone else: 404
 FILER = "filer"  # whoever filed the request in Boundary; everyone else: 404
+# HR, for a request its employee shares ("employee" shares hers, "second_employee" does
+# not share his); everyone else, and HR for the unshared one: 404.
+HR_READER = "hr reader"
+SHARER = "employee"
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ GET_ONLY = ("GET",)
 POST_ONLY = ("POST",)
 FILING = (User.Role.MANAGER, User.Role.HR, User.Role.ADMIN)
 PEOPLE = (User.Role.HR, User.Role.ADMIN)
+HR_ONLY = (User.Role.HR,)
 
 MATRIX: dict[str, Row] = {
     # Public pages.
@@ -134,6 +139,15 @@ MATRIX: dict[str, Row] = {
     "manager:file-create": Row(FILER, "report"),
     "manager:filed-detail": Row(FILER, "filed", GET_ONLY),
     "manager:filed-withdraw": Row(FILER, "filed", POST_ONLY),
+    # Sharing with HR: the owner's self-logged requests, one or all.
+    "requests_log:request-share": Row(OWNER, "request", POST_ONLY),
+    "requests_log:request-share-stop": Row(OWNER, "request", POST_ONLY),
+    "requests_log:share-all": Row(SIGNED_IN, methods=POST_ONLY),
+    "requests_log:share-stop-all": Row(SIGNED_IN, methods=POST_ONLY),
+    # HR's pages: HR alone (not admins), and of a request only what is shared or filed.
+    "hr:dashboard": Row(SIGNED_IN, methods=GET_ONLY, roles=HR_ONLY),
+    "hr:request-list": Row(SIGNED_IN, methods=GET_ONLY, roles=HR_ONLY),
+    "hr:request-detail": Row(HR_READER, "shared", GET_ONLY),
 }
 
 # Fields a POST may try to set that no form takes: none of them may change.
@@ -197,6 +211,14 @@ def make_filer_world(filer: User) -> dict[str, dict[str, Any]]:
     return {"report": {"employee_pk": report.pk}, "filed": {"pk": filed.pk}}
 
 
+def make_hr_world(owner: User, *, shared: bool) -> dict[str, dict[str, Any]]:
+    """A request `owner` logged, shared with HR or not: {kind: url kwargs}."""
+    logged = log_request(owner)
+    if shared:
+        sharing.promotion_requests_share(employee=owner, request_pks=[logged.pk])
+    return {"shared": {"pk": logged.pk}}
+
+
 TOKEN_KWARGS = {
     "password_reset_confirm": {"uidb64": "MQ", "token": "made-up-token"},
     "exports:receipt-address-confirm": {"token": "made-up-token"},
@@ -229,7 +251,9 @@ def state_of_every_table() -> str:
         return hashlib.sha256(cursor.fetchone()[0].encode()).hexdigest()
 
 
-def expected_answer(row: Row, viewer: User | None, owner: User | None, method: str) -> str:
+def expected_answer(
+    row: Row, viewer: User | None, owner: User | None, method: str, owner_name: str | None = None
+) -> str:
     if method not in row.methods:
         # Login first, then the method: login_required wraps require_POST.
         if viewer is None and row.who not in (PUBLIC, TOKEN):
@@ -251,6 +275,8 @@ def expected_answer(row: Row, viewer: User | None, owner: User | None, method: s
         return "allowed" if owner is not None and owner.pk == viewer.pk else "404"
     if row.who == FILER:
         return "allowed" if owner is not None and owner.pk == viewer.pk else "404"
+    if row.who == HR_READER:
+        return "allowed" if viewer.role == User.Role.HR and owner_name == SHARER else "404"
     raise AssertionError(f"unknown row kind {row.who}")
 
 
@@ -308,7 +334,11 @@ def test_access(name, cast, settings):
     settings.DEBUG = False
     row = MATRIX[name]
     worlds = {
-        owner: make_filer_world(cast[owner]) if row.who == FILER else make_world(cast[owner])
+        owner: make_filer_world(cast[owner])
+        if row.who == FILER
+        else make_hr_world(cast[owner], shared=owner == SHARER)
+        if row.who == HR_READER
+        else make_world(cast[owner])
         for owner in {o for o in owners_for(row, cast) if o is not None}
     }
     login_url = reverse(settings.LOGIN_URL)
@@ -329,7 +359,7 @@ def test_access(name, cast, settings):
             owner = cast.get(owner_name) if owner_name else None
             for method in ("GET", "POST"):
                 cases += 1
-                expected = expected_answer(row, viewer, owner, method)
+                expected = expected_answer(row, viewer, owner, method, owner_name)
                 with transaction.atomic():
                     if method == "GET":
                         response = client.get(url)

@@ -100,6 +100,10 @@ def world(maya):
         "manager:file-create": {"employee_pk": maya.pk},
         "manager:filed-detail": request_pk,
         "manager:filed-withdraw": request_pk,
+        "requests_log:request-share": request_pk,
+        "requests_log:request-share-stop": request_pk,
+        "hr:request-detail": request_pk,
+        "requests_log:disclosure-proof-create": request_pk,
     }
 
 

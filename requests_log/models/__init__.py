@@ -21,6 +21,7 @@ from .request import (
     evidence_upload_to,
     what_is_asked,
 )
+from .sharing import HrDigest, HrExport, HrView
 from .timeline import AppendOnlyQuerySet, TimelineEvent
 
 __all__ = [
@@ -32,6 +33,9 @@ __all__ = [
     "Evidence",
     "Export",
     "FollowUp",
+    "HrDigest",
+    "HrExport",
+    "HrView",
     "Notification",
     "PromotionRequest",
     "ReceiptAddress",

@@ -139,6 +139,13 @@ class PromotionRequest(models.Model):
                 condition=models.Q(shared_with_hr_at__isnull=False),
                 name="promoreq_shared_with_hr_idx",
             ),
+            # What HR may see (access.hr_visible), by when it was asked: the HR
+            # dashboard's period filter and its lists read only these rows.
+            models.Index(
+                fields=["occurred_at"],
+                condition=models.Q(source="filed") | models.Q(shared_with_hr_at__isnull=False),
+                name="promoreq_hr_visible_idx",
+            ),
         ]
 
     def __str__(self) -> str:

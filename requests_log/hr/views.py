@@ -1,0 +1,88 @@
+"""HR's pages: interface only. Scopes come from access, reads from hr_selectors, the one
+write (HR's read, on the employee's chain) from sharing."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from boundary.http import AuthenticatedHttpRequest
+
+from .. import access, charts, hr_selectors, sharing
+from .forms import HrFilterForm
+
+PAGE_SIZE = 25
+
+
+def _refuse_unless_hr(request: AuthenticatedHttpRequest) -> None:
+    """For anyone but HR these pages are the same 404 as any page that is not theirs."""
+    if not access.is_hr(request.user):
+        raise Http404("Not found.")
+
+
+def _filter_form(request: AuthenticatedHttpRequest, **kwargs) -> HrFilterForm:
+    departments = hr_selectors.department_choices(viewer=request.user)
+    return HrFilterForm(request.GET or None, departments=departments, **kwargs)
+
+
+@login_required
+@require_GET
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Counts by department and month, and the patterns: aggregates only, no names, and
+    opening it appends nothing to anyone's record."""
+    _refuse_unless_hr(request)
+    form = _filter_form(request)
+    filters = form.filters()
+    board = hr_selectors.hr_dashboard(viewer=request.user, filters=filters)
+    return render(
+        request,
+        "requests_log/hr/dashboard.html",
+        {
+            "form": form,
+            "filters": filters,
+            "query": form.query(),
+            "board": board,
+            "counts": hr_selectors.COUNTS,
+            "month_chart": charts.column_chart("Requests by month", board.by_month),
+            "department_chart": charts.row_chart("Requests by department", board.by_department),
+        },
+    )
+
+
+@login_required
+@require_GET
+def request_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The requests behind a pattern or a count, in the dashboard's filters."""
+    _refuse_unless_hr(request)
+    form = _filter_form(request)
+    pattern, status = form.chosen("pattern"), form.chosen("status")
+    requests = hr_selectors.hr_request_list(
+        viewer=request.user, filters=form.filters(), pattern=pattern, status=status
+    )
+    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    patterns = {item.key: item for item in hr_selectors.PATTERNS}
+    return render(
+        request,
+        "requests_log/hr/request_list.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "pattern": patterns.get(pattern),
+            "status_label": dict(hr_selectors.COUNTS).get(status, ""),
+        },
+    )
+
+
+@login_required
+@require_GET
+def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A filed or shared request as HR reads it. Opening it is on the employee's record
+    ("viewed by HR"), once per HR user, request and day."""
+    _refuse_unless_hr(request)
+    sharing.hr_view_record(viewer=request.user, promotion_request_id=pk)
+    return render(
+        request,
+        "requests_log/hr/request_detail.html",
+        {"item": hr_selectors.hr_request_get(viewer=request.user, pk=pk)},
+    )

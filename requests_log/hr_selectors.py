@@ -1,0 +1,428 @@
+"""What HR reads: a projection of what is filed or shared, never the whole record.
+
+Everything here starts from access.promotion_requests_for_hr, so an unshared
+self-logged request is in no page, list, count or chart, and neither is anything that
+would reveal it (a decline on it is never what makes another request "asked again").
+
+The dashboard is aggregates only: counts by department and month and pattern counts,
+each one query whatever the data's size. Nothing groups by person: no selector here
+returns a count per employee, so no page can rank people by what they said.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from boundary.models import SocialAccount, User
+
+from . import access
+from .flags import PRESSURE_KINDS, Declines, RequestFlags, request_flags
+from .models import Decision, FollowUp, PromotionRequest, RequestTarget, TimelineEvent
+from .selectors import TARGETS_WITH_ACCOUNTS, account_declarations, request_facts
+
+OPEN = PromotionRequest.OPEN_STATUSES
+S = PromotionRequest.Status
+# The counts the dashboard shows, in its order: (key, label).
+COUNTS = (
+    ("pending", "Pending"),
+    ("overdue", "Overdue"),
+    ("negotiating", "Negotiating"),
+    ("accepted", "Accepted"),
+    ("declined", "Declined"),
+)
+SHARING_KINDS = (TimelineEvent.Kind.SHARED_WITH_HR, TimelineEvent.Kind.SHARING_WITHDRAWN)
+
+
+def _count_filters(now: datetime) -> dict[str, Q]:
+    return {
+        "pending": Q(status=S.PENDING),
+        "overdue": Q(status__in=OPEN, deadline__lt=now),
+        "negotiating": Q(status=S.NEGOTIATING),
+        "accepted": Q(status=S.ACCEPTED),
+        "declined": Q(status=S.DECLINED),
+    }
+
+
+# --- Patterns: the process, never the people --------------------------------------------
+
+
+def _asked_after_decline() -> Q:
+    """Asked by someone the employee had already declined (on another request HR may
+    see), or pressed again on this request after her decline."""
+    earlier_decline = Decision.objects.filter(
+        kind=Decision.Kind.DECLINE,
+        decided_at__lte=OuterRef("occurred_at"),
+        promotion_request__employee_id=OuterRef("employee_id"),
+        promotion_request__requester_key=OuterRef("requester_key"),
+    ).filter(access.hr_visible_through("promotion_request"))
+    own_decline_before = Decision.objects.filter(
+        kind=Decision.Kind.DECLINE,
+        promotion_request_id=OuterRef(OuterRef("pk")),
+        decided_at__lte=OuterRef("occurred_at"),
+    )
+    pressed_after = FollowUp.objects.filter(
+        promotion_request_id=OuterRef("pk"), kind__in=PRESSURE_KINDS
+    ).filter(Exists(own_decline_before))
+    return Q(Exists(earlier_decline.exclude(promotion_request_id=OuterRef("pk")))) | Q(
+        Exists(pressed_after)
+    )
+
+
+def _closed_account() -> Q:
+    return Q(
+        Exists(
+            RequestTarget.objects.filter(
+                promotion_request_id=OuterRef("pk"),
+                boundary_at_request=SocialAccount.Boundary.CLOSED,
+            )
+        )
+    )
+
+
+def _forced_framing() -> Q:
+    return Q(framing__in=[PromotionRequest.Framing.REQUIRED, PromotionRequest.Framing.CONSEQUENCES])
+
+
+def _disclosure_pending() -> Q:
+    """Accepted, and an accepted account still has no disclosure proof (kept on the row
+    by the disclosure services)."""
+    return Q(status=S.ACCEPTED, disclosure_pending=True)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    key: str
+    label: str
+    why: str
+
+
+PATTERNS = (
+    Pattern(
+        "asked-after-decline",
+        "Asked again after a decline",
+        "The same person asked again after a no, or pressed on after it.",
+    ),
+    Pattern(
+        "closed-account",
+        "Targeted an account closed to employer content",
+        "The employee had marked a chosen account closed to employer content.",
+    ),
+    Pattern(
+        "required",
+        "Framed as required or with consequences",
+        "Consent is not freely given when saying no is not an option.",
+    ),
+    Pattern(
+        "disclosure-pending",
+        "Accepted, disclosure proof pending",
+        "Accepted, but a post's disclosure is not yet proven for every account.",
+    ),
+)
+PATTERN_FILTERS = {
+    "asked-after-decline": _asked_after_decline,
+    "closed-account": _closed_account,
+    "required": _forced_framing,
+    "disclosure-pending": _disclosure_pending,
+}
+
+
+# --- Filters ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    department: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def apply(self, queryset: QuerySet[PromotionRequest]) -> QuerySet[PromotionRequest]:
+        zone = timezone.get_current_timezone()
+        if self.department:
+            queryset = queryset.filter(employee__department=self.department)
+        if self.date_from:
+            start = datetime.combine(self.date_from, time.min, tzinfo=zone)
+            queryset = queryset.filter(occurred_at__gte=start)
+        if self.date_to:
+            end = datetime.combine(self.date_to, time.max, tzinfo=zone)
+            queryset = queryset.filter(occurred_at__lte=end)
+        return queryset
+
+
+def department_choices(*, viewer: User) -> list[str]:
+    """The departments of people whose requests HR may see (one query)."""
+    return sorted(
+        department
+        for department in access.promotion_requests_for_hr(viewer)
+        .order_by()
+        .values_list("employee__department", flat=True)
+        .distinct()
+        if department
+    )
+
+
+# --- The dashboard ---------------------------------------------------------------------
+
+
+@dataclass
+class Bucket:
+    """Counts for one department or one month (never one person)."""
+
+    label: str
+    key: str
+    total: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        self.total += row["total"]
+        for key, _ in COUNTS:
+            self.counts[key] = self.counts.get(key, 0) + row[key]
+
+    @property
+    def ordered(self) -> list[int]:
+        return [self.counts.get(key, 0) for key, _ in COUNTS]
+
+    @property
+    def labelled(self) -> list[tuple[str, str, int]]:
+        """(key, label, count) in the dashboard's order."""
+        return [(key, label, self.counts.get(key, 0)) for key, label in COUNTS]
+
+
+@dataclass
+class Dashboard:
+    totals: Bucket
+    by_department: list[Bucket]
+    by_month: list[Bucket]
+    patterns: list[tuple[Pattern, int]]
+
+
+def hr_dashboard(*, viewer: User, filters: Filters, now: datetime | None = None) -> Dashboard:
+    """Counts by department and by month, and how many requests show each pattern, in
+    two aggregate queries over the requests HR may see."""
+    now = now or timezone.now()
+    scoped = filters.apply(access.promotion_requests_for_hr(viewer)).order_by()
+    zone = timezone.get_current_timezone()
+    counts = {key: Count("pk", filter=q) for key, q in _count_filters(now).items()}
+    rows = (
+        scoped.annotate(
+            department=F("employee__department"), month=TruncMonth("occurred_at", tzinfo=zone)
+        )
+        .values("department", "month")
+        .annotate(total=Count("pk"), **counts)
+    )
+    totals = Bucket("All", "")
+    departments: dict[str, Bucket] = {}
+    months: dict[date, Bucket] = {}
+    for row in rows:
+        department = row["department"] or "No department"
+        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        totals.add(row)
+        departments.setdefault(department, Bucket(department, department)).add(row)
+        months.setdefault(month, Bucket(f"{month:%b %Y}", f"{month:%Y-%m}")).add(row)
+    pattern_counts = scoped.aggregate(
+        **{
+            pattern.key.replace("-", "_"): Count("pk", filter=PATTERN_FILTERS[pattern.key]())
+            for pattern in PATTERNS
+        }
+    )
+    return Dashboard(
+        totals=totals,
+        by_department=sorted(departments.values(), key=lambda bucket: bucket.label.casefold()),
+        by_month=[months[month] for month in sorted(months)],
+        patterns=[(pattern, pattern_counts[pattern.key.replace("-", "_")]) for pattern in PATTERNS],
+    )
+
+
+def hr_request_list(
+    *,
+    viewer: User,
+    filters: Filters,
+    pattern: str = "",
+    status: str = "",
+    now: datetime | None = None,
+) -> QuerySet[PromotionRequest]:
+    """The requests behind a pattern or a count, newest first: only the columns the list
+    shows, one query per page."""
+    queryset = filters.apply(access.promotion_requests_for_hr(viewer))
+    if pattern in PATTERN_FILTERS:
+        queryset = queryset.filter(PATTERN_FILTERS[pattern]())
+    status_filters = _count_filters(now or timezone.now())
+    if status in status_filters:
+        queryset = queryset.filter(status_filters[status])
+    return (
+        queryset.select_related("employee")
+        .only(
+            "pk",
+            "number",
+            "source",
+            "promoted_item",
+            "content_format",
+            "quantity",
+            "requester_name",
+            "requester_title",
+            "occurred_at",
+            "deadline",
+            "status",
+            "framing",
+            "shared_with_hr_at",
+            "employee__display_name",
+            "employee__department",
+        )
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def hr_overdue(*, viewer: User, now: datetime | None = None) -> QuerySet[PromotionRequest]:
+    """Open requests past their deadline, for the weekly digest."""
+    return hr_request_list(viewer=viewer, filters=Filters(), status="overdue", now=now)
+
+
+# --- One request, as HR reads it --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A stretch of the chain during which the request was shared: from `start_seq`
+    (0: the record as it stood when first shared) to `end_seq` (None: still shared)."""
+
+    start_seq: int
+    end_seq: int | None
+
+    def covers(self, seq: int) -> bool:
+        return self.start_seq <= seq and (self.end_seq is None or seq <= self.end_seq)
+
+
+def shared_windows(events: list[TimelineEvent], request_id: int) -> list[Window]:
+    """The windows in which HR may read a request's events, from its share and stop
+    events in chain order. A first share shares the record as it stands (from #0); a
+    stop ends a window; a later share opens one from itself, so what she recorded
+    while not sharing stays hers."""
+    windows: list[Window] = []
+    start: int | None = None
+    for event in events:
+        if event.kind not in SHARING_KINDS or request_id not in event.payload.get("requests", []):
+            continue
+        if event.kind == TimelineEvent.Kind.SHARED_WITH_HR and start is None:
+            start = 0 if not windows else event.seq
+        elif event.kind == TimelineEvent.Kind.SHARING_WITHDRAWN and start is not None:
+            windows.append(Window(start, event.seq))
+            start = None
+    if start is not None:
+        windows.append(Window(start, None))
+    return windows
+
+
+@dataclass
+class HrRequest:
+    """A filed or shared request as HR reads it: its details, its flags (from what HR
+    may see), and the events recorded while it was shared (all of them, if filed)."""
+
+    request: PromotionRequest
+    employee_name: str
+    department: str
+    job_title: str
+    flags: RequestFlags
+    events: list[TimelineEvent]
+    windows: list[Window]
+
+    @property
+    def is_filed(self) -> bool:
+        return self.request.source == PromotionRequest.Source.FILED_IN_APP
+
+    @property
+    def timeline(self) -> list[tuple[TimelineEvent, bool]]:
+        """Each shown event, and whether it came after a decline (as the employee's page)."""
+        return [(event, self.flags.marks_event(event.kind, event.payload)) for event in self.events]
+
+
+def hr_declines_for(promotion_request: PromotionRequest) -> Declines:
+    """Declines by this request's requester on requests HR may see, so a flag never
+    names (or hints at) one HR may not."""
+    rows = (
+        Decision.objects.filter(
+            kind=Decision.Kind.DECLINE,
+            promotion_request__employee_id=promotion_request.employee_id,
+            promotion_request__requester_key=promotion_request.requester_key,
+        )
+        .filter(access.hr_visible_through("promotion_request"))
+        .values_list(
+            "promotion_request__employee_id",
+            "promotion_request__requester_key",
+            "promotion_request_id",
+            "promotion_request__promoted_item",
+            "decided_at",
+        )
+    )
+    return Declines.from_rows(rows)
+
+
+def hr_request_get(*, viewer: User, pk: int) -> HrRequest:
+    """One request HR may see, with what its page shows; the same 404 for one that does
+    not exist, one never shared and one no longer shared."""
+    promotion_request = access.get_or_404(
+        access.promotion_requests_for_hr(viewer)
+        .select_related("employee")
+        .prefetch_related(TARGETS_WITH_ACCOUNTS, "follow_ups", "decisions"),
+        pk=pk,
+    )
+    events = list(
+        TimelineEvent.objects.filter(
+            Q(promotion_request_id=promotion_request.pk)
+            | Q(
+                employee_id=promotion_request.employee_id,
+                promotion_request__isnull=True,
+                kind__in=SHARING_KINDS,
+                payload__requests__contains=[promotion_request.pk],
+            )
+        )
+        .select_related("actor")
+        .defer("salt", "field_salts")
+        .order_by("seq")
+    )
+    if promotion_request.source == PromotionRequest.Source.FILED_IN_APP:
+        windows = [Window(0, None)]
+    else:
+        windows = shared_windows(events, promotion_request.pk)
+    shown = [event for event in events if any(window.covers(event.seq) for window in windows)]
+    declarations = account_declarations([promotion_request.employee_id])
+    flags = request_flags(
+        request_facts(promotion_request, declarations), declines=hr_declines_for(promotion_request)
+    )
+    employee = promotion_request.employee
+    return HrRequest(
+        request=promotion_request,
+        employee_name=employee.display_name,
+        department=employee.department,
+        job_title=employee.job_title,
+        flags=flags,
+        events=shown,
+        windows=windows,
+    )
+
+
+# --- For the employee: her sharing and who read what ------------------------------------
+
+
+def sharing_history(*, viewer: User, limit: int = 20) -> QuerySet[TimelineEvent]:
+    """Her shares, stops and HR's reads, newest first: what she reads back about HR."""
+    return (
+        TimelineEvent.objects.filter(
+            employee_id=viewer.pk,
+            kind__in=[*SHARING_KINDS, TimelineEvent.Kind.VIEWED_BY_HR],
+        )
+        .select_related("promotion_request")
+        .only(
+            "seq",
+            "kind",
+            "occurred_at",
+            "payload",
+            "promotion_request__id",
+            "promotion_request__number",
+            "promotion_request__promoted_item",
+        )
+        .order_by("-seq")[:limit]
+    )
