@@ -644,6 +644,17 @@ def summarise(
         return f"Reply sent: “{typed('reply')}”"
     if kind == K.WITHDRAWN:
         return "Withdrawn" + (f": {isolated(values['note'])}" if values.get("note") else "")
+    if kind in (K.SHARED_WITH_HR, K.SHARING_WITHDRAWN):
+        numbers = values.get("numbers")
+        which = (
+            ", ".join(f"#{number}" for number in numbers) if isinstance(numbers, list) else WITHHELD
+        )
+        every = "every request she logged: " if values.get("all") is True else ""
+        if kind == K.SHARED_WITH_HR:
+            return f"Shared with HR: {every}{which}"
+        return f"Sharing with HR stopped for the future: {every}{which}"
+    if kind == K.VIEWED_BY_HR:
+        return f"Opened by {typed('actor_name')} (HR)"
     if kind == K.EXPORTED:
         return (
             f"Exported as {get('format').upper()}: {get('scope')} "
