@@ -665,7 +665,7 @@ class DisclosureProofForm(forms.Form):
     def clean_post_url(self) -> str:
         url = self.cleaned_data["post_url"]
         if url and not url.lower().startswith("https://"):
-            raise forms.ValidationError("Use the post's secure link, starting with https://.")
+            raise forms.ValidationError("Use the post's secure link: it starts with https://")
         return url
 
     def clean_screenshot(self) -> UploadedFile | None:

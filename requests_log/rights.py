@@ -103,7 +103,7 @@ NOTES: dict[str, Note] = {
                 "expected. ASA rulings found “#iworkwith…” or “#BrandAmbassador” alone "
                 "insufficient."
             ),
-            citation="UK CAP Code (rules 2.1, 2.3) and ASA rulings on influencer marketing",
+            citation="UK CAP Code and ASA rulings on influencer marketing",
             source_url="https://www.asa.org.uk/resource/influencers-guide.html",
         ),
         Note(

@@ -112,7 +112,7 @@ def test_recording_proof_for_every_account_clears_disclosure_pending(client, may
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"post_url": "http://www.instagram.com/p/abc/"}, "post_url", "starting with https://"),
+        ({"post_url": "http://www.instagram.com/p/abc/"}, "post_url", "it starts with https://"),
         ({"post_url": "not a link at all"}, "post_url", "Enter a valid URL."),
         ({}, "__all__", "Add the post's link, a screenshot, or both."),
     ],
