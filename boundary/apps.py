@@ -8,7 +8,8 @@ class BoundaryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from boundary import checks  # noqa: F401 - registers the system checks
+        # Registers the system checks, and connects session_start to user_logged_in.
+        from boundary import checks, middleware  # noqa: F401
 
 
 class BoundaryAdminConfig(admin_apps.AdminConfig):

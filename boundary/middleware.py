@@ -1,7 +1,11 @@
+import time
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -58,3 +62,51 @@ class TwoFactorSetupRequiredMiddleware:
             if settings.STATIC_URL.startswith("/")
             else f"/{settings.STATIC_URL}",
         )
+
+
+# Session keys of SessionTimeoutMiddleware: when the signed-in session began and when it
+# was last used (Unix seconds), and why the last one ended (read once by the login page).
+SESSION_STARTED = "boundary_session_started"
+SESSION_SEEN = "boundary_session_seen"
+SESSION_ENDED = "boundary_session_ended"
+# Last-seen is written at most this often (seconds), not on every request.
+SESSION_SEEN_RESOLUTION = 60
+
+
+class SessionTimeoutMiddleware:
+    """End a signed-in session SESSION_IDLE_TIMEOUT seconds after its last request, and
+    SESSION_ABSOLUTE_TIMEOUT seconds after login whatever happens. The request that finds
+    it expired goes on signed out (a private page then asks for the login again), and
+    the session is flushed on the server. Runs after AuthenticationMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            self._check(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _check(request) -> None:
+        session = request.session
+        now = time.time()
+        started = session.setdefault(SESSION_STARTED, now)
+        seen = session.get(SESSION_SEEN, started)
+        if now - started >= settings.SESSION_ABSOLUTE_TIMEOUT:
+            ended = "absolute"
+        elif now - seen >= settings.SESSION_IDLE_TIMEOUT:
+            ended = "idle"
+        else:
+            if now - seen >= SESSION_SEEN_RESOLUTION or SESSION_SEEN not in session:
+                session[SESSION_SEEN] = now
+            return
+        logout(request)
+        request.session[SESSION_ENDED] = ended
+
+
+@receiver(user_logged_in)
+def session_start(sender, request, user, **kwargs) -> None:
+    """The absolute timeout counts from this login, not from any earlier one."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_STARTED] = request.session[SESSION_SEEN] = time.time()

@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "boundary.middleware.SessionTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "boundary.middleware.TwoFactorSetupRequiredMiddleware",
     "boundary.middleware.UserTimezoneMiddleware",
@@ -231,7 +232,17 @@ CONTENT_SECURITY_POLICY = {
 }
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# Sessions: signed out SESSION_IDLE_TIMEOUT seconds after the last request and
+# SESSION_ABSOLUTE_TIMEOUT seconds after login (boundary.middleware.SessionTimeoutMiddleware);
+# the cookie lives no longer than the second. The session key changes at login, logout
+# flushes the session on the server, and a password change ends every other session.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 60 * 60)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -9,7 +9,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -28,6 +28,7 @@ from .forms import (
     SignupForm,
 )
 from .http import AuthenticatedHttpRequest
+from .middleware import SESSION_ENDED
 from .models import User
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -136,6 +137,8 @@ def email_verification_resend(request: AuthenticatedHttpRequest) -> HttpResponse
 
 
 def _next_or(request: HttpRequest, default: str) -> str:
+    """Where to go after logging in: `next` if it is a path on this site, else `default`,
+    as a URL (so a `next` such as "0" is a path, never a view name to look up)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -149,7 +152,8 @@ def _next_or(request: HttpRequest, default: str) -> str:
 def login_view(request: HttpRequest) -> HttpResponse:
     next_url = _next_or(request, settings.LOGIN_REDIRECT_URL)
     if request.user.is_authenticated:
-        return redirect(next_url)
+        return HttpResponseRedirect(next_url)
+    session_ended = request.session.pop(SESSION_ENDED, None)
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
@@ -162,8 +166,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
             }
             return redirect("login-code")
         login(request, user)
-        return redirect(next_url)
-    return render(request, "registration/login.html", {"form": form, "next": next_url})
+        return HttpResponseRedirect(next_url)
+    return render(
+        request,
+        "registration/login.html",
+        {"form": form, "next": next_url, "session_ended": session_ended},
+    )
 
 
 def _login_pending_user(request: HttpRequest) -> tuple[User | None, dict[str, Any]]:
@@ -202,7 +210,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
                 login(request, user, backend=pending.get("backend", MODEL_BACKEND))
             django_otp.login(request, device)
             request.session.pop(LOGIN_PENDING, None)
-            return redirect(pending.get("next") or settings.LOGIN_REDIRECT_URL)
+            next_url = pending.get("next") or resolve_url(settings.LOGIN_REDIRECT_URL)
+            return HttpResponseRedirect(next_url)
         if services.second_factor_throttled(user=user):
             form.add_error("code", "Too many wrong codes. Wait a minute, then try the newest code.")
         else:
