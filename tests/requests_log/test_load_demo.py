@@ -53,3 +53,19 @@ def test_load_demo_refuses_to_run_in_production(settings):
         call_command("load_demo")
 
     assert not User.objects.filter(email=DEMO_EMAIL).exists()
+
+
+def test_load_demo_proves_one_accepted_request_s_disclosure_and_leaves_one_pending():
+    call_command("load_demo")
+
+    maya = User.objects.get(email=DEMO_EMAIL)
+    accepted = access.own_promotion_requests(maya).filter(status="accepted")
+    pending = selectors.promotion_requests_disclosure_pending(accepted)
+    assert sorted(accepted.values_list("promoted_item", "disclosure_pending")) == [
+        ("the design-system talk at the Portland meetup", False),
+        ("the spring design-system release", True),
+    ]
+    assert list(pending.values_list("promoted_item", flat=True)) == [
+        "the spring design-system release"
+    ]
+    assert timeline.verify_chain(employee=maya).drift == ()

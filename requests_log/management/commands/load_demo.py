@@ -17,6 +17,7 @@ from requests_log.models import Checkpoint, Decision, FollowUp, PromotionRequest
 from requests_log.services import (
     decision_mark_seen,
     decision_record,
+    disclosure_proof_add,
     follow_up_add,
     promotion_request_file,
     promotion_request_log,
@@ -85,6 +86,7 @@ class DemoStory:
         # Filed in Boundary today, so they come last on the chain.
         self.filed_and_answered()
         self.filed_and_pending()
+        self.disclosure_proven()
         # Her first receipt now, rather than at the sweep's next minute.
         checkpoint_issue(employee=self.maya, reason=Checkpoint.Reason.CHANGED)
 
@@ -197,6 +199,7 @@ class DemoStory:
             framing=Framing.ASKED,
             compensation_offered="$250 per video",
         )
+        self.talk_video = request
         decision_record(
             promotion_request=request,
             decided_by=self.maya,
@@ -346,6 +349,16 @@ class DemoStory:
             message_to_requester="Happy to do this one on YouTube. I'll send you a draft first.",
         )
         decision_mark_seen(decision_id=decision.pk, viewer=self.daniel)
+
+    def disclosure_proven(self) -> None:
+        """The talk video is up and she recorded its link: that request's disclosure is
+        proven, while the spring release she accepted today stays "disclosure pending"."""
+        disclosure_proof_add(
+            promotion_request=self.talk_video,
+            account=self.youtube,
+            recorded_by=self.maya,
+            post_url="https://www.youtube.com/watch?v=boundary-demo-talk",
+        )
 
     def filed_and_pending(self) -> None:
         promotion_request_file(
