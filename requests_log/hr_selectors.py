@@ -232,9 +232,22 @@ def hr_dashboard(*, viewer: User, filters: Filters, now: datetime | None = None)
     return Dashboard(
         totals=totals,
         by_department=sorted(departments.values(), key=lambda bucket: bucket.label.casefold()),
-        by_month=[months[month] for month in sorted(months)],
+        by_month=_every_month(months),
         patterns=[(pattern, pattern_counts[pattern.key.replace("-", "_")]) for pattern in PATTERNS],
     )
+
+
+def _every_month(months: dict[date, Bucket]) -> list[Bucket]:
+    """The months from the first to the last with requests, the empty ones too, so the
+    chart's time axis is even."""
+    if not months:
+        return []
+    found, last = min(months), max(months)
+    every = []
+    while found <= last:
+        every.append(months.get(found) or Bucket(f"{found:%b %Y}", f"{found:%Y-%m}"))
+        found = date(found.year + found.month // 12, found.month % 12 + 1, 1)
+    return every
 
 
 def hr_request_list(
