@@ -28,7 +28,6 @@ from .forms import (
     SignupForm,
 )
 from .http import AuthenticatedHttpRequest
-from .middleware import SESSION_ENDED
 from .models import User
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -153,7 +152,6 @@ def login_view(request: HttpRequest) -> HttpResponse:
     next_url = _next_or(request, settings.LOGIN_REDIRECT_URL)
     if request.user.is_authenticated:
         return HttpResponseRedirect(next_url)
-    session_ended = request.session.pop(SESSION_ENDED, None)
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
@@ -167,11 +165,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return redirect("login-code")
         login(request, user)
         return HttpResponseRedirect(next_url)
-    return render(
-        request,
-        "registration/login.html",
-        {"form": form, "next": next_url, "session_ended": session_ended},
-    )
+    return render(request, "registration/login.html", {"form": form, "next": next_url})
 
 
 def _login_pending_user(request: HttpRequest) -> tuple[User | None, dict[str, Any]]:

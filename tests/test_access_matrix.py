@@ -319,6 +319,15 @@ def owners_for(row: Row, cast: dict[str, User]) -> list[str | None]:
     return ["employee", "second_employee"]
 
 
+def world_of(row: Row, owner: str, cast: dict[str, User]) -> dict[str, dict[str, Any]]:
+    """The objects a row's URLs name, made for `owner` (a name in the cast)."""
+    if row.who == FILER:
+        return make_filer_world(cast[owner])
+    if row.who == HR_READER:
+        return make_hr_world(cast[owner], shared=owner == SHARER)
+    return make_world(cast[owner])
+
+
 def outcome(response, login_url: str) -> str:
     location = response.get("Location", "")
     if response.status_code == 302 and location.startswith(f"{login_url}?next="):
@@ -334,11 +343,7 @@ def test_access(name, cast, settings):
     settings.DEBUG = False
     row = MATRIX[name]
     worlds = {
-        owner: make_filer_world(cast[owner])
-        if row.who == FILER
-        else make_hr_world(cast[owner], shared=owner == SHARER)
-        if row.who == HR_READER
-        else make_world(cast[owner])
+        owner: world_of(row, owner, cast)
         for owner in {o for o in owners_for(row, cast) if o is not None}
     }
     login_url = reverse(settings.LOGIN_URL)
