@@ -69,3 +69,20 @@ def test_load_demo_proves_one_accepted_request_s_disclosure_and_leaves_one_pendi
         "the spring design-system release"
     ]
     assert timeline.verify_chain(employee=maya).drift == ()
+
+
+def test_load_demo_gives_hr_shared_and_filed_requests_across_departments_and_months():
+    from requests_log import hr_selectors
+    from requests_log.models import PromotionRequest
+
+    call_command("load_demo")
+
+    hr = User.objects.get(role=User.Role.HR)
+    board = hr_selectors.hr_dashboard(viewer=hr, filters=hr_selectors.Filters())
+    visible = access.promotion_requests_for_hr(hr)
+    private = PromotionRequest.objects.exclude(pk__in=visible.values("pk"))
+    assert len(board.by_department) >= 4
+    assert len([month for month in board.by_month if month.total]) >= 4
+    assert all(count for _, count in board.patterns[:3])
+    assert private.filter(promoted_item="the holiday campaign").count() == 6
+    assert all(timeline.verify_chain(employee=person).ok for person in User.objects.all())

@@ -24,6 +24,7 @@ from requests_log.services import (
     promotion_request_withdraw,
     reply_mark_sent,
 )
+from requests_log.sharing import promotion_requests_share
 
 DEMO_EMAIL = "maya@example.com"
 DEMO_PASSWORD = "boundary-demo"  # noqa: S105 - a published demo login, refused in production
@@ -87,6 +88,10 @@ class DemoStory:
         self.filed_and_answered()
         self.filed_and_pending()
         self.disclosure_proven()
+        # What HR sees: Maya shares the meeting; colleagues in other departments share
+        # (or keep private) what they logged, and a sales manager files in Boundary.
+        self.maya_shares_the_meeting()
+        self.colleagues()
         # Her first receipt now, rather than at the sweep's next minute.
         checkpoint_issue(employee=self.maya, reason=Checkpoint.Reason.CHANGED)
 
@@ -372,3 +377,134 @@ class DemoStory:
             compensation_offered="",
             disclosure_terms="#ad at the start of the caption.",
         )
+
+    def maya_shares_the_meeting(self) -> None:
+        meeting = PromotionRequest.objects.get(
+            employee=self.maya, promoted_item="the new product line"
+        )
+        promotion_requests_share(employee=self.maya, request_pks=[meeting.pk])
+
+    def colleagues(self) -> None:
+        """Colleagues in Sales, Support and Engineering, with requests across six months:
+        some shared with HR, some filed in Boundary by their manager, some kept private
+        (which HR never sees, not even in a count)."""
+        priya = user_register(
+            email="priya@example.com",
+            password=DEMO_PASSWORD,
+            display_name="Priya Nair",
+            job_title="Head of Sales",
+            department="Sales",
+            role=User.Role.MANAGER,
+        )
+        people = [
+            ("Leo Martin", "Sales", priya),
+            ("Aisha Bello", "Sales", priya),
+            ("Tomás Ruiz", "Support", None),
+            ("Hannah Berg", "Support", None),
+            ("Kenji Sato", "Engineering", None),
+            ("Sofia Martins", "Marketing", self.daniel),
+        ]
+        for index, (name, department, manager) in enumerate(people):
+            person = user_register(
+                email=f"{name.split()[0].lower()}@example.com".replace("á", "a"),
+                password=DEMO_PASSWORD,
+                display_name=name,
+                job_title="Team member",
+                department=department,
+                manager=manager,
+            )
+            self.colleague_story(person, index, manager=manager)
+
+    def colleague_story(self, person: User, index: int, *, manager: User | None) -> None:
+        """Three requests logged over the months (the first declined, the second from the
+        same person after it, the third private), shared all at once; and, with a manager
+        in Boundary, one request filed there."""
+        closed = social_account_link(
+            owner=person,
+            platform=Platform.INSTAGRAM,
+            handle=f"{person.display_name.split()[0].lower()}.shoots",
+            follower_count=5_000 + 3_100 * index,
+            followers_as_of=self.today - timedelta(days=10),
+            boundary=Boundary.CLOSED,
+        )
+        asked = self.days_ago(170 - 25 * index, 10)
+        first = promotion_request_log(
+            employee=person,
+            actor=person,
+            target_accounts=[closed] if index % 2 == 0 else [],
+            requester_name="Chris Doyle",
+            requester_title="Brand lead",
+            occurred_at=asked,
+            channel=Channel.CHAT,
+            promoted_item="the brand ambassador programme",
+            content_format=ContentFormat.POSTS,
+            quantity=4,
+            framing=Framing.REQUIRED if index % 3 == 0 else Framing.EXPECTED,
+            compensation_offered="",
+        )
+        decision_record(
+            promotion_request=first,
+            decided_by=person,
+            kind=Decision.Kind.DECLINE,
+            decided_at=asked + timedelta(days=1),
+            decline_reasons=[Decision.DeclineReason.NOT_PAID],
+        )
+        second = promotion_request_log(
+            employee=person,
+            actor=person,
+            target_accounts=[],
+            requester_name="Chris Doyle",
+            requester_title="Brand lead",
+            occurred_at=asked + timedelta(days=20 + index),
+            channel=Channel.MEETING,
+            promoted_item="the product launch stories",
+            content_format=ContentFormat.STORIES,
+            quantity=2,
+            deadline=asked + timedelta(days=27 + index),
+            framing=Framing.ASKED,
+            compensation_offered="A gift card",
+        )
+        if index % 3 == 1:
+            decision_record(
+                promotion_request=second,
+                decided_by=person,
+                kind=Decision.Kind.ACCEPT,
+                decided_at=asked + timedelta(days=22 + index),
+                accounts=[],
+                pay="A gift card",
+            )
+        elif index % 3 == 2:
+            decision_record(
+                promotion_request=second,
+                decided_by=person,
+                kind=Decision.Kind.COUNTER,
+                decided_at=asked + timedelta(days=22 + index),
+                details="Only with pay and an #ad label.",
+            )
+        promotion_requests_share(employee=person)
+        # Logged after sharing all: private until shared, so HR never sees it.
+        promotion_request_log(
+            employee=person,
+            actor=person,
+            target_accounts=[closed],
+            requester_name="Chris Doyle",
+            occurred_at=self.days_ago(3, 15),
+            channel=Channel.CALL,
+            promoted_item="the holiday campaign",
+            content_format=ContentFormat.VIDEOS,
+            quantity=1,
+            framing=Framing.CONSEQUENCES,
+            compensation_offered="",
+        )
+        if manager is not None and manager != self.daniel:
+            promotion_request_file(
+                manager=manager,
+                employee=person,
+                target_accounts=[],
+                promoted_item="the quarterly customer story",
+                content_format=ContentFormat.REVIEWS,
+                quantity=1,
+                deadline=self.at(self.today + timedelta(days=10), 17),
+                compensation_offered="$150",
+                disclosure_terms="#ad at the start.",
+            )
