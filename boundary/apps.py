@@ -10,6 +10,9 @@ class BoundaryConfig(AppConfig):
     def ready(self):
         # Registers the system checks, and connects session_start to user_logged_in.
         from boundary import checks, middleware  # noqa: F401
+        from boundary import security_log
+
+        security_log.connect_lockout()
 
 
 class BoundaryAdminConfig(admin_apps.AdminConfig):

@@ -19,6 +19,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import Invitation, SocialAccount, User, normalise_email
+from .security_log import security_event
 
 # What a person edits on their own profile. Not the role (admins set it) and not the
 # manager (admin or HR set it): neither is the person's to choose.
@@ -56,8 +57,10 @@ def user_role_set(*, user: User, role: str, by: User) -> User:
         raise PermissionDenied("Only admins set roles.")
     if role not in User.Role.values:
         raise ValidationError(f"Not a role: {role!r}.")
+    before = user.role
     user.apply_role(role)
     user.save(update_fields=["role", "is_staff", "is_superuser"])
+    security_event("role.change", actor=by, obj=user, role_from=before, role_to=role)
     return user
 
 
@@ -69,6 +72,7 @@ def user_manager_set(*, user: User, manager: User | None, by: User) -> User:
         raise ValidationError("A manager must be another person with a manager, HR or admin role.")
     user.manager = manager
     user.save(update_fields=["manager"])
+    security_event("manager.change", actor=by, obj=user, manager=getattr(manager, "pk", None))
     return user
 
 

@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A request id, and one JSON line per security event (boundary/security_log.py).
+    "boundary.security_log.SecurityContextMiddleware",
     "boundary.middleware.SessionTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "boundary.middleware.TwoFactorSetupRequiredMiddleware",
@@ -316,6 +318,8 @@ LOGGING: dict[str, Any] = {
         "django": {"handlers": [], "level": "INFO"},
         # "AXES: BEGIN version …", once per process at every start.
         "axes.apps": {"level": "WARNING"},
+        # One JSON line per security event, whatever LOG_LEVEL says of the rest.
+        "boundary.security": {"level": "INFO"},
     },
 }
 

@@ -8,3 +8,4 @@ class RequestsLogConfig(AppConfig):
 
     def ready(self) -> None:
         from requests_log import checks  # noqa: F401 - registers the system checks
+        from requests_log import security  # noqa: F401 - connects the security log
