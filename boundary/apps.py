@@ -8,9 +8,9 @@ class BoundaryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Registers the system checks, and connects session_start to user_logged_in.
-        from boundary import checks, middleware  # noqa: F401
-        from boundary import security_log
+        # Registers the system checks, connects session_start to user_logged_in, and
+        # the security log to django-axes' lock-out signal.
+        from boundary import checks, middleware, security_log  # noqa: F401
 
         security_log.connect_lockout()
 

@@ -7,5 +7,5 @@ class RequestsLogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from requests_log import checks  # noqa: F401 - registers the system checks
-        from requests_log import security  # noqa: F401 - connects the security log
+        # Registers the system checks, and connects the record's events to the security log.
+        from requests_log import checks, security  # noqa: F401
