@@ -6,8 +6,10 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
+from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
@@ -110,3 +112,32 @@ def session_start(sender, request, user, **kwargs) -> None:
     """The absolute timeout counts from this login, not from any earlier one."""
     if request is not None and hasattr(request, "session"):
         request.session[SESSION_STARTED] = request.session[SESSION_SEEN] = time.time()
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django's SecurityMiddleware does not set: the Permissions-Policy on every
+    response, and `Cache-Control: no-store` on every page a signed-in person sees and on
+    every download, so neither a shared computer's browser cache nor a proxy keeps a copy
+    of a record. Runs after AuthenticationMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.permissions_policy = ", ".join(
+            f"{feature}=({' '.join(allowed)})"
+            for feature, allowed in settings.PERMISSIONS_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.permissions_policy)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or _is_download(response):
+            add_never_cache_headers(response)
+        return response
+
+
+def _is_download(response) -> bool:
+    return isinstance(response, FileResponse) or response.get(
+        "Content-Disposition", ""
+    ).lower().startswith("attachment")

@@ -99,6 +99,7 @@ MIDDLEWARE = [
     # A request id, and one JSON line per security event (boundary/security_log.py).
     "boundary.security_log.SecurityContextMiddleware",
     "boundary.middleware.SessionTimeoutMiddleware",
+    "boundary.middleware.SecurityHeadersMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "boundary.middleware.TwoFactorSetupRequiredMiddleware",
     "boundary.middleware.UserTimezoneMiddleware",
@@ -233,6 +234,32 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 X_FRAME_OPTIONS = "DENY"
+# Browser features no page of Boundary uses, turned off for every page (and anything a
+# page might embed); copying a reply to the clipboard is the one feature kept, for itself.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "autoplay": [],
+    "browsing-topics": [],
+    "camera": [],
+    "clipboard-read": [],
+    "clipboard-write": ["self"],
+    "display-capture": [],
+    "encrypted-media": [],
+    "fullscreen": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "publickey-credentials-get": [],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
+# The page for a refused form (an expired or missing CSRF token), within the CSP.
+CSRF_FAILURE_VIEW = "boundary.views.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"
 # Sessions: signed out SESSION_IDLE_TIMEOUT seconds after the last request and
 # SESSION_ABSOLUTE_TIMEOUT seconds after login (boundary.middleware.SessionTimeoutMiddleware);

@@ -28,6 +28,7 @@ from .forms import (
     SignupForm,
 )
 from .http import AuthenticatedHttpRequest
+from .middleware import SESSION_ENDED
 from .models import User
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -132,6 +133,12 @@ def email_verification_resend(request: AuthenticatedHttpRequest) -> HttpResponse
     return redirect(_next_or(request, settings.LOGIN_REDIRECT_URL))
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form refused for its CSRF token (expired, or posted from another site): Django's
+    own page carries inline styles the CSP refuses. The reason stays out of the page."""
+    return render(request, "403_csrf.html", status=403)
+
+
 # --- Logging in: a password, then a code where the person has an authenticator ------------
 
 
@@ -152,6 +159,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     next_url = _next_or(request, settings.LOGIN_REDIRECT_URL)
     if request.user.is_authenticated:
         return HttpResponseRedirect(next_url)
+    session_ended = request.session.pop(SESSION_ENDED, None)
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
@@ -165,7 +173,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return redirect("login-code")
         login(request, user)
         return HttpResponseRedirect(next_url)
-    return render(request, "registration/login.html", {"form": form, "next": next_url})
+    return render(
+        request,
+        "registration/login.html",
+        {"form": form, "next": next_url, "session_ended": session_ended},
+    )
 
 
 def _login_pending_user(request: HttpRequest) -> tuple[User | None, dict[str, Any]]:
