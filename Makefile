@@ -20,7 +20,7 @@ DEPLOY_BROKER_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install system-packages system-packages-run run test lint check-deploy clean bench-export bench-reminders
+.PHONY: help venv install system-packages system-packages-run run test lint check-deploy clean bench-export bench-reminders bench-hr
 
 help:
 	@echo "make run           start Boundary with demo data at http://127.0.0.1:$(PORT)/"
@@ -29,6 +29,7 @@ help:
 	@echo "make check-deploy  Django's deployment checks with production settings"
 	@echo "make bench-export  export and verification timings on a 100,000-event record"
 	@echo "make bench-reminders  the reminder sweep on 1,000,000 rows, in its own database"
+	@echo "make bench-hr      HR's dashboard on 20,000 employees and 100,000 requests"
 	@echo "make venv          create or update .venv (make install is the same)"
 	@echo "make clean         remove .venv, caches and build output (keeps var/ data)"
 
@@ -108,6 +109,11 @@ bench-export: $(RUN_STAMP)
 # boundary_bench_reminders) and prints a table of figures; exits 1 if a target is missed.
 bench-reminders: $(RUN_STAMP)
 	$(BIN)/python scripts/bench_reminders.py
+
+# HR's dashboard and pattern lists on generated data, in its own database
+# (BENCH_DATABASE_URL, default boundary_bench_hr): medians and query counts.
+bench-hr: $(RUN_STAMP)
+	$(BIN)/python scripts/bench_hr_dashboard.py
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts build .ruff_cache .pytest_cache *.egg-info
