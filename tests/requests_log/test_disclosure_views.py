@@ -11,6 +11,9 @@ from tests.support import plain
 
 pytestmark = pytest.mark.django_db
 
+# test_request_detail_query_count_is_constant's, and the disclosure proofs with their files
+QUERIES_ACCEPTED_PAGE = 14
+
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
@@ -202,3 +205,23 @@ def test_dashboard_marks_accepted_requests_whose_disclosure_is_pending(client, m
 
     assert promotion_request.promoted_item in page
     assert "Disclosure pending" in page
+
+
+@pytest.mark.parametrize("platforms", [("instagram",), ("instagram", "tiktok", "youtube")])
+def test_request_page_query_count_is_the_same_for_one_or_three_proven_accounts(
+    client, maya, django_assert_num_queries, platforms
+):
+    promotion_request, accounts = accepted(maya, *platforms)
+    for account in accounts:
+        services.disclosure_proof_add(
+            promotion_request=promotion_request,
+            account=account,
+            recorded_by=maya,
+            post_url="https://example.com/post",
+            screenshot=SimpleUploadedFile("post.png", PNG, "image/png"),
+        )
+
+    with django_assert_num_queries(QUERIES_ACCEPTED_PAGE):
+        response = client.get(promotion_request.get_absolute_url())
+
+    assert [len(item["proofs"]) for item in response.context["checklists"]] == [1] * len(platforms)
