@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -283,6 +283,50 @@ def hr_request_list(
             "employee__department",
         )
         .order_by("-occurred_at", "-id")
+    )
+
+
+def hr_export_rows(
+    *, viewer: User, filters: Filters, now: datetime | None = None
+) -> QuerySet[PromotionRequest, dict[str, Any]]:
+    """What an HR export holds, one row per request HR may see in the filters, oldest
+    first: the HR projection's columns and whether each pattern applies, in one query."""
+    now = now or timezone.now()
+    scoped = filters.apply(access.promotion_requests_for_hr(viewer))
+    patterns = {
+        "pattern_" + pattern.key.replace("-", "_"): ExpressionWrapper(
+            PATTERN_FILTERS[pattern.key](scoped.order_by()), output_field=BooleanField()
+        )
+        for pattern in PATTERNS
+    }
+    return (
+        scoped.annotate(
+            overdue=ExpressionWrapper(_count_filters(now)["overdue"], output_field=BooleanField()),
+            **patterns,
+        )
+        .values(
+            "pk",
+            "employee_id",
+            "employee__display_name",
+            "employee__department",
+            "number",
+            "source",
+            "shared_with_hr_at",
+            "occurred_at",
+            "requester_name",
+            "requester_title",
+            "channel",
+            "framing",
+            "content_format",
+            "quantity",
+            "promoted_item",
+            "deadline",
+            "compensation_offered",
+            "status",
+            "overdue",
+            *patterns,
+        )
+        .order_by("occurred_at", "pk")
     )
 
 

@@ -13,13 +13,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from boundary.models import User
 
 from . import access
-from .models import HrView, PromotionRequest, TimelineEvent
+from .models import HrExport, HrView, PromotionRequest, TimelineEvent
 from .timeline import timeline_append
 
 
@@ -143,3 +143,60 @@ def hr_view_record(*, viewer: User, promotion_request_id: int) -> TimelineEvent 
             )
     except IntegrityError:
         return None
+
+
+@transaction.atomic
+def hr_export_record(
+    *,
+    viewer: User,
+    request_ids: list[int],
+    sha256: str,
+    department: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> HrExport:
+    """HR exported these requests: who, what, when on an HrExport row, and on each
+    employee's chain a "viewed by HR" for every request in it not already read by this
+    HR user today (the same HrView rows coalesce them, so a page opened and an export
+    made the same day are one read).
+
+    Side effects, in order: the HrExport row; HrView rows, inserted with ON CONFLICT DO
+    NOTHING, which returns only the new ones; one VIEWED_BY_HR event per new one,
+    naming the export."""
+    now = timezone.now()
+    export = HrExport.objects.create(
+        requested_by=viewer,
+        department=department,
+        date_from=date_from,
+        date_to=date_to,
+        rows=len(request_ids),
+        sha256=sha256,
+    )
+    allowed = dict(
+        access.promotion_requests_for_hr(viewer)
+        .filter(pk__in=request_ids)
+        .values_list("pk", "employee_id")
+    )
+    if not allowed:
+        return export
+    day = hr_day(viewer, now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {HrView._meta.db_table} "
+            "(viewer_id, promotion_request_id, day, viewed_at) "
+            "SELECT %s, unnest(%s::bigint[]), %s, %s "
+            "ON CONFLICT (viewer_id, promotion_request_id, day) DO NOTHING "
+            "RETURNING promotion_request_id",
+            [viewer.pk, sorted(allowed), day, now],
+        )
+        new = sorted(row[0] for row in cursor.fetchall())
+    for request_id in new:
+        timeline_append(
+            employee=User(pk=allowed[request_id]),
+            kind=TimelineEvent.Kind.VIEWED_BY_HR,
+            actor=viewer,
+            payload={"viewed_at": now, "export": export.pk},
+            promotion_request=PromotionRequest(pk=request_id, employee_id=allowed[request_id]),
+            occurred_at=now,
+        )
+    return export

@@ -148,6 +148,7 @@ MATRIX: dict[str, Row] = {
     "hr:dashboard": Row(SIGNED_IN, methods=GET_ONLY, roles=HR_ONLY),
     "hr:request-list": Row(SIGNED_IN, methods=GET_ONLY, roles=HR_ONLY),
     "hr:request-detail": Row(HR_READER, "shared", GET_ONLY),
+    "hr:export": Row(SIGNED_IN, methods=POST_ONLY, roles=HR_ONLY),
 }
 
 # Fields a POST may try to set that no form takes: none of them may change.

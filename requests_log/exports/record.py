@@ -654,7 +654,8 @@ def summarise(
             return f"Shared with HR: {every}{which}"
         return f"Sharing with HR stopped for the future: {every}{which}"
     if kind == K.VIEWED_BY_HR:
-        return f"Opened by {typed('actor_name')} (HR)"
+        how = "In an HR export" if values.get("export") else "Opened"
+        return f"{how} by {typed('actor_name')} (HR)"
     if kind == K.EXPORTED:
         return (
             f"Exported as {get('format').upper()}: {get('scope')} "

@@ -1,15 +1,19 @@
-"""HR's pages: interface only. Scopes come from access, reads from hr_selectors, the one
-write (HR's read, on the employee's chain) from sharing."""
+"""HR's pages: interface only. Scopes come from access, reads from hr_selectors, the
+writes (HR's reads and exports, on the employees' chains) from sharing."""
+
+import hashlib
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
 from boundary.http import AuthenticatedHttpRequest
 
 from .. import access, charts, hr_selectors, sharing
+from ..exports import hrcsv
 from .forms import HrFilterForm
 
 PAGE_SIZE = 25
@@ -86,3 +90,30 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "requests_log/hr/request_detail.html",
         {"item": hr_selectors.hr_request_get(viewer=request.user, pk=pk)},
     )
+
+
+@login_required
+@require_POST
+def export_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The dashboard's filtered requests as CSV: recorded (HrExport), and each request in
+    it marked on its employee's chain as read by HR."""
+    _refuse_unless_hr(request)
+    departments = hr_selectors.department_choices(viewer=request.user)
+    form = HrFilterForm(request.POST, departments=departments)
+    if not form.is_valid():
+        return redirect("hr:dashboard")
+    filters = form.filters()
+    rows = list(hr_selectors.hr_export_rows(viewer=request.user, filters=filters))
+    body = "".join(hrcsv.hr_csv_lines(rows)).encode("utf-8-sig")
+    sharing.hr_export_record(
+        viewer=request.user,
+        request_ids=[row["pk"] for row in rows],
+        sha256=hashlib.sha256(body).hexdigest(),
+        department=filters.department,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+    )
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    filename = hrcsv.filename(timezone.localdate())
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
