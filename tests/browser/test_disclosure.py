@@ -81,6 +81,14 @@ def test_accepting_shows_the_checklist_and_proof_clears_disclosure_pending(
     screenshot(page, "accepted-checklist")
     check_accessibility(page, "request detail (disclosure checklist)")
 
+    # Her record lists it as accepted, disclosure pending.
+    page.goto("/my-record/")
+    row = page.get_by_role("row", name=re.compile("autumn collection", re.I))
+    expect(row.get_by_text("Disclosure pending")).to_be_visible()
+    screenshot(page, "record-disclosure-pending")
+    check_accessibility(page, "my record (disclosure pending)")
+    page.goto(filed["request"].get_absolute_url())
+
     # A plain http link is refused at its form, and what she typed stays.
     instagram.get_by_label("Link to the post").fill("http://www.instagram.com/p/abc123/")
     instagram.get_by_role("button", name="Record proof").click()
@@ -109,3 +117,24 @@ def test_accepting_shows_the_checklist_and_proof_clears_disclosure_pending(
     screenshot(page, "disclosure-proven")
     check_accessibility(page, "request detail (disclosure proven)")
     assert PromotionRequest.objects.get(pk=filed["request"].pk).disclosure_pending is False
+
+
+def test_the_checklist_and_rights_notes_on_a_wide_screen(
+    desktop_page: Page, live_server, filed, screenshot, check_accessibility
+):
+    maya, promotion_request = filed["maya"], filed["request"]
+    services.decision_record(
+        promotion_request=promotion_request,
+        decided_by=maya,
+        kind="accept",
+        accounts=list(promotion_request.target_accounts.all()),
+    )
+    page = desktop_page
+    sign_in(page, live_server, maya)
+
+    page.goto(promotion_request.get_absolute_url())
+
+    expect(page.locator("#disclosure").get_by_role("article")).to_have_count(2)
+    expect(page.locator("#rights").get_by_role("heading", level=3)).to_have_count(3)
+    screenshot(page, "request-wide")
+    check_accessibility(page, "request detail (disclosure checklist, wide)")
