@@ -376,7 +376,14 @@ EXPORT_VERIFY_MAX_BYTES = env.int("EXPORT_VERIFY_MAX_BYTES", default=100 * 1024 
 EXPORT_VERIFY_MAX_UNPACKED = env.int("EXPORT_VERIFY_MAX_UNPACKED", default=1024 * 1024 * 1024)
 # Checks per client address per ten minutes on the public page.
 EXPORT_VERIFY_RATE = env.int("EXPORT_VERIFY_RATE", default=30)
-CELERY_IMPORTS = ["requests_log.exports.tasks"]
+CELERY_IMPORTS = ["requests_log.exports.tasks", "requests_log.hr.tasks"]
+# HR's weekly digest: due Mondays at 07:00 UTC; the sweep runs hourly (at :05) so a
+# missed hour is caught up, and each HR user's digest still goes once per week.
+CELERY_BEAT_SCHEDULE["sweep-hr-digests"] = {
+    "task": "requests_log.sweep_hr_digests",
+    "schedule": crontab(minute=5),
+    "options": {"expires": 30 * 60},
+}
 CELERY_BEAT_SCHEDULE["purge-expired-exports"] = {
     "task": "requests_log.purge_expired_exports",
     "schedule": crontab(minute=17),  # hourly, at :17
