@@ -138,8 +138,8 @@ def test_headers_in_place_stay(maya):
     assert response["X-Frame-Options"] == "DENY"
     assert policy["frame-ancestors"] == ["'none'"]
     assert policy["script-src"] == policy["style-src"] == ["'self'"]
-    assert policy["object-src"] == ["'none'"]
-    assert policy["form-action"] == policy["base-uri"] == ["'self'"]
+    assert policy["object-src"] == policy["base-uri"] == ["'none'"]
+    assert policy["form-action"] == ["'self'"]
 
 
 def test_hsts_over_https_when_configured_as_production_does(client, settings):

@@ -201,7 +201,7 @@ def test_session_and_csrf_cookies_are_httponly_samesite_and_end_with_the_session
     assert (csrf["httponly"], csrf["samesite"]) == (True, "Lax")
 
 
-def test_production_cookies_are_secure_only():
+def test_production_cookies_are_secure_host_only_and_hsts_covers_subdomains():
     environment = {
         **os.environ,
         "DJANGO_ENV": "production",
@@ -213,7 +213,9 @@ def test_production_cookies_are_secure_only():
     script = (
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, "
-        "s.SESSION_COOKIE_SAMESITE, s.SECURE_HSTS_SECONDS > 0)"
+        "s.SESSION_COOKIE_SAMESITE, s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, "
+        "s.SESSION_COOKIE_DOMAIN, s.SESSION_COOKIE_PATH, "
+        "s.SECURE_HSTS_SECONDS >= 31536000, s.SECURE_HSTS_INCLUDE_SUBDOMAINS)"
     )
 
     printed = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
@@ -224,4 +226,15 @@ def test_production_cookies_are_secure_only():
         check=True,
     ).stdout.split()
 
-    assert printed == ["True", "True", "True", "Lax", "True"]
+    assert printed == [
+        "True",
+        "True",
+        "True",
+        "Lax",
+        "__Host-sessionid",
+        "__Host-csrftoken",
+        "None",
+        "/",
+        "True",
+        "True",
+    ]

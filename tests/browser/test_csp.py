@@ -8,7 +8,15 @@ from django.urls import reverse
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.factories import UserFactory
-from tests.test_access_matrix import MATRIX, OWNER, PUBLIC, SIGNED_IN, TOKEN, TOKEN_KWARGS
+from tests.test_access_matrix import (
+    MATRIX,
+    OWNER,
+    PUBLIC,
+    SIGNED_IN,
+    TOKEN,
+    TOKEN_KWARGS,
+    make_world,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -79,8 +87,6 @@ def visit(page: Page, urls: list[str]) -> dict[str, int]:
 
 
 def test_maya_s_pages_report_no_csp_violation(desktop_page: Page, console_log):
-    from tests.test_access_matrix import make_world
-
     page = desktop_page
     violations = listen(page.context, page, console_log)
     maya = UserFactory(email="maya@example.com", display_name="Maya Okafor")
