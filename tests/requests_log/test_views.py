@@ -357,8 +357,8 @@ def test_dashboard_query_count_is_constant(client, maya, django_assert_num_queri
 
     # session, user, requester choices, count, page (+ its targets, follow-ups,
     # decisions, its requesters' declines, its accounts' declarations), pending (+ the
-    # same five), recent events, has accounts, unread notifications
-    with django_assert_num_queries(19):
+    # same five), recent events, sharing with HR, has accounts, unread notifications
+    with django_assert_num_queries(20):
         response = client.get(reverse("requests_log:my-record"))
 
     assert len(response.context["pending"]) == rows
