@@ -3,6 +3,7 @@ and an absolute timeout, other sessions ended by a password change, a deactivate
 out at the next request, and cookies the browser keeps to itself. Time is frozen."""
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -175,6 +176,27 @@ def test_password_change_ends_the_persons_other_sessions_and_keeps_this_one(maya
 
     assert changed["Location"] == reverse("password_change_done")
     assert signed_in(laptop)
+    assert not signed_in(phone)
+
+
+def test_password_reset_by_email_ends_every_session(maya, mailoutbox):
+    laptop, phone, someone = Client(), Client(), Client()
+    log_in(laptop)
+    log_in(phone)
+
+    someone.post(reverse("password_reset"), {"email": "maya@example.com"})
+    link = re.search(r"http://testserver(/reset/\S+/)", mailoutbox[0].body).group(1)
+    form = someone.get(link, follow=True)
+    reset = someone.post(
+        form.redirect_chain[-1][0],
+        {
+            "new_password1": "a new and unusual passphrase",
+            "new_password2": "a new and unusual passphrase",
+        },
+    )
+
+    assert reset["Location"] == reverse("password_reset_complete")
+    assert not signed_in(laptop)
     assert not signed_in(phone)
 
 
