@@ -68,6 +68,7 @@ ALLOWED_UNESCAPED = {
     "templates/emails/invitation-body.txt": "autoescape off",
     "templates/emails/invitation-subject.txt": "autoescape off",
     "templates/emails/reminder-body.txt": "autoescape off",
+    "templates/emails/hr-digest-body.txt": "autoescape off",
     "templates/emails/signup-attempt-body.txt": "autoescape off",
     "templates/emails/signup-attempt-subject.txt": "autoescape off",
     "templates/emails/verify-email-body.txt": "autoescape off",
