@@ -5,6 +5,7 @@ screenshotted and checked with axe-core, the charts included."""
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -14,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from boundary.models import User
 from requests_log import services, sharing
-from requests_log.models import PromotionRequest, TimelineEvent
+from requests_log.models import HrExport, PromotionRequest, TimelineEvent
 from tests.factories import SocialAccountFactory, UserFactory, decline, log_request
 from tests.support import login_with_otp
 
@@ -175,3 +176,11 @@ def test_the_hr_dashboard_charts_and_lists(
         page.get_by_role("heading", level=2, name=re.compile(r"in Marketing: 3$"))
     ).to_be_visible()
     screenshot(page, "hr-dashboard-marketing")
+
+    # The export takes the filters: Marketing's three requests, recorded.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export these requests (CSV)").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert download.value.suggested_filename.startswith("hr-promotion-requests-")
+    assert len(text.strip().splitlines()) == 1 + 3
+    assert HrExport.objects.get().department == "Marketing"
