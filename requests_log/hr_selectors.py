@@ -420,6 +420,7 @@ def hr_request_get(*, viewer: User, pk: int) -> HrRequest:
     promotion_request = access.get_or_404(
         access.promotion_requests_for_hr(viewer)
         .select_related("employee")
+        .defer("notes")  # her own notes stay hers, even on a request she shares
         .prefetch_related(TARGETS_WITH_ACCOUNTS, "follow_ups", "decisions"),
         pk=pk,
     )

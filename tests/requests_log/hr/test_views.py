@@ -313,3 +313,33 @@ def test_odd_query_strings_never_fail_an_hr_page(hana, employee):
     ]
 
     assert statuses == [200, 200, 200]
+
+
+def test_no_dashboard_query_groups_or_counts_by_person(hr, employee, second_employee):
+    shared_request(employee)
+    shared_request(second_employee)
+
+    with CaptureQueriesContext(connection) as queries:
+        hr_selectors.hr_dashboard(viewer=hr, filters=Filters())
+
+    grouped = [q["sql"] for q in queries if "GROUP BY" in q["sql"]]
+    assert len(grouped) == 1
+    selected = grouped[0].split(" FROM ", 1)[0]
+    assert '"boundary_user"."department"' in selected
+    assert "employee_id" not in selected
+    assert all('"boundary_user"."display_name"' not in q["sql"] for q in queries)
+
+
+def test_the_request_page_never_reads_her_notes(hana, employee):
+    mine = shared_request(employee, notes="Only for me")
+
+    with CaptureQueriesContext(connection) as queries:
+        hana.get(reverse("hr:request-detail", args=[mine.pk]))
+
+    request_reads = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT") and "promotionrequest" in q["sql"]
+    ]
+    assert request_reads
+    assert all('"requests_log_promotionrequest"."notes"' not in sql for sql in request_reads)
