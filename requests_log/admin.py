@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from boundary.admin import ListOnlyAdmin
 
-from .models import Export, Reminder, Verification
+from .models import Export, HrDigest, HrExport, Reminder, Verification
 
 
 @admin.register(Reminder)
@@ -42,3 +42,22 @@ class VerificationAdmin(ListOnlyAdmin):
     list_display = ["created_at", "verdict", "file_kind", "source", "key_fingerprint"]
     list_filter = ["verdict", "source", "file_kind"]
     search_fields = ["file_sha256", "manifest_sha256", "key_fingerprint"]
+
+
+@admin.register(HrDigest)
+class HrDigestAdmin(ListOnlyAdmin):
+    """HR's weekly digests: a failed one shows here (filter by state) with its error."""
+
+    list_display = ["week", "recipient", "state", "attempts", "sent_at", "last_error"]
+    list_filter = ["state", "week"]
+    search_fields = ["recipient__email"]
+    list_select_related = ["recipient"]
+
+
+@admin.register(HrExport)
+class HrExportAdmin(ListOnlyAdmin):
+    """Who in HR exported which period, and the file's SHA-256 (no content)."""
+
+    list_display = ["created_at", "requested_by", "department", "date_from", "date_to", "rows"]
+    search_fields = ["requested_by__email", "sha256"]
+    list_select_related = ["requested_by"]
