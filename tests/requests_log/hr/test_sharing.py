@@ -191,3 +191,17 @@ def test_hr_view_of_an_unshared_request_is_a_404_and_appends_nothing(employee, h
 
     assert TimelineEvent.objects.count() == before
     assert not HrView.objects.exists()
+
+
+def test_promotion_requests_for_hr_holds_filed_and_shared_only(
+    hr, employee, manager, second_employee
+):
+    shared = log_request(employee)
+    sharing.promotion_requests_share(employee=employee, request_pks=[shared.pk])
+    private = log_request(employee, promoted_item="Private")
+    filed = file_request(manager, second_employee)
+    own = log_request(hr, promoted_item="Hana's own, unshared")
+
+    assert set(access.promotion_requests_for(hr)) == {shared, filed, own}
+    assert private not in access.promotion_requests_for_hr(hr)
+    assert own not in access.promotion_requests_for_hr(hr)
