@@ -1,7 +1,7 @@
 """Rights and disclosure notes as dated, cited data, and who each one is for.
 
-Each note says where it comes from (citation, source link) and when someone last checked
-it, because rules change: a note is general information, never legal advice. Which notes
+Each note says where it comes from (citation, source link) and as of when, because rules
+change: a note is general information, never legal advice. Which notes
 a person sees follows from facts she gave or the chain holds (where she works, how a
 request was framed, the platforms she accepted for), by the pure functions below; pages
 and the PDF both ask them. No Django, no database.
@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 
 NOT_LEGAL_ADVICE = "Not legal advice"
-# When the notes were last checked against their sources: change it when you re-check.
+# The date of the facts the notes state (Boundary's design research; they could not be
+# re-checked against the sources from where they were written). Pages say "as of" this
+# date; change it when someone re-checks the notes against their sources.
 CHECKED = date(2026, 11, 24)
 
 EU_COUNTRIES = frozenset(

@@ -68,7 +68,7 @@ def test_page_shows_checklist_per_accepted_account_and_uk_rights_notes(client, m
     page = plain(response.content.decode())
     assert "Disclosure pending" in page
     assert "Not legal advice" in page
-    assert "last checked 24 November 2026" in page
+    assert "as of 24 November 2026" in page
     assert f'id="id_proof_{instagram.pk}_post_url"' in response.content.decode()
 
 

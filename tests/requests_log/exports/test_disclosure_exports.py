@@ -66,7 +66,7 @@ def test_pdf_shows_proof_pending_accounts_and_the_notes_for_oregon(proven, maya)
     assert hashlib.sha256(PNG).hexdigest() in flat.replace(" ", "")
     assert "Oregon ORS 659A.330(1)(b)" in flat
     assert "16 CFR 255.5" in flat
-    assert "last checked 24 November 2026" in flat
+    assert "as of 24 November 2026" in flat
     assert "Not legal advice" in flat
     assert "Labor Code 980" not in flat  # California's note is not hers
 
