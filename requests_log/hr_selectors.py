@@ -462,6 +462,20 @@ def hr_request_get(*, viewer: User, pk: int) -> HrRequest:
 # --- For the employee: her sharing and who read what ------------------------------------
 
 
+def sharing_events_of(*, viewer: User, promotion_request: PromotionRequest) -> list[TimelineEvent]:
+    """Her shares and stops that covered this request (one of it, or of all she
+    logged), in chain order: its sharing history, read back on its page."""
+    return list(
+        TimelineEvent.objects.filter(employee_id=viewer.pk, kind__in=SHARING_KINDS)
+        .filter(
+            Q(promotion_request_id=promotion_request.pk)
+            | Q(promotion_request__isnull=True, payload__requests__contains=[promotion_request.pk])
+        )
+        .only("seq", "kind", "occurred_at", "payload")
+        .order_by("seq")
+    )
+
+
 def sharing_history(*, viewer: User, limit: int = 20) -> QuerySet[TimelineEvent]:
     """Her shares, stops and HR's reads, newest first: what she reads back about HR."""
     return (

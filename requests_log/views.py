@@ -131,6 +131,9 @@ def _request_page(
             ],
             "evidence_form": evidence_form,
             "checklists": checklists,
+            "sharing_events": hr_selectors.sharing_events_of(
+                viewer=request.user, promotion_request=promotion_request
+            ),
             "rights_notes": selectors.rights_notes_for(promotion_request, latest_decision),
         },
         status=status,

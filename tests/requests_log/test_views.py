@@ -388,8 +388,8 @@ def test_request_detail_query_count_is_constant(
 
     # session, user, request, targets, follow-ups, decisions, their accounts, evidence,
     # reminders, events (with their actors), the requester's declines, the accounts'
-    # declarations, unread notifications
-    with django_assert_num_queries(13):
+    # declarations, its shares with HR, unread notifications
+    with django_assert_num_queries(14):
         response = client.get(promotion_request.get_absolute_url())
 
     assert len(response.context["timeline"]) == follow_ups + 2

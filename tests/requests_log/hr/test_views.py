@@ -355,3 +355,20 @@ def test_the_request_page_never_reads_her_notes(hana, employee):
     ]
     assert request_reads
     assert all('"requests_log_promotionrequest"."notes"' not in sql for sql in request_reads)
+
+
+def test_her_request_page_reads_back_every_share_and_stop_that_covered_it(employee):
+    mine = log_request(employee)
+    log_request(employee, promoted_item="Another")
+    sharing.promotion_requests_share(employee=employee, request_pks=[mine.pk])
+    sharing.promotion_requests_share_stop(employee=employee)
+    sharing.promotion_requests_share(employee=employee)
+    maya = as_user(employee)
+
+    page = maya.get(mine.get_absolute_url()).content.decode()
+
+    history = page.split('class="list-unstyled small mb-0 sharing-events"', 1)[1].split("</ul>")[0]
+    lines = [" ".join(item.split()) for item in re.findall(r"<li>(.*?)</li>", history, re.S)]
+    assert [line.split(" on ")[0] for line in lines] == ["Shared", "Stopped sharing", "Shared"]
+    assert lines[1].endswith("(with everything you logged)")
+    assert lines[2].endswith("(with everything you logged)")
