@@ -85,4 +85,8 @@ def test_load_demo_gives_hr_shared_and_filed_requests_across_departments_and_mon
     assert len([month for month in board.by_month if month.total]) >= 4
     assert all(count for _, count in board.patterns[:3])
     assert private.filter(promoted_item="the holiday campaign").count() == 6
+    meeting = visible.get(promoted_item="the new product line")
+    assert list(meeting.events.filter(kind="viewed_by_hr").values_list("actor", flat=True)) == [
+        hr.pk
+    ]
     assert all(timeline.verify_chain(employee=person).ok for person in User.objects.all())

@@ -24,7 +24,7 @@ from requests_log.services import (
     promotion_request_withdraw,
     reply_mark_sent,
 )
-from requests_log.sharing import promotion_requests_share
+from requests_log.sharing import hr_view_record, promotion_requests_share
 
 DEMO_EMAIL = "maya@example.com"
 DEMO_PASSWORD = "boundary-demo"  # noqa: S105 - a published demo login, refused in production
@@ -383,6 +383,10 @@ class DemoStory:
             employee=self.maya, promoted_item="the new product line"
         )
         promotion_requests_share(employee=self.maya, request_pks=[meeting.pk])
+        # HR has read it: her page says who and when.
+        hr = User.objects.filter(role=User.Role.HR).first()
+        if hr is not None:
+            hr_view_record(viewer=hr, promotion_request_id=meeting.pk)
 
     def colleagues(self) -> None:
         """Colleagues in Sales, Support and Engineering, with requests across six months:
