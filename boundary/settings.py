@@ -235,13 +235,14 @@ CONTENT_SECURITY_POLICY = {
 }
 X_FRAME_OPTIONS = "DENY"
 # Browser features no page of Boundary uses, turned off for every page (and anything a
-# page might embed); copying a reply to the clipboard is the one feature kept, for itself.
+# page might embed); copying a reply to the clipboard is kept, for the page itself.
+# clipboard-read keeps the browser's default (this origin, after the person allows it):
+# the browser tests read back what a page copied.
 PERMISSIONS_POLICY: dict[str, list[str]] = {
     "accelerometer": [],
     "autoplay": [],
     "browsing-topics": [],
     "camera": [],
-    "clipboard-read": [],
     "clipboard-write": ["self"],
     "display-capture": [],
     "encrypted-media": [],

@@ -121,7 +121,7 @@ def test_every_response_has_a_permissions_policy_that_turns_features_off(name):
 
     policy = dict(part.strip().split("=", 1) for part in response["Permissions-Policy"].split(","))
     assert policy["camera"] == policy["microphone"] == policy["geolocation"] == "()"
-    assert policy["payment"] == policy["usb"] == policy["clipboard-read"] == "()"
+    assert policy["payment"] == policy["usb"] == policy["display-capture"] == "()"
     assert policy["clipboard-write"] == "(self)"
 
 
