@@ -42,4 +42,5 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notification-list"),
     path("notifications/read/", views.notification_read_all, name="notification-read-all"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
+    path("my-data/", views.personal_data_download, name="personal-data"),
 ]

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 from boundary.forms import ProfileForm, SocialAccountForm
 from boundary.http import AuthenticatedHttpRequest
 
-from . import access, ack_views, hr_selectors, replies, selectors, services
+from . import access, ack_views, hr_selectors, personal_data, replies, selectors, services
 from .forms import (
     CorrectionForm,
     DashboardFilterForm,
@@ -411,3 +411,15 @@ def account_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"{account} removed.")
     return redirect("boundary:account-list")
+
+
+@login_required
+@require_safe
+def personal_data_download(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
+    """Everything Boundary holds about the signed-in person, as one JSON file, streamed."""
+    response = StreamingHttpResponse(
+        personal_data.personal_data_chunks(request.user), content_type="application/json"
+    )
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="boundary-my-data-{stamp}.json"'
+    return response
