@@ -380,6 +380,24 @@ EXPORT_VERIFY_MAX_BYTES = env.int("EXPORT_VERIFY_MAX_BYTES", default=100 * 1024 
 EXPORT_VERIFY_MAX_UNPACKED = env.int("EXPORT_VERIFY_MAX_UNPACKED", default=1024 * 1024 * 1024)
 # Checks per client address per ten minutes on the public page.
 EXPORT_VERIFY_RATE = env.int("EXPORT_VERIFY_RATE", default=30)
+
+# The cache holds the verify page's rate limit (and the receipt-address link throttle):
+# it must be shared by every web process, or each one counts on its own. CACHE_URL names a
+# Redis (redis://host:6379/1); in production without it, the broker's Redis when the broker
+# is Redis. Development without either keeps the per-process local-memory cache of `make run`.
+CACHE_URL = env.str("CACHE_URL", default="")
+if not CACHE_URL and PRODUCTION and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHE_URL = CELERY_BROKER_URL
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "boundary",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_IMPORTS = ["requests_log.exports.tasks", "requests_log.hr.tasks"]
 # HR's weekly digest: due Mondays at 07:00 UTC; the sweep runs hourly (at :05) so a
 # missed hour is caught up, and each HR user's digest still goes once per week.

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
 from django.http import (
@@ -24,7 +25,7 @@ from django.views.decorators.http import (
     require_safe,
 )
 
-from boundary.http import AuthenticatedHttpRequest
+from boundary.http import AuthenticatedHttpRequest, client_ip
 
 from .. import access, selectors
 from ..models import Checkpoint, Export, ReceiptAddress, Verification
@@ -158,20 +159,36 @@ class UploadTooLarge(FileUploadHandler):
         self.received += len(raw_data)
         if self.received > self.limit:
             self.too_large = True
-            raise StopUpload(connection_reset=False)
+            # connection_reset: Django then reads no further. With False it would read
+            # (and throw away) the rest of the body before answering.
+            raise StopUpload(connection_reset=True)
         return raw_data
 
     def file_complete(self, file_size: int) -> None:
         return None
 
 
-def _too_many_checks(request: HttpRequest) -> bool:
-    key = f"verify-rate:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=600)
+VERIFY_RATE_WINDOW = 600
+
+
+def too_many_checks(address: str, store: BaseCache | None = None) -> bool:
+    """Counts one check from `address` in the shared cache (Redis in production, so every
+    web process counts together) and says whether it is over EXPORT_VERIFY_RATE in the
+    ten-minute window. `add` then `incr` are each atomic in Redis, so two processes never
+    lose a count; a key that expired between the two starts a new window."""
+    store = store if store is not None else cache
+    key = f"verify-rate:{address}"
+    store.add(key, 0, timeout=VERIFY_RATE_WINDOW)
     try:
-        return cache.incr(key) > settings.EXPORT_VERIFY_RATE
-    except ValueError:
-        return False
+        count = store.incr(key)
+    except ValueError:  # expired between add and incr
+        store.add(key, 1, timeout=VERIFY_RATE_WINDOW)
+        count = 1
+    return count > settings.EXPORT_VERIFY_RATE
+
+
+def _too_many_checks(request: HttpRequest) -> bool:
+    return too_many_checks(client_ip(request))
 
 
 @csrf_exempt
@@ -179,20 +196,37 @@ def verify(request: HttpRequest) -> HttpResponse:
     """Public: check an uploaded export. Upload handlers must be set before the CSRF
     check reads the body, so the check runs inside (csrf_protect)."""
     limit = settings.EXPORT_VERIFY_MAX_BYTES
+    if request.method == "POST" and _declared_length(request) > 2 * limit + MULTIPART_OVERHEAD:
+        # Refused on the header alone: not one byte of the body is read.
+        return _too_large(request)
     guard = UploadTooLarge(request, 2 * limit + MULTIPART_OVERHEAD)
     request.upload_handlers.insert(0, guard)
     return _verify(request, guard)
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _too_large(request: HttpRequest) -> HttpResponse:
+    context = {
+        "limit": settings.EXPORT_VERIFY_MAX_BYTES,
+        "fingerprint": signing.signing_key().fingerprint,
+        "form": VerifyForm(),
+        "too_large": True,
+    }
+    return render(request, "requests_log/exports/verify.html", context, status=413)
 
 
 @csrf_protect
 def _verify(request: HttpRequest, guard: UploadTooLarge) -> HttpResponse:
     limit = settings.EXPORT_VERIFY_MAX_BYTES
     context: dict = {"limit": limit, "fingerprint": signing.signing_key().fingerprint}
-    declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    if request.method == "POST" and (declared > 2 * limit + MULTIPART_OVERHEAD or guard.too_large):
-        context["form"] = VerifyForm()
-        context["too_large"] = True
-        return render(request, "requests_log/exports/verify.html", context, status=413)
+    if request.method == "POST" and guard.too_large:
+        return _too_large(request)
     form = VerifyForm(request.POST or None, request.FILES or None)
     context["form"] = form
     if request.method == "POST" and form.is_valid():
