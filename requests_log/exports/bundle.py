@@ -12,12 +12,13 @@ from typing import IO, Any
 
 from django.conf import settings
 
+from .. import imagemeta
 from ..models import Evidence
 from . import containerformat, fileformat
 from .csvexport import csv_chunks
 from .jsonexport import json_chunks
 from .pdf import pdf_bytes
-from .record import Record
+from .record import PHOTO_ORIGINALS, Record
 from .signing import grouped, signing_key
 
 Progress = Callable[[int, str], None]
@@ -29,6 +30,9 @@ personal social accounts, kept by {name}.
   record.csv   one row per timeline event, to sort in a spreadsheet
   record.json  the full structure with every event's content and hashes
   evidence/    the files attached to the requests, as stored
+  stripped/    copies of the photos that carried metadata (GPS position, camera…),
+               re-encoded from their pixels alone; manifest.json names the original
+               each was made from by its SHA-256, which the record's events hold
   manifest.json  the SHA-256 of every file here, signed with the instance's key
 
 Signing key fingerprint: {fingerprint}
@@ -53,6 +57,17 @@ def _spool(chunks: Iterable[bytes]) -> IO[bytes]:
         spooled.write(chunk)
     spooled.seek(0)
     return spooled
+
+
+def _stripped(item: Evidence, original: IO[bytes]) -> imagemeta.Stripped | None:
+    """A stripped copy of an image that carries metadata; None for any other file."""
+    if not item.content_type.startswith("image/") or item.size > settings.EVIDENCE_MAX_BYTES:
+        return None
+    data = original.read()
+    original.seek(0)
+    if not imagemeta.read_metadata(data).has_metadata:
+        return None
+    return imagemeta.stripped_copy(data)
 
 
 def _digest(handle: IO[bytes]) -> dict[str, Any]:
@@ -102,16 +117,35 @@ def write_bundle(
     )
     report(85, "Adding the evidence files")
     hide_names = "name" in record.withhold
+    stripped: dict[str, dict[str, Any]] = {}
     evidence = Evidence.objects.filter(promotion_request__in=record.requests().values("pk"))
     for item in evidence.order_by("pk").iterator():
         name = f"evidence/{item.pk}"
         if not hide_names:
             name += f"-{_safe_name(item.original_name)}"
         with item.file.open("rb") as source:
-            files[name] = _spool(iter(functools.partial(source.read, 1024 * 1024), b""))
+            original = _spool(iter(functools.partial(source.read, 1024 * 1024), b""))
+        copy = _stripped(item, original)
+        if copy is None:
+            files[name] = original
+            continue
+        copy_name = f"stripped/{item.pk}"
+        if not hide_names:
+            copy_name += f"-{_safe_name(item.original_name.rsplit('.', 1)[0])}"
+        files[f"{copy_name}.{copy.extension}"] = io.BytesIO(copy.data)
+        keep = PHOTO_ORIGINALS not in record.withhold
+        stripped[f"{copy_name}.{copy.extension}"] = {
+            "original": name if keep else None,
+            "original_sha256": _digest(original)["sha256"],
+        }
+        if keep:
+            files[name] = original
+        else:
+            original.close()
     try:
         listing = {name: _digest(handle) for name, handle in sorted(files.items())}
-        manifest = record.manifest(file_kind="zip", files=listing)
+        extra: dict[str, Any] = {"stripped": stripped} if stripped else {}
+        manifest = record.manifest(file_kind="zip", files=listing, **extra)
         seal = key.seal(manifest)
         if sealed is not None:
             sealed.append(seal)

@@ -12,7 +12,7 @@ from boundary.models import User
 from .. import access
 from ..models import Export, PromotionRequest, ReceiptAddress
 from . import receiptformat
-from .record import WITHHOLDABLE_FIELDS, Scope
+from .record import PHOTO_ORIGINALS, WITHHOLDABLE_FIELDS, Scope
 
 RECEIPTS_MAX_FILES = 50
 
@@ -60,11 +60,14 @@ class ExportForm(forms.Form):
         choices=list(WITHHOLDABLE_FIELDS.items()),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        # Private notes are for her: they leave only if she unticks them.
-        initial=["notes"],
+        # Private notes are for her: they leave only if she unticks them. So do photos'
+        # positions: a ZIP holds their stripped copies unless she unticks the originals.
+        initial=["notes", PHOTO_ORIGINALS],
         help_text="Withheld details appear as their hashes: the record still verifies, and "
         "the reader sees that something was withheld. Your private notes are withheld "
-        "unless you untick them.",
+        "unless you untick them. A ZIP always holds a stripped copy (no GPS position, "
+        "camera or other metadata) of each photo that carries metadata; the original goes "
+        "too only if you untick it here.",
     )
 
     def __init__(self, *args, employee: User, **kwargs) -> None:

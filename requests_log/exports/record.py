@@ -70,7 +70,11 @@ WITHHOLDABLE_FIELDS = {
     "details": "Details of my decisions",
     "reply": "The text of my replies",
     "name": "Evidence file names",
+    "photo_originals": "Original photos that carry metadata (a ZIP holds a stripped copy)",
 }
+# Withheld, a photo whose metadata (GPS position, camera…) would leave with it goes into
+# a ZIP only as its stripped copy; the manifest still names the original's SHA-256.
+PHOTO_ORIGINALS = "photo_originals"
 WITHHELD = "[withheld]"
 EMPTY: tuple[Any, ...] = ("", None, [], {})
 

@@ -57,6 +57,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import sys
 import tempfile
 import zlib
@@ -294,7 +295,32 @@ def manifest_problem(
                 return "files"
             if not whole(item.get("bytes")) or item["bytes"] >= containerformat.ZIP_MAX:
                 return "files"
+        if _stripped_problem(manifest.get("stripped", {}), files):
+            return "stripped"
     return None
+
+
+def _stripped_problem(stripped: Any, files: dict[str, Any]) -> bool:
+    """Whether the manifest's `stripped` (each stripped copy: the SHA-256 of the original
+    it was made from, and the original's name when the ZIP holds it) is misshapen."""
+    if not isinstance(stripped, dict):
+        return True
+    listed = {name for name in files if name.startswith("stripped/")}
+    if set(stripped) != listed:
+        return True
+    for item in stripped.values():
+        if not isinstance(item, dict) or set(item) != {"original", "original_sha256"}:
+            return True
+        original, digest = item["original"], item["original_sha256"]
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            return True
+        if original is not None and (
+            not isinstance(original, str)
+            or not original.startswith("evidence/")
+            or files.get(original, {}).get("sha256") != digest
+        ):
+            return True
+    return False
 
 
 def check_seal_bytes(file_kind: str, found: fileformat.SealLine) -> None:
@@ -725,6 +751,9 @@ def _verify_zip_members(
     for name, digest in evidence.items():
         if digest not in inner.chain.evidence_sha256:
             raise altered(f"{name} is not a file the record's events describe", name)
+    for name, item in sorted(manifest.get("stripped", {}).items()):
+        if item["original_sha256"] not in inner.chain.evidence_sha256:
+            raise altered(f"{name} is a copy of a file the record's events do not describe", name)
     if not same_head(inner.chain, manifest):
         raise altered("record.json is from a different export than the manifest", "record")
     result = intact("zip", manifest, key, inner.chain, listed)

@@ -50,7 +50,7 @@ def test_export_form_preselects_the_request(signed_in, dispute):
 def test_export_form_withholds_private_notes_unless_she_unticks_them(signed_in, dispute):
     response = signed_in.get(reverse("exports:export-create"))
 
-    assert response.context["form"]["withhold"].value() == ["notes"]
+    assert response.context["form"]["withhold"].value() == ["notes", "photo_originals"]
 
 
 @pytest.mark.parametrize("format", ["json", "csv"])
