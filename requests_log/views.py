@@ -12,7 +12,16 @@ from django.views.decorators.http import require_POST, require_safe
 from boundary.forms import ProfileForm, SocialAccountForm
 from boundary.http import AuthenticatedHttpRequest
 
-from . import access, ack_views, hr_selectors, personal_data, replies, selectors, services
+from . import (
+    access,
+    ack_views,
+    evidence_privacy,
+    hr_selectors,
+    personal_data,
+    replies,
+    selectors,
+    services,
+)
 from .forms import (
     CorrectionForm,
     DashboardFilterForm,
@@ -115,6 +124,9 @@ def _request_page(
         "requests_log/promotionrequest_detail.html",
         {
             "promotion_request": promotion_request,
+            # Each file with what its metadata says (GPS position, camera…), shown to
+            # her before she shares or exports it.
+            "evidence_items": evidence_privacy.with_metadata(promotion_request.evidence.all()),
             "flags": flags,
             "decisions": decisions,
             "latest_decision": latest_decision,

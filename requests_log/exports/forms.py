@@ -9,7 +9,7 @@ from django.urls import reverse_lazy
 
 from boundary.models import User
 
-from .. import access
+from .. import access, evidence_privacy
 from ..models import Export, PromotionRequest, ReceiptAddress
 from . import receiptformat
 from .record import PHOTO_ORIGINALS, WITHHOLDABLE_FIELDS, Scope
@@ -74,6 +74,8 @@ class ExportForm(forms.Form):
         super().__init__(*args, **kwargs)
         requests = cast(forms.ModelMultipleChoiceField, self.fields["requests"])
         requests.queryset = access.own_promotion_requests(employee).order_by("-occurred_at", "-id")
+        # Her photos that would tell where they were taken: the page names them.
+        self.located_evidence = evidence_privacy.located_evidence(employee)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
