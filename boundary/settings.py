@@ -378,6 +378,10 @@ EXPORT_BUILD_TIMEOUT = env.int("EXPORT_BUILD_TIMEOUT", default=30 * 60)
 # "Verify a record": the largest upload, and how much a ZIP may unpack to.
 EXPORT_VERIFY_MAX_BYTES = env.int("EXPORT_VERIFY_MAX_BYTES", default=100 * 1024 * 1024)
 EXPORT_VERIFY_MAX_UNPACKED = env.int("EXPORT_VERIFY_MAX_UNPACKED", default=1024 * 1024 * 1024)
+# Uploads larger than this are checked by a Celery worker, the page showing progress;
+# each check there has EXPORT_VERIFY_JOB_SECONDS (soft limit, then killed 30 s later).
+EXPORT_VERIFY_INLINE_MAX_BYTES = env.int("EXPORT_VERIFY_INLINE_MAX_BYTES", default=5 * 1024 * 1024)
+EXPORT_VERIFY_JOB_SECONDS = env.int("EXPORT_VERIFY_JOB_SECONDS", default=120)
 # Checks per client address per ten minutes on the public page.
 EXPORT_VERIFY_RATE = env.int("EXPORT_VERIFY_RATE", default=30)
 

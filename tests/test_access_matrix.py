@@ -88,6 +88,8 @@ MATRIX: dict[str, Row] = {
     "exports:public-key": Row(PUBLIC, methods=GET_ONLY),
     "exports:public-key-pem": Row(PUBLIC, methods=GET_ONLY),
     "exports:receipt-address-confirm": Row(TOKEN),
+    "exports:verify-job": Row(TOKEN, methods=GET_ONLY),
+    "exports:verify-job-status": Row(TOKEN, methods=GET_ONLY),
     "login-code": Row(PUBLIC),
     "email-verify": Row(TOKEN),
     "signup-invitation": Row(TOKEN),
@@ -224,6 +226,8 @@ def make_hr_world(owner: User, *, shared: bool) -> dict[str, dict[str, Any]]:
 TOKEN_KWARGS = {
     "password_reset_confirm": {"uidb64": "MQ", "token": "made-up-token"},
     "exports:receipt-address-confirm": {"token": "made-up-token"},
+    "exports:verify-job": {"token": "made-up-token"},
+    "exports:verify-job-status": {"token": "made-up-token"},
     "email-verify": {"token": "made-up-token"},
     "signup-invitation": {"token": "made-up-token"},
     "requests_log:acknowledge": {"token": "made-up-token"},

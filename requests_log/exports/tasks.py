@@ -4,9 +4,10 @@ exports.receipts."""
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from . import receipts, services
+from . import receipts, services, verifyjobs
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,27 @@ def build_export(export_id: int) -> str:
         services.export_fail(export=export, error=f"{type(error).__name__}: {error}")
         raise
     return "ready"
+
+
+@shared_task(
+    name="requests_log.verify_upload",
+    soft_time_limit=settings.EXPORT_VERIFY_JOB_SECONDS,
+    time_limit=settings.EXPORT_VERIFY_JOB_SECONDS + 30,
+    acks_late=True,
+    reject_on_worker_lost=False,  # a check that killed its worker is not tried again
+)
+def verify_upload(token: str) -> str:
+    """A large upload from the verify page, checked within its time budget: past the
+    soft limit the check stops and the page says so; past the hard limit the worker
+    process running it is killed and replaced."""
+    try:
+        return verifyjobs.job_run(token)
+    except SoftTimeLimitExceeded:
+        verifyjobs.job_fail(token, verifyjobs.TIMED_OUT)
+        return "timed out"
+    except Exception as error:
+        verifyjobs.job_fail(token, f"{type(error).__name__}")
+        raise
 
 
 @shared_task(name="requests_log.purge_expired_exports", soft_time_limit=300, time_limit=360)

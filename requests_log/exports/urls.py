@@ -20,6 +20,8 @@ urlpatterns = [
         name="receipt-address-confirm",
     ),
     path("verify/", views.verify, name="verify"),
+    path("verify/checks/<str:token>/", views.verify_job, name="verify-job"),
+    path("verify/checks/<str:token>/status/", views.verify_job_status, name="verify-job-status"),
     path("keys/", views.public_key, name="public-key"),
     path("keys/boundary-export-key.pem", views.public_key_pem, name="public-key-pem"),
 ]

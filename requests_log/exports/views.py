@@ -28,10 +28,11 @@ from django.views.decorators.http import (
 from boundary.http import AuthenticatedHttpRequest, client_ip
 
 from .. import access, selectors
-from ..models import Checkpoint, Export, ReceiptAddress, Verification
-from . import fileformat, receipts, services, signing, verifier
+from ..models import Checkpoint, Export, ReceiptAddress, Verification, VerificationJob
+from . import fileformat, receipts, services, signing, verifier, verifyjobs
 from .exporters import exporter_for
 from .forms import ExportForm, ReceiptAddressForm, VerifyForm
+from .tasks import verify_upload
 
 logger = logging.getLogger(__name__)
 
@@ -233,11 +234,74 @@ def _verify(request: HttpRequest, guard: UploadTooLarge) -> HttpResponse:
         if _too_many_checks(request):
             context["rate_limited"] = True
             return render(request, "requests_log/exports/verify.html", context, status=429)
+        if _is_large(form):
+            return redirect(_queue_check(request, form))
         context["result"] = _check_uploads(request, form)
         context["checked_name"] = form.cleaned_data["export"].name
         context["checked_size"] = form.cleaned_data["export"].size
         context["form"] = VerifyForm()
     return render(request, "requests_log/exports/verify.html", context)
+
+
+def _is_large(form: VerifyForm) -> bool:
+    uploaded, earlier = form.cleaned_data["export"], form.cleaned_data["earlier"]
+    size = uploaded.size + (earlier.size if earlier is not None else 0)
+    return size > settings.EXPORT_VERIFY_INLINE_MAX_BYTES
+
+
+def _queue_check(request: HttpRequest, form: VerifyForm) -> VerificationJob:
+    uploaded, earlier = form.cleaned_data["export"], form.cleaned_data["earlier"]
+    return verifyjobs.job_create(
+        export=uploaded.file,
+        file_name=uploaded.name or "",
+        file_size=uploaded.size,
+        earlier=earlier.file if earlier is not None else None,
+        receipts=form.cleaned_data["receipts"],
+        verified_by=request.user if request.user.is_authenticated else None,
+        enqueue=verify_upload.delay,
+    )
+
+
+def _job_or_404(token: str) -> VerificationJob:
+    job = VerificationJob.objects.filter(token=token).first()
+    if job is None:
+        raise Http404("No such check.")
+    if verifyjobs.job_is_lost(job):
+        verifyjobs.job_fail(job.token, "the check used up its time and was stopped.")
+        job.refresh_from_db()
+    return job
+
+
+@require_safe
+def verify_job(request: HttpRequest, token: str) -> HttpResponse:
+    """Public, by its unguessable token: a large check's progress, then its answer, on
+    the same page as an inline check."""
+    job = _job_or_404(token)
+    context: dict = {
+        "limit": settings.EXPORT_VERIFY_MAX_BYTES,
+        "fingerprint": signing.signing_key().fingerprint,
+        "form": VerifyForm(),
+        "job": job,
+    }
+    result = verifyjobs.job_result(job)
+    if result is not None:
+        context.update(result=result, checked_name=job.file_name, checked_size=job.file_size)
+    return render(request, "requests_log/exports/verify.html", context)
+
+
+@never_cache
+@require_safe
+def verify_job_status(request: HttpRequest, token: str) -> JsonResponse:
+    job = _job_or_404(token)
+    return JsonResponse(
+        {
+            "state": job.state,
+            "state_label": job.get_state_display(),
+            "progress": 100 if job.is_done else 0,
+            "note": job.progress_note,
+            "done": job.is_done,
+        }
+    )
 
 
 def _check_uploads(request: HttpRequest, form: VerifyForm) -> verifier.Result:

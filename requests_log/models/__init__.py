@@ -1,7 +1,13 @@
 """The record's tables, one module per aggregate."""
 
 from .disclosure import DisclosureProof
-from .exports import Export, Verification, export_storage, export_upload_to
+from .exports import (
+    Export,
+    Verification,
+    VerificationJob,
+    export_storage,
+    export_upload_to,
+)
 from .receipts import (
     Checkpoint,
     ReceiptAddress,
@@ -47,6 +53,7 @@ __all__ = [
     "TimelineEvent",
     "Timestamp",
     "Verification",
+    "VerificationJob",
     "evidence_storage",
     "evidence_upload_to",
     "export_storage",

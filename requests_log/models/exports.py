@@ -153,3 +153,54 @@ class Verification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_verdict_display()}: {self.file_name}"
+
+
+def verification_job_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class VerificationJob(models.Model):
+    """A large upload to the verify page, checked by a Celery worker instead of the web
+    process (EXPORT_VERIFY_INLINE_MAX_BYTES). Its page is reached only through `token`,
+    a random 256-bit value, never the id. The uploads wait in the exports storage under
+    verify-jobs/ and are deleted once checked; `result` is the verifier's answer as the
+    worker pickled it (written only by the worker, never from a request)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Being checked"
+        DONE = "done", "Checked"
+        FAILED = "failed", "Could not be checked"
+
+    token = models.CharField(max_length=64, unique=True, default=verification_job_token)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    progress_note = models.CharField(max_length=200, blank=True)
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveBigIntegerField()
+    upload = models.CharField(max_length=255)  # the export, in the exports storage
+    earlier_upload = models.CharField(max_length=255, blank=True)
+    receipts = models.JSONField(default=list, blank=True)  # [[name, base64], ...]
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    result = models.BinaryField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()}: {self.file_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("exports:verify-job", args=[self.token])
+
+    @property
+    def is_done(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
