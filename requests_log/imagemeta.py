@@ -113,6 +113,13 @@ def _degrees(value: Any, ref: Any) -> float | None:
     return degrees
 
 
+def _when(text: str) -> str:
+    """EXIF's "YYYY:MM:DD HH:MM:SS" as "YYYY-MM-DD HH:MM:SS"; any other text as it is."""
+    if len(text) >= 10 and text[4] == ":" and text[7] == ":":
+        return f"{text[:4]}-{text[5:7]}-{text[8:]}"
+    return text
+
+
 def _gps(gps: Any) -> tuple[float, float] | None:
     if not gps:
         return None
@@ -176,7 +183,7 @@ def _read(data: bytes) -> ImageMetadata:
             gps=_gps(gps),
             make=_text(exif.get(_MAKE)),
             model=_text(exif.get(_MODEL)),
-            taken_at=_text(details.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)),
+            taken_at=_when(_text(details.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME))),
             software=_text(exif.get(_SOFTWARE)),
             owner="; ".join(part for part in owners if part),
             text=text,

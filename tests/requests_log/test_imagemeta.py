@@ -48,7 +48,7 @@ def test_reads_gps_camera_time_software_and_owner_from_a_jpeg():
     assert abs(meta.gps[0] - 48.8584) < 1e-4
     assert abs(meta.gps[1] - 2.2945) < 1e-4
     assert meta.camera == "Canon EOS 80D"
-    assert meta.taken_at == "2026:11:02 09:14:03"
+    assert meta.taken_at == "2026-11-02 09:14:03"
     assert meta.software == "Photos 9.0"
     assert "Maya Cohen" in meta.owner
     text = meta.describe()
