@@ -403,6 +403,11 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_IMPORTS = ["requests_log.exports.tasks", "requests_log.hr.tasks"]
+CELERY_BEAT_SCHEDULE["purge-verification-jobs"] = {
+    "task": "requests_log.purge_verification_jobs",
+    "schedule": crontab(minute=35),
+    "options": {"expires": 30 * 60},
+}
 # HR's weekly digest: due Mondays at 07:00 UTC; the sweep runs hourly (at :05) so a
 # missed hour is caught up, and each HR user's digest still goes once per week.
 CELERY_BEAT_SCHEDULE["sweep-hr-digests"] = {

@@ -54,6 +54,11 @@ def verify_upload(token: str) -> str:
         raise
 
 
+@shared_task(name="requests_log.purge_verification_jobs", soft_time_limit=300, time_limit=360)
+def purge_verification_jobs() -> int:
+    return verifyjobs.jobs_purge()
+
+
 @shared_task(name="requests_log.purge_expired_exports", soft_time_limit=300, time_limit=360)
 def purge_expired_exports() -> int:
     return services.exports_purge_expired()

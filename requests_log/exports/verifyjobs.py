@@ -11,6 +11,7 @@ import pickle  # only the worker writes `result`; never bytes from a request
 import secrets
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import IO
 
 from django.conf import settings
@@ -143,3 +144,14 @@ def job_result(job: VerificationJob) -> verifier.Result | None:
         return None
     # Written by the worker (job_run), never from a request.
     return pickle.loads(bytes(job.result))  # noqa: S301  # nosec B301
+
+
+def jobs_purge(*, older_than: int = 24 * 60 * 60) -> int:
+    """Delete jobs (and any upload still kept) created more than `older_than` seconds ago:
+    their page then 404s. A job whose task never ran does not keep its file for ever."""
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    old = list(VerificationJob.objects.filter(created_at__lt=cutoff))
+    for job in old:
+        _discard(job)
+    VerificationJob.objects.filter(pk__in=[job.pk for job in old]).delete()
+    return len(old)

@@ -3,6 +3,8 @@ is kept, the page polls the job's status by an unguessable token, and the answer
 same page an inline check shows. The task itself is run here in this process; see
 test_verify_jobs_integration.py for a real worker."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -43,7 +45,7 @@ def test_a_large_upload_is_checked_by_the_task_and_shows_the_same_answer(
     assert response["Location"] == job.get_absolute_url()
     assert queued == [job.token]
     assert len(job.token) >= 40
-    assert str(job.pk) not in response["Location"]
+    assert response["Location"].endswith(f"/{job.token}/")  # the token, not the id
     assert not Verification.objects.exists()  # nothing checked in the web process
     waiting = client.get(job.get_absolute_url())
     assert b"export-progress" in waiting.content
@@ -92,3 +94,22 @@ def test_a_check_past_its_time_budget_says_so(
 def test_a_made_up_token_is_not_found(client):
     assert client.get(reverse("exports:verify-job", args=["made-up"])).status_code == 404
     assert client.get(reverse("exports:verify-job-status", args=["made-up"])).status_code == 404
+
+
+def test_old_jobs_and_their_uploads_are_purged(
+    client, settings, dispute, maya, queued, django_capture_on_commit_callbacks
+):
+    from requests_log.exports.tasks import purge_verification_jobs
+
+    data, _ = export_now(maya, format="zip")
+    post_large(client, settings, data, django_capture_on_commit_callbacks)
+    job = VerificationJob.objects.get()  # its task never ran: the upload is still kept
+    assert export_storage().exists(job.upload)
+    assert purge_verification_jobs() == 0  # not old yet
+
+    VerificationJob.objects.update(created_at=job.created_at - timedelta(days=2))
+
+    assert purge_verification_jobs() == 1
+    assert not VerificationJob.objects.exists()
+    assert not export_storage().exists(job.upload)
+    assert client.get(job.get_absolute_url()).status_code == 404
