@@ -17,7 +17,7 @@ from requests_log.models import TimelineEvent
 from tests.factories import log_request
 from tests.requests_log.test_imagemeta import gps_jpeg
 
-from .conftest import PNG, check
+from .conftest import PNG, check, run_standalone
 from .test_formats import make_zip, rezip
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +134,29 @@ def test_a_copy_naming_the_wrong_original_is_not_an_export(photo, maya, trusted)
 
     result = check(resealed(make_zip(maya), rename), trusted)
     assert result.verdict == verifier.NOT_EXPORT
+
+
+def test_standalone_verifier_checks_a_bundle_with_a_stripped_copy(
+    standalone, tmp_path, photo, maya
+):
+    export = tmp_path / "export.zip"
+    export.write_bytes(make_zip(maya, withhold=("photo_originals",)))
+
+    completed = run_standalone(
+        standalone, str(export), "--public-key", signing.signing_key().fingerprint
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("Intact: Maya Okafor's record")
+
+
+def test_bundles_without_photo_metadata_have_no_stripped_key(maya, trusted):
+    log_request(
+        maya, evidence_files=[SimpleUploadedFile("whiteboard.png", PNG, content_type="image/png")]
+    )
+    data = make_zip(maya)
+    files, manifest = contents(data)
+
+    assert "stripped" not in manifest
+    assert not any(name.startswith("stripped/") for name in files)
+    assert check(data, trusted).verdict == verifier.INTACT
