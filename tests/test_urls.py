@@ -90,6 +90,8 @@ def world(maya):
         "password_reset_confirm": {"uidb64": "²", "token": "<script>"},
         "exports:receipt-download": {"pk": checkpoint.pk},
         "exports:receipt-address-confirm": {"token": "²<script>"},
+        "exports:verify-job": {"token": "²<script>"},
+        "exports:verify-job-status": {"token": "²<script>"},
         "requests_log:acknowledgement-link-create": {
             "pk": promotion_request.pk,
             "decision_pk": decision.pk,
