@@ -113,7 +113,12 @@ class ExportForm(forms.Form):
             requests=chosen,
             date_from=data["date_from"] if mode != "chosen" else None,
             date_to=data["date_to"] if mode != "chosen" else None,
-            withhold=tuple(data["withhold"]),
+            # Only a ZIP carries files: other formats do not claim to withhold photos.
+            withhold=tuple(
+                name
+                for name in data["withhold"]
+                if name != PHOTO_ORIGINALS or data["format"] == Export.Format.ZIP
+            ),
         )
 
 

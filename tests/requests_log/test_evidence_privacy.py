@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from requests_log import evidence_privacy
+from requests_log.exports.forms import ExportForm
 from tests.factories import log_request
 from tests.requests_log.test_imagemeta import gps_jpeg, text_png
 from tests.support import plain
@@ -81,3 +82,14 @@ def test_a_missing_or_broken_file_shows_no_metadata(photographed):
     item.file.storage.delete(item.file.name)
     item.sha256 = "0" * 64  # not cached
     assert not evidence_privacy.metadata_of(item).has_metadata
+
+
+@pytest.mark.parametrize(("file_format", "withheld"), [("zip", True), ("pdf", False)])
+def test_only_a_zip_scope_withholds_photo_originals(maya, file_format, withheld):
+    form = ExportForm(
+        {"format": file_format, "mode": "all", "withhold": ["notes", "photo_originals"]},
+        employee=maya,
+    )
+    assert form.is_valid(), form.errors
+    assert ("photo_originals" in form.scope().withhold) is withheld
+    assert "notes" in form.scope().withhold
