@@ -77,7 +77,11 @@ def job_run(token: str) -> str:
     too, so a check that used up its budget is told by the clock instead."""
     claimed = VerificationJob.objects.filter(
         token=token, state=VerificationJob.State.QUEUED
-    ).update(state=VerificationJob.State.RUNNING, progress_note="Checking the seal and the chain…")
+    ).update(
+        state=VerificationJob.State.RUNNING,
+        progress_note="Checking the seal and the chain…",
+        started_at=timezone.now(),
+    )
     if not claimed:
         return "skipped"
     job = VerificationJob.objects.get(token=token)
@@ -133,9 +137,10 @@ def job_fail(token: str, error: str) -> None:
 def job_is_lost(job: VerificationJob) -> bool:
     """Running past the hard limit: its worker process was killed (time_limit)."""
     limit = settings.EXPORT_VERIFY_JOB_SECONDS + 90
+    started = job.started_at or job.created_at
     return (
         job.state == VerificationJob.State.RUNNING
-        and (timezone.now() - job.created_at).total_seconds() > limit
+        and (timezone.now() - started).total_seconds() > limit
     )
 
 

@@ -113,3 +113,29 @@ def test_old_jobs_and_their_uploads_are_purged(
     assert not VerificationJob.objects.exists()
     assert not export_storage().exists(job.upload)
     assert client.get(job.get_absolute_url()).status_code == 404
+
+
+def test_a_job_whose_worker_was_killed_says_so_but_a_late_start_is_not_lost(
+    client, settings, dispute, maya, queued, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    data, _ = export_now(maya, format="zip")
+    post_large(client, settings, data, django_capture_on_commit_callbacks)
+    job = VerificationJob.objects.get()
+    long_ago = timezone.now() - timedelta(seconds=settings.EXPORT_VERIFY_JOB_SECONDS + 600)
+    status_url = reverse("exports:verify-job-status", args=[job.token])
+    # Queued long ago, started just now: still being checked.
+    VerificationJob.objects.update(created_at=long_ago, state="running", started_at=timezone.now())
+    assert client.get(status_url).json()["state"] == "running"
+
+    VerificationJob.objects.update(started_at=long_ago)  # past the hard limit: killed
+
+    assert client.get(status_url).json() | {"state_label": ""} == {
+        "state": "failed",
+        "state_label": "",
+        "progress": 100,
+        "note": "",
+        "done": True,
+    }
+    assert b"used up its time" in client.get(job.get_absolute_url()).content
