@@ -133,3 +133,18 @@ def test_stripped_png_loses_its_text_chunks():
     assert copy is not None
     assert copy.extension == "png"
     assert not read_metadata(copy.data).has_metadata
+
+
+def test_every_flipped_byte_of_the_header_and_every_cut_never_raises():
+    jpeg, png = gps_jpeg(), text_png()
+    for data in (jpeg, png):
+        head = min(len(data), 600)  # the headers, EXIF and text chunks
+        for position in range(head):
+            flipped = bytearray(data)
+            flipped[position] ^= 0xFF
+            read_metadata(bytes(flipped))
+            read_metadata(data[:position])
+        for position in range(0, head, 25):
+            flipped = bytearray(data)
+            flipped[position] ^= 0xFF
+            stripped_copy(bytes(flipped))
