@@ -40,6 +40,7 @@ DOWNLOADS = {
     "exports:public-key-pem",
     "exports:receipt-download",
     "requests_log:evidence-download",
+    "requests_log:personal-data",
 }
 
 
