@@ -6,8 +6,10 @@ VerificationJob row; the Celery task `verify_upload` checks it with a time budge
 answer; the page polls the job's status and then shows the same result as an inline check."""
 
 import base64
+import hashlib
+import hmac
 import logging
-import pickle  # only the worker writes `result`; never bytes from a request
+import pickle  # signed below: only bytes this instance wrote are ever unpickled
 import secrets
 import time
 from collections.abc import Callable
@@ -109,7 +111,7 @@ def job_run(token: str) -> str:
         if time.monotonic() - started >= settings.EXPORT_VERIFY_JOB_SECONDS:
             job.error = TIMED_OUT
         else:
-            job.result = pickle.dumps(_strip(result))
+            job.result = _sealed(pickle.dumps(_strip(result)))
             job.state = VerificationJob.State.DONE
         job.progress_note = ""
     finally:
@@ -144,11 +146,27 @@ def job_is_lost(job: VerificationJob) -> bool:
     )
 
 
+def _mac(data: bytes) -> bytes:
+    key = hashlib.sha256(b"boundary.verify-job-result" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, data, hashlib.sha256).digest()
+
+
+def _sealed(data: bytes) -> bytes:
+    """The pickled result with an HMAC under a key derived from SECRET_KEY (which lives in
+    the environment, not the database): whoever can write the database still cannot make
+    the web process unpickle bytes of their choosing."""
+    return _mac(data) + data
+
+
 def job_result(job: VerificationJob) -> verifier.Result | None:
     if job.state != VerificationJob.State.DONE or not job.result:
         return None
-    # Written by the worker (job_run), never from a request.
-    return pickle.loads(bytes(job.result))  # noqa: S301  # nosec B301
+    sealed = bytes(job.result)
+    mac, data = sealed[:32], sealed[32:]
+    if not hmac.compare_digest(mac, _mac(data)):
+        logger.error("Verification job %s: its stored result fails its HMAC", job.pk)
+        return None
+    return pickle.loads(data)  # noqa: S301  # nosec B301 - sealed by this instance, checked above
 
 
 def jobs_purge(*, older_than: int = 24 * 60 * 60) -> int:

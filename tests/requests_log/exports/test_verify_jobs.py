@@ -139,3 +139,25 @@ def test_a_job_whose_worker_was_killed_says_so_but_a_late_start_is_not_lost(
         "done": True,
     }
     assert b"used up its time" in client.get(job.get_absolute_url()).content
+
+
+def test_a_stored_result_rewritten_in_the_database_is_never_unpickled(
+    client, settings, dispute, maya, queued, django_capture_on_commit_callbacks
+):
+    """Whoever can write the database cannot make the web process unpickle their bytes:
+    the result carries an HMAC under a key from SECRET_KEY."""
+    data, _ = export_now(maya, format="zip")
+    post_large(client, settings, data, django_capture_on_commit_callbacks)
+    job = VerificationJob.objects.get()
+    verifyjobs.job_run(job.token)
+    job.refresh_from_db()
+    sealed = bytes(job.result)
+    forged = b"\x00" * 32 + b"cos\nsystem\n(S'echo owned'\ntR."  # a pickle that runs a command
+
+    assert verifyjobs.job_result(job).verdict == "intact"
+    VerificationJob.objects.filter(pk=job.pk).update(result=forged)
+    job.refresh_from_db()
+    assert verifyjobs.job_result(job) is None
+    VerificationJob.objects.filter(pk=job.pk).update(result=sealed[:32] + sealed[33:])
+    job.refresh_from_db()
+    assert verifyjobs.job_result(job) is None
