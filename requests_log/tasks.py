@@ -1,6 +1,8 @@
 """Celery tasks: thin wrappers around requests_log.reminders."""
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -31,12 +33,33 @@ def sweep_reminders() -> int:
     reject_on_worker_lost=True,
 )
 def send_reminder(self, reminder_id: int) -> str:
+    return send_retrying(
+        self,
+        send=lambda: reminders.reminder_send(reminder_id=reminder_id),
+        mark_failed=lambda error: reminders.reminder_mark_failed(
+            reminder_id=reminder_id, error=error
+        ),
+        transient=reminders.TransientDeliveryError,
+        what=f"Reminder {reminder_id}",
+    )
+
+
+def send_retrying(
+    task: Any,
+    *,
+    send: Callable[[], str],
+    mark_failed: Callable[[str], None],
+    transient: type[Exception],
+    what: str,
+) -> str:
+    """One attempt at sending a claimed row (a reminder, an HR digest): a transient error
+    is retried with doubling backoff, and after the last try the row is marked failed."""
     try:
-        return reminders.reminder_send(reminder_id=reminder_id)
-    except reminders.TransientDeliveryError as error:
-        if self.request.retries >= self.max_retries:
-            reminders.reminder_mark_failed(reminder_id=reminder_id, error=str(error))
-            logger.error("Reminder %s failed for good: %s", reminder_id, error)
+        return send()
+    except transient as error:
+        if task.request.retries >= task.max_retries:
+            mark_failed(str(error))
+            logger.error("%s failed for good: %s", what, error)
             return "failed"
-        countdown = settings.REMINDER_RETRY_BACKOFF * 2**self.request.retries
-        raise self.retry(exc=error, countdown=countdown) from error
+        countdown = settings.REMINDER_RETRY_BACKOFF * 2**task.request.retries
+        raise task.retry(exc=error, countdown=countdown) from error

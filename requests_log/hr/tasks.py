@@ -1,13 +1,10 @@
 """Celery tasks for HR: thin wrappers around requests_log.hr_digest."""
 
-import logging
-
 from celery import shared_task
 from django.conf import settings
 
 from .. import hr_digest
-
-logger = logging.getLogger(__name__)
+from ..tasks import send_retrying
 
 
 def enqueue_digests(digest_ids) -> None:
@@ -31,12 +28,10 @@ def sweep_hr_digests() -> int:
     reject_on_worker_lost=True,
 )
 def send_hr_digest(self, digest_id: int) -> str:
-    try:
-        return hr_digest.hr_digest_send(digest_id=digest_id)
-    except hr_digest.TransientDigestError as error:
-        if self.request.retries >= self.max_retries:
-            hr_digest.hr_digest_mark_failed(digest_id=digest_id, error=str(error))
-            logger.error("HR digest %s failed for good: %s", digest_id, error)
-            return "failed"
-        countdown = settings.REMINDER_RETRY_BACKOFF * 2**self.request.retries
-        raise self.retry(exc=error, countdown=countdown) from error
+    return send_retrying(
+        self,
+        send=lambda: hr_digest.hr_digest_send(digest_id=digest_id),
+        mark_failed=lambda error: hr_digest.hr_digest_mark_failed(digest_id=digest_id, error=error),
+        transient=hr_digest.TransientDigestError,
+        what=f"HR digest {digest_id}",
+    )
