@@ -56,17 +56,7 @@ def promotion_requests_share(
     requests = [item for item in _own_logged(employee, request_pks) if not item.shared_with_hr_at]
     if not requests:
         return None
-    event = timeline_append(
-        employee=employee,
-        kind=TimelineEvent.Kind.SHARED_WITH_HR,
-        actor=employee,
-        payload={
-            "requests": [item.pk for item in requests],
-            "numbers": [item.number for item in requests],
-            "all": request_pks is None,
-        },
-        promotion_request=requests[0] if len(requests) == 1 else None,
-    )
+    event = _sharing_event(employee, requests, TimelineEvent.Kind.SHARED_WITH_HR, request_pks)
     PromotionRequest.objects.filter(pk__in=[item.pk for item in requests]).update(
         shared_with_hr_at=event.occurred_at
     )
@@ -87,9 +77,24 @@ def promotion_requests_share_stop(
     requests = [item for item in _own_logged(employee, request_pks) if item.shared_with_hr_at]
     if not requests:
         return None
-    event = timeline_append(
+    event = _sharing_event(employee, requests, TimelineEvent.Kind.SHARING_WITHDRAWN, request_pks)
+    PromotionRequest.objects.filter(pk__in=[item.pk for item in requests]).update(
+        shared_with_hr_at=None
+    )
+    return event
+
+
+def _sharing_event(
+    employee: User,
+    requests: list[PromotionRequest],
+    kind: str,
+    request_pks: Iterable[int] | None,
+) -> TimelineEvent:
+    """The one event a share or a stop appends: which requests, and whether it was "all"
+    (the event of a single request also points at it, for that request's timeline)."""
+    return timeline_append(
         employee=employee,
-        kind=TimelineEvent.Kind.SHARING_WITHDRAWN,
+        kind=kind,
         actor=employee,
         payload={
             "requests": [item.pk for item in requests],
@@ -98,10 +103,6 @@ def promotion_requests_share_stop(
         },
         promotion_request=requests[0] if len(requests) == 1 else None,
     )
-    PromotionRequest.objects.filter(pk__in=[item.pk for item in requests]).update(
-        shared_with_hr_at=None
-    )
-    return event
 
 
 def hr_day(viewer: User, moment: datetime) -> date:
