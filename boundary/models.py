@@ -109,6 +109,12 @@ class User(AbstractUser):
     email_verified_at = models.DateTimeField(null=True, blank=True)
     # The last verification email sent, so "send again" goes at most once a minute.
     email_verification_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when the person closes their account (requests_log.closing); never reopened.
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Changes when the person's second factors change: sessions begun under another
+    # stamp end at their next request (boundary.middleware.SessionTimeoutMiddleware).
+    # A password change ends them already, through Django's session auth hash.
+    session_stamp = models.CharField(max_length=32, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["display_name"]

@@ -1,5 +1,6 @@
 """The record's tables, one module per aggregate."""
 
+from .closing import AccountClosure, LegalHold
 from .disclosure import DisclosureProof
 from .exports import (
     Export,
@@ -31,6 +32,7 @@ from .sharing import HrDigest, HrExport, HrView
 from .timeline import AppendOnlyQuerySet, TimelineEvent
 
 __all__ = [
+    "AccountClosure",
     "AcknowledgementLink",
     "AppendOnlyQuerySet",
     "Checkpoint",
@@ -42,6 +44,7 @@ __all__ = [
     "HrDigest",
     "HrExport",
     "HrView",
+    "LegalHold",
     "Notification",
     "PromotionRequest",
     "ReceiptAddress",
