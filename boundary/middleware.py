@@ -71,15 +71,19 @@ class TwoFactorSetupRequiredMiddleware:
 SESSION_STARTED = "boundary_session_started"
 SESSION_SEEN = "boundary_session_seen"
 SESSION_ENDED = "boundary_session_ended"
+# The person's session_stamp when this session began: a change of second factors
+# changes the stamp and so ends every other session (session_keep).
+SESSION_STAMP = "boundary_session_stamp"
 # Last-seen is written at most this often (seconds), not on every request.
 SESSION_SEEN_RESOLUTION = 60
 
 
 class SessionTimeoutMiddleware:
-    """End a signed-in session SESSION_IDLE_TIMEOUT seconds after its last request, and
-    SESSION_ABSOLUTE_TIMEOUT seconds after login whatever happens. The request that finds
-    it expired goes on signed out (a private page then asks for the login again), and
-    the session is flushed on the server. Runs after AuthenticationMiddleware."""
+    """End a signed-in session SESSION_IDLE_TIMEOUT seconds after its last request,
+    SESSION_ABSOLUTE_TIMEOUT seconds after login whatever happens, and at once when the
+    person's second factors changed in another session. The request that finds it ended
+    goes on signed out (a private page then asks for the login again), and the session
+    is flushed on the server. Runs after AuthenticationMiddleware."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -95,7 +99,9 @@ class SessionTimeoutMiddleware:
         now = time.time()
         started = session.setdefault(SESSION_STARTED, now)
         seen = session.get(SESSION_SEEN, started)
-        if now - started >= settings.SESSION_ABSOLUTE_TIMEOUT:
+        if session.get(SESSION_STAMP, "") != request.user.session_stamp:
+            ended = "security"
+        elif now - started >= settings.SESSION_ABSOLUTE_TIMEOUT:
             ended = "absolute"
         elif now - seen >= settings.SESSION_IDLE_TIMEOUT:
             ended = "idle"
@@ -112,6 +118,13 @@ def session_start(sender, request, user, **kwargs) -> None:
     """The absolute timeout counts from this login, not from any earlier one."""
     if request is not None and hasattr(request, "session"):
         request.session[SESSION_STARTED] = request.session[SESSION_SEEN] = time.time()
+        request.session[SESSION_STAMP] = user.session_stamp
+
+
+def session_keep(request) -> None:
+    """Keep this session when the person's session_stamp has just changed (their second
+    factors did, here), while every other session of theirs ends."""
+    request.session[SESSION_STAMP] = request.user.session_stamp
 
 
 class SecurityHeadersMiddleware:

@@ -270,7 +270,16 @@ def totp_device_confirm(*, device: TOTPDevice, token: str) -> bool:
     TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    user_sessions_end_elsewhere(user=device.user)
     return True
+
+
+def user_sessions_end_elsewhere(*, user: User) -> None:
+    """End the person's other sessions at their next request (a new session_stamp): their
+    second factors changed, and a session begun before may be someone else's. The view
+    keeps its own session with boundary.middleware.session_keep."""
+    user.session_stamp = secrets.token_hex(16)
+    user.save(update_fields=["session_stamp"])
 
 
 @transaction.atomic
@@ -283,6 +292,7 @@ def recovery_codes_generate(*, user: User) -> list[str]:
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    user_sessions_end_elsewhere(user=user)
     return codes
 
 
@@ -294,6 +304,7 @@ def two_factors_disable(*, user: User) -> None:
         raise PermissionDenied("Two factors are required for your role.")
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    user_sessions_end_elsewhere(user=user)
 
 
 def profile_update(*, user: User, **changes: Any) -> User:

@@ -28,7 +28,7 @@ from .forms import (
     SignupForm,
 )
 from .http import AuthenticatedHttpRequest
-from .middleware import SESSION_ENDED
+from .middleware import SESSION_ENDED, session_keep
 from .models import User
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -275,6 +275,7 @@ def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
             request.session.pop(SETUP_DEVICE, None)
             django_otp.login(request, device)
             codes = services.recovery_codes_generate(user=request.user)
+            session_keep(request)
             messages.success(request, "Two factors are on.")
             return render(request, "boundary/recovery_codes.html", {"codes": codes})
         form.add_error(
@@ -305,6 +306,7 @@ def recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect("boundary:two-factor-setup")
     if request.method == "POST":
         codes = services.recovery_codes_generate(user=request.user)
+        session_keep(request)
         return render(request, "boundary/recovery_codes.html", {"codes": codes})
     return redirect("boundary:two-factor")
 
@@ -314,6 +316,7 @@ def recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
 def two_factor_disable(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_verified_session(request)
     services.two_factors_disable(user=request.user)
+    session_keep(request)
     messages.success(request, "Two factors are off: you log in with your password only.")
     return redirect("boundary:two-factor")
 

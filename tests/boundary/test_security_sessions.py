@@ -15,9 +15,11 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from boundary.models import User
 from tests.factories import UserFactory
+from tests.support import login_with_otp, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -175,6 +177,45 @@ def test_password_change_ends_the_persons_other_sessions_and_keeps_this_one(maya
     )
 
     assert changed["Location"] == reverse("password_change_done")
+    assert signed_in(laptop)
+    assert not signed_in(phone)
+
+
+def turn_on_two_factors(client: Client, user: User) -> None:
+    client.get(reverse("boundary:two-factor-setup"))
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    confirmed = client.post(reverse("boundary:two-factor-setup"), {"code": totp_code(device)})
+    assert b"Two factors are on" in confirmed.content
+
+
+def test_turning_on_two_factors_ends_the_persons_other_sessions_and_keeps_this_one(maya):
+    laptop, phone = Client(), Client()
+    log_in(laptop)
+    log_in(phone)
+
+    turn_on_two_factors(laptop, maya)
+
+    assert signed_in(laptop)
+    assert not signed_in(phone)
+    login_page = phone.get(reverse("login"))
+    assert b"your two-factor settings changed in another session" in login_page.content
+
+
+def test_new_recovery_codes_and_turning_two_factors_off_end_other_sessions(maya):
+    laptop = Client()
+    log_in(laptop)
+    turn_on_two_factors(laptop, maya)
+    phone = Client()
+    maya.refresh_from_db()
+    login_with_otp(phone, maya)
+
+    laptop.post(reverse("boundary:recovery-codes"))
+    assert signed_in(laptop)
+    assert not signed_in(phone)
+
+    maya.refresh_from_db()
+    login_with_otp(phone, maya)
+    laptop.post(reverse("boundary:two-factor-disable"))
     assert signed_in(laptop)
     assert not signed_in(phone)
 

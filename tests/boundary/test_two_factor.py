@@ -148,8 +148,8 @@ def test_regenerating_recovery_codes_replaces_the_old_ones(client, employee):
 
 
 def test_employee_may_turn_two_factors_off(client, employee):
-    login_with_otp(client, employee)
     services.recovery_codes_generate(user=employee)
+    login_with_otp(client, employee)
 
     client.post(reverse("boundary:two-factor-disable"))
 
