@@ -21,7 +21,7 @@ DEPLOY_BROKER_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install system-packages system-packages-run run test lint audit check-deploy clean bench-export bench-reminders bench-hr bench-data
+.PHONY: help venv install system-packages system-packages-run run test lint audit check-deploy clean bench-export bench-reminders bench-hr bench-data bench
 
 help:
 	@echo "make run           start Boundary with demo data at http://127.0.0.1:$(PORT)/"
@@ -33,6 +33,7 @@ help:
 	@echo "make bench-reminders  the reminder sweep on 1,000,000 rows, in its own database"
 	@echo "make bench-hr      HR's dashboard on 20,000 employees and 100,000 requests"
 	@echo "make bench-data    the benchmark data set (template database), built once"
+	@echo "make bench         every page against a bare floor on the big data set: var/bench/"
 	@echo "make venv          create or update .venv (make install is the same)"
 	@echo "make clean         remove .venv, caches and build output (keeps var/ data)"
 
@@ -134,6 +135,14 @@ bench-hr: $(RUN_STAMP)
 # cast in var/bench/cast.json; does nothing when the template is up to date.
 bench-data: $(RUN_STAMP)
 	$(BIN)/python scripts/bench/dataset.py
+
+# Every page against its bare floor (gunicorn, production settings, wrk) and the in-process
+# measures, on a fresh copy of the template: var/bench/results.md, .json and ratios.png
+# (docs/performance.md). Under 5 minutes once the template exists; exits 1 on a missed target.
+$(VENV)/.installed-bench: | system-packages-run
+bench: bench-data $(VENV)/.installed-bench
+	scripts/system-packages.sh bench
+	$(BIN)/python scripts/bench/measure.py
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts build .ruff_cache .pytest_cache *.egg-info

@@ -9,6 +9,7 @@
 #                                     redis-server (integration tests start their own),
 #                                     openssl (the tests' own timestamp authority)
 #   scripts/system-packages.sh ci     the same, plus PostgreSQL, make and venv
+#   scripts/system-packages.sh bench  psycopg2's build and wrk (make bench's load generator)
 #
 # As root, installs what is missing with apt-get. Otherwise, if anything is missing,
 # prints the one command to run and exits 1. Without dpkg (not Debian), says what is
@@ -26,8 +27,9 @@ case "${1:-}" in
 run) packages=("${run_packages[@]}") ;;
 test) packages=("${test_packages[@]}") ;;
 ci) packages=("${test_packages[@]}" postgresql make python3.11-venv) ;;
+bench) packages=("${run_packages[@]}" wrk) ;;
 *)
-    echo "usage: $0 run|test|ci" >&2
+    echo "usage: $0 run|test|ci|bench" >&2
     exit 2
     ;;
 esac

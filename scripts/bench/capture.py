@@ -1,0 +1,57 @@
+"""The SQL each page sends, captured in-process for the floor to replay.
+
+Each page is requested through Django's test Client as its persona, with the settings
+gunicorn serves it with, twice: the first request does what only a first visit does
+(a manager's first look at an answer is recorded, caches fill); the second is captured
+with connection.execute_wrapper. Statements are stored as the text psycopg2 sends to the
+server (it binds parameters on the client), so the floor sends the very same bytes.
+Reads are replayed; writes (a session touched, an HR read logged) are counted but not
+replayed, as a replayed INSERT would break the chain's uniqueness. Needs Django set up.
+"""
+
+from dataclasses import dataclass, field
+
+from config import HOST
+
+READS = ("SELECT", "WITH")
+
+
+@dataclass
+class CapturedPage:
+    status: int
+    bytes: int
+    reads: list[str] = field(default_factory=list)
+    writes: list[str] = field(default_factory=list)
+
+    @property
+    def queries(self) -> int:
+        return len(self.reads) + len(self.writes)
+
+
+def client_for(session_key: str):
+    from django.conf import settings
+    from django.test import Client
+
+    # X-Forwarded-Proto: what the TLS proxy in front of Boundary sends in production.
+    client = Client(HTTP_HOST=HOST, HTTP_X_FORWARDED_PROTO="https")
+    client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+    return client
+
+
+def capture(client, path: str) -> CapturedPage:
+    from django.db import connection
+
+    client.get(path)
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        bound = params is not None and not many
+        statements.append(context["cursor"].cursor.mogrify(sql, params).decode() if bound else sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        response = client.get(path)
+    page = CapturedPage(status=response.status_code, bytes=len(response.content))
+    for sql in statements:
+        (page.reads if sql.lstrip().upper().startswith(READS) else page.writes).append(sql)
+    return page

@@ -1,0 +1,248 @@
+"""`make bench`, the measuring part (issue 14): every page against its floor.
+
+    .venv/bin/python scripts/bench/measure.py [--reuse] [--pages a,b] [--rounds 4]
+
+1. Copies the template database (boundary_bench_template, from scripts/bench/dataset.py)
+   to a fresh boundary_bench, unless --reuse (then BENCH_DATABASE is used as it is: a
+   development database with `manage.py load_demo` works).
+2. Signs the personas in (personas.py) and captures each page's SQL (capture.py) into
+   var/bench/queries.json.
+3. Serves Boundary (production settings) and the floor (floor.py) with gunicorn, 2 sync
+   workers each on 127.0.0.1, and drives them with wrk: per page a warm-up, then ROUNDS
+   rounds of page then floor on 2 connections, each round giving page ÷ floor requests
+   per second (interleaved, so a busy spell on this shared machine weighs on both), then
+   the page alone on one connection for its p50 and p95 latency.
+4. Runs the in-process measures (inprocess.py) and writes var/bench/results.json,
+   results.md and ratios.png (report.py). Exits 1 if a target is missed.
+"""
+
+import argparse
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+import psycopg2
+from config import (
+    APP_PORT,
+    DATABASE,
+    FLOOR_PORT,
+    OUT,
+    ROOT,
+    TEMPLATE_DATABASE,
+    VENV_BIN,
+    database_url,
+    production_environment,
+)
+from psycopg2 import sql
+
+sys.path.insert(0, str(ROOT))
+
+
+@dataclass
+class PageResult:
+    name: str
+    label: str
+    path: str
+    queries: int
+    writes: int
+    ratios: list[float]
+    rounds: list[tuple[float, float]]  # page's and floor's requests per second
+    page_per_second: float
+    floor_per_second: float
+    p50_ms: float
+    p95_ms: float
+    errors: int
+    min_ratio: float
+    target: str
+    passed: bool
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reuse", action="store_true", help="measure BENCH_DATABASE as it is")
+    parser.add_argument("--pages", help="comma-separated page names (default: all)")
+    parser.add_argument("--rounds", type=int, default=4, help="page/floor rounds per page")
+    parser.add_argument("--seconds", type=int, default=1, help="seconds of each wrk run")
+    parser.add_argument("--latency-seconds", type=int, default=2, help="the one-connection run")
+    parser.add_argument("--no-inprocess", action="store_true", help="pages only")
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    OUT.mkdir(parents=True, exist_ok=True)
+    if not args.reuse:
+        copy_template()
+    environment = {**os.environ, **production_environment()}
+    os.environ.update(environment)
+    collect_static(environment)
+
+    import django
+
+    django.setup()
+    # One JSON line per sign-in and per export made here is the security log's business
+    # in production, not this report's.
+    logging.getLogger("boundary.security").setLevel(logging.WARNING)
+    import capture
+    import personas
+    from django.conf import settings
+    from django.db import connection
+    from pages import pages_of
+
+    cast = personas.cast()
+    pages = pages_of(cast)
+    if args.pages:
+        wanted = set(args.pages.split(","))
+        pages = [page for page in pages if page.name in wanted]
+    sessions = {user: personas.session_key(user) for user in {page.user for page in pages}}
+    captured = {}
+    for page in pages:
+        captured[page.name] = capture.capture(capture.client_for(sessions[page.user]), page.path)
+        if captured[page.name].status != 200:
+            raise SystemExit(f"{page.path} answered {captured[page.name].status}, not 200")
+    queries_file = OUT / "queries.json"
+    queries_file.write_text(json_dump({name: page.reads for name, page in captured.items()}))
+    connection.close()
+    print(f"Captured the SQL of {len(pages)} pages in {time.monotonic() - started:.0f} s")
+
+    import servers
+
+    results = []
+    floor_environment = {**environment, "BENCH_FLOOR_QUERIES": str(queries_file)}
+    with (
+        servers.gunicorn("boundary.wsgi:application", APP_PORT, environment),
+        servers.gunicorn(
+            "floor:application", FLOOR_PORT, floor_environment, ROOT / "scripts/bench"
+        ),
+    ):
+        for page in pages:
+            cookie = f"{settings.SESSION_COOKIE_NAME}={sessions[page.user]}"
+            results.append(measure_page(page, captured[page.name], cookie, args))
+            print_result(results[-1])
+
+    figures = []
+    if not args.no_inprocess:
+        import inprocess
+
+        figures = inprocess.run(cast)
+    import report
+
+    report.write(
+        pages=[{**asdict(result), "ratio": result.ratio} for result in results],
+        figures=figures,
+        seconds=time.monotonic() - started,
+    )
+    print((OUT / "results.md").read_text())
+    print(f"Done in {time.monotonic() - started:.0f} s; results in {OUT}")
+    missed = [result.name for result in results if not result.passed]
+    missed += [figure["measure"] for figure in figures if figure["passed"] is False]
+    return 1 if missed else 0
+
+
+def measure_page(page, captured, cookie: str, args) -> PageResult:
+    from load import wrk
+
+    def app(seconds: int, connections: int = 2):
+        return wrk(APP_PORT, page.path, cookie=cookie, seconds=seconds, connections=connections)
+
+    def floor(seconds: int):
+        return wrk(FLOOR_PORT, f"/{page.name}", cookie=cookie, seconds=seconds, connections=2)
+
+    runs = warm_up(app) + warm_up(floor)
+    pairs = []
+    for _ in range(args.rounds):
+        pairs.append((app(args.seconds), floor(args.seconds)))
+    one = app(args.latency_seconds, connections=1)
+    runs += [run for pair in pairs for run in pair] + [one]
+    ratios = [page_run.per_second / floor_run.per_second for page_run, floor_run in pairs]
+    errors = sum(run.not_200 + run.socket_errors for run in runs)
+    ratio = statistics.median(ratios)
+    passed = (
+        ratio >= page.min_ratio
+        and (page.max_p50_ms is None or one.p50_ms < page.max_p50_ms)
+        and errors == 0
+    )
+    return PageResult(
+        name=page.name,
+        label=page.label,
+        path=page.path,
+        queries=captured.queries,
+        writes=len(captured.writes),
+        ratios=ratios,
+        rounds=[(page_run.per_second, floor_run.per_second) for page_run, floor_run in pairs],
+        page_per_second=statistics.median(pair[0].per_second for pair in pairs),
+        floor_per_second=statistics.median(pair[1].per_second for pair in pairs),
+        p50_ms=one.p50_ms,
+        p95_ms=one.p95_ms,
+        errors=errors,
+        min_ratio=page.min_ratio,
+        target=page.target,
+        passed=passed,
+    )
+
+
+def warm_up(run, seconds: int = 1, enough: int = 10, tries: int = 6) -> list:
+    """Runs until one answers `enough` requests: each worker's first requests load code
+    and templates, open its database connection and fill PostgreSQL's buffers."""
+    runs = []
+    while len(runs) < tries and (not runs or runs[-1].requests < enough):
+        runs.append(run(seconds))
+    return runs
+
+
+def print_result(result: PageResult) -> None:
+    print(
+        f"  {result.label:<38} {result.ratio:.3f} ({min(result.ratios):.3f}-"
+        f"{max(result.ratios):.3f}) of the floor, {result.page_per_second:.0f} vs "
+        f"{result.floor_per_second:.0f}/s; p50 {result.p50_ms:.1f} ms, p95 "
+        f"{result.p95_ms:.1f} ms; {result.queries} queries; "
+        f"{'PASS' if result.passed else 'MISS'} ({result.target})",
+        flush=True,
+    )
+
+
+def copy_template() -> None:
+    """DROP and CREATE boundary_bench from the template: a few seconds, against the
+    data set's minutes. WITH (FORCE) ends connections an earlier run left behind."""
+    started = time.monotonic()
+    admin = psycopg2.connect(database_url("postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE))
+        )
+        cursor.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(DATABASE), sql.Identifier(TEMPLATE_DATABASE)
+            )
+        )
+    admin.close()
+    print(f"{DATABASE}: a copy of {TEMPLATE_DATABASE} in {time.monotonic() - started:.0f} s")
+
+
+def collect_static(environment: dict[str, str]) -> None:
+    """Production settings serve hashed static files from a manifest: make it once."""
+    if (ROOT / "staticfiles" / "staticfiles.json").exists():
+        return
+    subprocess.run(  # noqa: S603 - a fixed argument list
+        [str(VENV_BIN / "python"), "manage.py", "collectstatic", "--noinput", "--verbosity=0"],
+        cwd=ROOT,
+        env=environment,
+        check=True,
+    )
+
+
+def json_dump(value) -> str:
+    import json
+
+    return json.dumps(value, indent=1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

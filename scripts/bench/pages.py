@@ -1,0 +1,89 @@
+"""The pages `make bench` measures, who opens each, and each page's targets (issue 14)."""
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from personas import Cast
+
+# Targets: a page's requests per second as a share of its floor's, and for some pages
+# the median latency on one connection.
+EMPLOYEE_RATIO = 0.25
+HR_RATIO = 0.20
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # also the floor's path: /<name>
+    label: str
+    user: int  # who opens it
+    path: str
+    min_ratio: float
+    max_p50_ms: float | None = None
+
+    @property
+    def target(self) -> str:
+        target = f"≥ {self.min_ratio:.2f}"
+        if self.max_p50_ms is not None:
+            target += f", p50 < {self.max_p50_ms:.0f} ms"
+        return target
+
+
+def pages_of(cast: Cast) -> list[Page]:
+    search = f"/my-record/?q={quote(cast.search)}"
+    pages = []
+    for who, user, heavy in (("employee", cast.employee, False), ("heavy", cast.heavy, True)):
+        pages += [
+            Page(
+                f"{who}-dashboard",
+                f"{who}: dashboard",
+                user,
+                "/my-record/",
+                EMPLOYEE_RATIO,
+                50 if heavy else None,
+            ),
+            Page(f"{who}-search", f"{who}: requests, text search", user, search, EMPLOYEE_RATIO),
+        ]
+        if heavy:  # a typical employee's record has one page
+            pages.append(
+                Page(
+                    f"{who}-page-40",
+                    f"{who}: requests, page 40",
+                    user,
+                    "/my-record/?page=40",
+                    EMPLOYEE_RATIO,
+                )
+            )
+        pages += [
+            Page(f"{who}-accounts", f"{who}: accounts", user, "/me/accounts/", EMPLOYEE_RATIO),
+            Page(f"{who}-exports", f"{who}: exports", user, "/exports/", EMPLOYEE_RATIO),
+            Page(
+                f"{who}-notifications",
+                f"{who}: notifications",
+                user,
+                "/notifications/",
+                EMPLOYEE_RATIO,
+            ),
+        ]
+    return [
+        *pages,
+        Page(
+            "long-request",
+            "request page, longest timeline",
+            cast.long_request_owner,
+            f"/requests/{cast.long_request}/",
+            EMPLOYEE_RATIO,
+        ),
+        Page("manager-filed", "manager: filed requests", cast.manager, "/team/", EMPLOYEE_RATIO),
+        Page(
+            "manager-request",
+            "manager: a filed request",
+            cast.manager,
+            f"/team/requests/{cast.filed_request}/",
+            EMPLOYEE_RATIO,
+        ),
+        Page(
+            "manager-file", "manager: file a request", cast.manager, "/team/file/", EMPLOYEE_RATIO
+        ),
+        Page("hr-dashboard", "HR: dashboard", cast.hr, "/hr/", HR_RATIO, 150),
+        Page("hr-requests", "HR: requests", cast.hr, "/hr/requests/", HR_RATIO),
+    ]

@@ -1,0 +1,82 @@
+"""`make bench`'s results: var/bench/results.json, results.md (the table README.md and
+docs/performance.md show) and ratios.png (matplotlib)."""
+
+import json
+import os
+import platform
+from datetime import UTC, datetime
+
+from config import OUT
+
+
+def write(*, pages: list[dict], figures: list[dict], seconds: float) -> None:
+    results = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "seconds": round(seconds),
+        "pages": pages,
+        "figures": figures,
+    }
+    (OUT / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    (OUT / "results.md").write_text(markdown(results))
+    chart(pages, OUT / "ratios.png")
+
+
+def machine() -> str:
+    with open("/proc/cpuinfo") as cpuinfo:
+        model = next(
+            (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+            platform.processor(),
+        )
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} x {model}, {memory_gb:.0f} GB, {platform.platform(terse=True)}"
+
+
+def markdown(results: dict) -> str:
+    lines = [
+        f"Measured {results['when']} on {results['machine']}.",
+        "",
+        "| page | ÷ floor, median (min-max) | p50 | p95 | queries | target | |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for page in results["pages"]:
+        lines.append(
+            f"| {page['label']} | {page['ratio']:.2f} ({min(page['ratios']):.2f}-"
+            f"{max(page['ratios']):.2f}) | {page['p50_ms']:.0f} ms | {page['p95_ms']:.0f} ms | "
+            f"{page['queries']} | {page['target']} | {'PASS' if page['passed'] else 'MISS'} |"
+        )
+    if results["figures"]:
+        lines += ["", "| measure | result | target | |", "|---|---|---|---|"]
+        for figure in results["figures"]:
+            verdict = {True: "PASS", False: "MISS", None: ""}[figure["passed"]]
+            lines.append(
+                f"| {figure['measure']} | {figure['value']} | {figure['target']} | {verdict} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def chart(pages: list[dict], path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [page["label"] for page in pages]
+    medians = [page["ratio"] for page in pages]
+    low = [page["ratio"] - min(page["ratios"]) for page in pages]
+    high = [max(page["ratios"]) - page["ratio"] for page in pages]
+    colours = ["#2e7d32" if page["passed"] else "#c62828" for page in pages]
+    figure, axes = plt.subplots(figsize=(9, 0.35 * len(pages) + 1.6))
+    rows = range(len(pages))
+    axes.barh(rows, medians, xerr=[low, high], color=colours, capsize=3)
+    for row, page in enumerate(pages):
+        # Each page's own target as a tick on its bar: 0.25 for most, 0.20 for HR's.
+        axes.plot([page["min_ratio"]] * 2, [row - 0.4, row + 0.4], color="black", lw=1.5)
+    axes.set_yticks(list(rows), labels)
+    axes.invert_yaxis()
+    axes.set_xlabel("page ÷ floor, requests per second (median, min-max); black: target")
+    axes.set_title("Boundary pages against the bare floor (green: target met)")
+    axes.set_xlim(0, max(0.5, max(page["ratio"] + high[i] for i, page in enumerate(pages)) * 1.1))
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -1,0 +1,49 @@
+"""gunicorn for the app and for the floor: 2 sync workers each, on loopback only."""
+
+import socket
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from config import HOST, OUT, ROOT, VENV_BIN, WORKERS
+
+
+@contextmanager
+def gunicorn(app: str, port: int, environment: dict[str, str], chdir: Path = ROOT):
+    """Serve the WSGI `app` (module:callable) on HOST:port until the block ends."""
+    log = open(OUT / f"gunicorn-{port}.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(  # noqa: S603 - a fixed argument list
+        [
+            str(VENV_BIN / "gunicorn"),
+            f"--workers={WORKERS}",
+            "--worker-class=sync",
+            f"--bind={HOST}:{port}",
+            f"--chdir={chdir}",
+            app,
+        ],
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_until_listening(port, process)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def wait_until_listening(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn on port {port} exited: see {OUT}/gunicorn-{port}.log")
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"gunicorn on port {port} did not start in {seconds:.0f} s")
