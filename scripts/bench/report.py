@@ -1,5 +1,9 @@
 """`make bench`'s results: var/bench/results.json, results.md (the table README.md and
-docs/performance.md show) and ratios.png (matplotlib)."""
+docs/performance.md show) and ratios.png (matplotlib). Run on its own, it draws the table
+and the chart again from results.json:
+
+    .venv/bin/python scripts/bench/report.py
+"""
 
 import json
 import os
@@ -18,8 +22,12 @@ def write(*, pages: list[dict], figures: list[dict], seconds: float) -> None:
         "figures": figures,
     }
     (OUT / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    render(results)
+
+
+def render(results: dict) -> None:
     (OUT / "results.md").write_text(markdown(results))
-    chart(pages, OUT / "ratios.png")
+    chart(results["pages"], OUT / "ratios.png")
 
 
 def machine() -> str:
@@ -72,6 +80,7 @@ def chart(pages: list[dict], path) -> None:
     for row, page in enumerate(pages):
         # Each page's own target as a tick on its bar: 0.25 for most, 0.20 for HR's.
         axes.plot([page["min_ratio"]] * 2, [row - 0.4, row + 0.4], color="black", lw=1.5)
+        axes.text(page["ratio"] + high[row] + 0.005, row, f"{page['ratio']:.2f}", va="center")
     axes.set_yticks(list(rows), labels)
     axes.invert_yaxis()
     axes.set_xlabel("page ÷ floor, requests per second (median, min-max); black: target")
@@ -80,3 +89,7 @@ def chart(pages: list[dict], path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+if __name__ == "__main__":
+    render(json.loads((OUT / "results.json").read_text()))
