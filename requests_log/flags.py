@@ -161,6 +161,11 @@ class RequestFlags:
         return [flag.text(shown) for flag in self.items]
 
     @property
+    def summary(self) -> str:
+        """Every flag in words, in one line (a list's tooltip)."""
+        return "; ".join(self.texts())
+
+    @property
     def earlier_decline(self) -> DeclinedRequest | None:
         return next((flag.earlier for flag in self.items if flag.earlier), None)
 

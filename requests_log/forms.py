@@ -4,7 +4,7 @@ from typing import cast
 
 import filetype
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row, Submit
+from crispy_forms.layout import Column, Div, Field, Layout, Row, Submit
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -571,7 +571,12 @@ class WithdrawForm(forms.Form):
 class DashboardFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=200)
     status = forms.ChoiceField(
-        required=False, choices=[("", "Any status"), *PromotionRequest.Status.choices]
+        required=False,
+        choices=[
+            ("", "Any status"),
+            (selectors.OPEN, "Waiting for your answer"),
+            *PromotionRequest.Status.choices,
+        ],
     )
     requester = forms.ChoiceField(required=False, choices=[("", "Anyone")])
     platform = forms.ChoiceField(
@@ -590,26 +595,12 @@ class DashboardFilterForm(forms.Form):
     def __init__(self, *args, requesters: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["requester"]).choices = [("", "Anyone"), *requesters]
-        self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.form_class = "dashboard-filters"
-        self.helper.layout = Layout(
-            Row(
-                Column("q", css_class="col-12 col-md-6"),
-                Column("status", css_class="col-6 col-md-3"),
-                Column("framing", css_class="col-6 col-md-3"),
-            ),
-            Row(
-                Column("requester", css_class="col-6 col-md-3"),
-                Column("platform", css_class="col-6 col-md-3"),
-                Column("date_from", css_class="col-6 col-md-3"),
-                Column("date_to", css_class="col-6 col-md-3"),
-            ),
-            HTML(
-                '<button type="submit" class="btn btn-primary">Filter</button> '
-                '<a class="btn btn-link" href="?">Clear filters</a>'
-            ),
-        )
+        # Laid out by requests_log/dashboard_filters.html, with Bootstrap's classes here.
+        for name, field in self.fields.items():
+            css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
+            if self.errors.get(name):
+                css += " is-invalid"
+            field.widget.attrs["class"] = css
 
     def clean(self):
         super().clean()

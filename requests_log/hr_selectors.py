@@ -474,24 +474,3 @@ def sharing_events_of(*, viewer: User, promotion_request: PromotionRequest) -> l
         .only("seq", "kind", "occurred_at", "payload")
         .order_by("seq")
     )
-
-
-def sharing_history(*, viewer: User, limit: int = 20) -> QuerySet[TimelineEvent]:
-    """Her shares, stops and HR's reads, newest first: what she reads back about HR."""
-    return (
-        TimelineEvent.objects.filter(
-            employee_id=viewer.pk,
-            kind__in=[*SHARING_KINDS, TimelineEvent.Kind.VIEWED_BY_HR],
-        )
-        .select_related("promotion_request")
-        .only(
-            "seq",
-            "kind",
-            "occurred_at",
-            "payload",
-            "promotion_request__id",
-            "promotion_request__number",
-            "promotion_request__promoted_item",
-        )
-        .order_by("-seq")[:limit]
-    )

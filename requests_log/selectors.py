@@ -3,10 +3,12 @@ scope for them, so nothing here can return what the viewer may not see."""
 
 from collections.abc import Iterable
 from datetime import datetime, time
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Prefetch, Q, QuerySet
-from django.db.models.functions import TruncMinute
+from django.contrib.postgres.expressions import ArraySubquery
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import JSONObject, TruncMinute
 from django.utils import timezone
 
 from boundary.models import User
@@ -27,14 +29,66 @@ from .models import (
     Timestamp,
 )
 
+# The dashboard's status filter for everything still waiting for her answer.
+OPEN = "open"
+
+# What a list of requests shows and flags.py reads of each (not the long texts).
+LISTED_FIELDS = (
+    "employee_id",
+    "number",
+    "requester_name",
+    "requester_title",
+    "requester_key",
+    "occurred_at",
+    "promoted_item",
+    "deadline",
+    "framing",
+    "compensation_offered",
+    "status",
+    "shared_with_hr_at",
+    "disclosure_pending",
+)
+
 TARGETS_WITH_ACCOUNTS = Prefetch(
     "targets", queryset=RequestTarget.objects.select_related("account").order_by("account_id")
 )
 
 
 def with_flag_data(queryset: QuerySet[PromotionRequest]) -> QuerySet[PromotionRequest]:
-    """Prefetch what flags.request_flags reads of each request."""
-    return queryset.prefetch_related(TARGETS_WITH_ACCOUNTS, "follow_ups", "decisions")
+    """Annotate each request with what flags.request_flags reads of its targets, decisions
+    and follow-ups, as the facts' own lists: one query for a list, not one per relation."""
+    of_request = {"promotion_request": OuterRef("pk")}
+    return queryset.annotate(
+        target_facts=ArraySubquery(
+            RequestTarget.objects.filter(**of_request)
+            .order_by("account_id")
+            .values(
+                json=JSONObject(
+                    account="account_id",
+                    platform="account__platform",
+                    handle="account__handle",
+                    boundary="boundary_at_request",
+                )
+            )
+        ),
+        decision_facts=ArraySubquery(
+            Decision.objects.filter(**of_request)
+            .order_by("decided_at", "id")
+            .values(json=JSONObject(kind="kind", decided_at="decided_at"))
+        ),
+        follow_up_facts=ArraySubquery(
+            FollowUp.objects.filter(**of_request)
+            .order_by("occurred_at", "id")
+            .values(
+                json=JSONObject(
+                    follow_up="id",
+                    kind="kind",
+                    occurred_at="occurred_at",
+                    what_was_said="what_was_said",
+                )
+            )
+        ),
+    )
 
 
 def declines_for(requests: Iterable[PromotionRequest]) -> Declines:
@@ -81,9 +135,10 @@ def request_facts(
     promotion_request: PromotionRequest, declarations: dict[int, list[dict[str, Any]]]
 ) -> dict[str, Any]:
     """The request as flags.py reads it, from its table rows (its targets, decisions and
-    follow-ups prefetched by with_flag_data) and its accounts' declarations; exports read
-    the same from the chain."""
+    follow-ups annotated by with_flag_data, or else read through its relations) and its
+    accounts' declarations; exports read the same from the chain."""
     occurred_at = chain.utc_iso(promotion_request.occurred_at)
+    targets, decisions, follow_ups = _related_facts(promotion_request)
     return {
         "id": promotion_request.pk,
         "employee": promotion_request.employee_id,
@@ -95,37 +150,64 @@ def request_facts(
         else None,
         "framing": promotion_request.framing,
         "compensation_offered": promotion_request.compensation_offered,
-        "targets": as_declared(
-            [
-                {
-                    "account": target.account_id,
-                    "platform": target.account.platform,
-                    "handle": target.account.handle,
-                    "boundary": target.boundary_at_request,
-                }
-                for target in promotion_request.targets.all()
-            ],
-            declarations,
-            occurred_at,
-        ),
+        "targets": as_declared(targets, declarations, occurred_at),
         "decisions": [
-            {"kind": decision.kind, "decided_at": chain.utc_iso(decision.decided_at)}
-            for decision in promotion_request.decisions.all()
+            {**decision, "decided_at": _chain_time(decision["decided_at"])}
+            for decision in decisions
         ],
         "follow_ups": [
-            {
-                "follow_up": follow_up.pk,
-                "kind": follow_up.kind,
-                "occurred_at": chain.utc_iso(follow_up.occurred_at),
-                "what_was_said": follow_up.what_was_said,
-            }
-            for follow_up in promotion_request.follow_ups.all()
+            {**follow_up, "occurred_at": _chain_time(follow_up["occurred_at"])}
+            for follow_up in follow_ups
         ],
     }
 
 
+def _chain_time(value: datetime | str) -> str:
+    """A time from a row (a datetime) or from with_flag_data's JSON (ISO text), as the
+    chain writes it."""
+    return chain.utc_iso(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
+def _related_facts(
+    promotion_request: PromotionRequest,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Its targets, decisions and follow-ups as facts: with_flag_data's annotations when
+    it was read with them (lists), or else its relations (prefetched for one page)."""
+    annotated = getattr(promotion_request, "target_facts", None)
+    if annotated is not None:
+        return (
+            annotated,
+            promotion_request.decision_facts,  # type: ignore[attr-defined]
+            promotion_request.follow_up_facts,  # type: ignore[attr-defined]
+        )
+    targets = [
+        {
+            "account": target.account_id,
+            "platform": target.account.platform,
+            "handle": target.account.handle,
+            "boundary": target.boundary_at_request,
+        }
+        for target in promotion_request.targets.all()
+    ]
+    decisions = [
+        {"kind": decision.kind, "decided_at": decision.decided_at}
+        for decision in promotion_request.decisions.all()
+    ]
+    follow_ups = [
+        {
+            "follow_up": follow_up.pk,
+            "kind": follow_up.kind,
+            "occurred_at": follow_up.occurred_at,
+            "what_was_said": follow_up.what_was_said,
+        }
+        for follow_up in promotion_request.follow_ups.all()
+    ]
+    return targets, decisions, follow_ups
+
+
 def flagged(requests: Iterable[PromotionRequest]) -> list[tuple[PromotionRequest, RequestFlags]]:
-    """Each request with its flags (its relations prefetched by with_flag_data)."""
+    """Each request with its flags (read with with_flag_data); several lists at once
+    cost the same two queries as one."""
     requests = list(requests)
     declines = declines_for(requests)
     declarations = account_declarations(item.employee_id for item in requests) if requests else {}
@@ -162,17 +244,27 @@ def flags_of(promotion_request: PromotionRequest) -> RequestFlags:
     return flagged([promotion_request])[0][1]
 
 
-def promotion_request_list_pending(*, viewer: User) -> QuerySet[PromotionRequest]:
-    """Requests still waiting for the employee's answer, soonest deadline first."""
-    return with_flag_data(
-        access.own_promotion_requests(viewer)
-        .filter(status__in=PromotionRequest.OPEN_STATUSES)
-        .order_by("deadline", "-occurred_at")
+def promotion_request_list_pending(
+    *, viewer: User, limit: int
+) -> tuple[list[PromotionRequest], int]:
+    """The `limit` requests due soonest of those still waiting for the employee's answer
+    (read with with_flag_data), and how many wait in all: one query, the count riding on
+    each row."""
+    rows = list(
+        with_flag_data(
+            access.own_promotion_requests(viewer)
+            .filter(status__in=PromotionRequest.OPEN_STATUSES)
+            .only(*LISTED_FIELDS)
+            .annotate(open_total=Window(Count("id")))
+            .order_by("deadline", "-occurred_at", "-id")
+        )[:limit]
     )
+    return rows, rows[0].open_total if rows else 0  # type: ignore[attr-defined]
 
 
 def promotion_request_list(*, viewer: User, filters: dict) -> QuerySet[PromotionRequest]:
-    """The employee's requests narrowed by the dashboard's filters (all optional)."""
+    """The employee's requests narrowed by the dashboard's filters (all optional); a page
+    of it with its flags' data: promotion_request_page."""
     queryset = access.own_promotion_requests(viewer)
     if filters.get("q"):
         words = filters["q"]
@@ -184,7 +276,9 @@ def promotion_request_list(*, viewer: User, filters: dict) -> QuerySet[Promotion
             | Q(notes__icontains=words)
             | Q(witnesses__icontains=words)
         )
-    if filters.get("status"):
+    if filters.get("status") == OPEN:
+        queryset = queryset.filter(status__in=PromotionRequest.OPEN_STATUSES)
+    elif filters.get("status"):
         queryset = queryset.filter(status=filters["status"])
     if filters.get("requester"):
         queryset = queryset.filter(requester_key=filters["requester"])
@@ -205,7 +299,24 @@ def promotion_request_list(*, viewer: User, filters: dict) -> QuerySet[Promotion
         queryset = queryset.filter(
             occurred_at__lte=datetime.combine(filters["date_to"], time.max, tzinfo=zone)
         )
-    return with_flag_data(queryset.order_by("-occurred_at", "-id"))
+    return queryset.order_by("-occurred_at", "-id")
+
+
+def promotion_request_page(
+    *, viewer: User, filters: dict, number: str | int | None, per_page: int
+) -> Page:
+    """A page of promotion_request_list, its rows read with with_flag_data: only that
+    page's, since annotating the list itself would have PostgreSQL build the facts of
+    every row that OFFSET skips as well."""
+    queryset = promotion_request_list(viewer=viewer, filters=filters)
+    page = Paginator(queryset, per_page).get_page(number)
+    shown = cast(QuerySet[PromotionRequest], page.object_list)  # the slice, not yet read
+    page.object_list = list(
+        with_flag_data(
+            PromotionRequest.objects.filter(pk__in=shown.values("pk")).only(*LISTED_FIELDS)
+        ).order_by(*queryset.query.order_by)
+    )
+    return page
 
 
 def requester_choices(*, viewer: User) -> list[tuple[str, str]]:
@@ -219,12 +330,32 @@ def requester_choices(*, viewer: User) -> list[tuple[str, str]]:
     return sorted(dict(rows).items(), key=lambda item: item[1].casefold())
 
 
-def timeline_recent(*, viewer: User, limit: int = 8) -> QuerySet[TimelineEvent]:
-    return (
-        TimelineEvent.objects.filter(employee_id=viewer.pk)
+def timeline_recent_and_sharing(
+    *, viewer: User, recent: int = 8, sharing: int = 6
+) -> tuple[list[TimelineEvent], list[TimelineEvent]]:
+    """Her newest events, and her newest shares, stops and HR reads (what she reads back
+    about HR), in one query: the events in either newest-first slice."""
+    own = TimelineEvent.objects.filter(employee_id=viewer.pk).order_by("-seq")
+    sharing_kinds = [*sorted(chain.SHARING_KINDS), TimelineEvent.Kind.VIEWED_BY_HR]
+    events = list(
+        TimelineEvent.objects.filter(
+            Q(pk__in=own.values("pk")[:recent])
+            | Q(pk__in=own.filter(kind__in=sharing_kinds).values("pk")[:sharing])
+        )
         .select_related("promotion_request")
-        .order_by("-seq")[:limit]
+        .only(
+            "seq",
+            "kind",
+            "occurred_at",
+            "recorded_at",
+            "payload",
+            "promotion_request__id",
+            "promotion_request__number",
+            "promotion_request__promoted_item",
+        )
+        .order_by("-seq")
     )
+    return events[:recent], [event for event in events if event.kind in sharing_kinds][:sharing]
 
 
 def promotion_request_get(*, viewer: User, pk: int) -> PromotionRequest:

@@ -34,6 +34,8 @@ from .forms import (
 )
 
 PAGE_SIZE = 25
+# The dashboard lists this many of the requests waiting for her answer, due soonest first.
+PENDING_SHOWN = 20
 logger = logging.getLogger(__name__)
 
 
@@ -48,26 +50,35 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def my_record(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The employee's own record: what is pending, every request (filtered), recent events."""
+    """The employee's own record: the requests due soonest of those waiting for her answer,
+    every request (filtered, a page at a time), recent events."""
     employee = request.user
     filter_form = DashboardFilterForm(
         request.GET or None, requesters=selectors.requester_choices(viewer=employee)
     )
     filters = filter_form.cleaned_data if filter_form.is_valid() else {}
-    page = Paginator(selectors.promotion_request_list(viewer=employee, filters=filters), PAGE_SIZE)
-    page_obj = page.get_page(request.GET.get("page"))
-    pending = selectors.promotion_request_list_pending(viewer=employee)
+    page_obj = selectors.promotion_request_page(
+        viewer=employee, filters=filters, number=request.GET.get("page"), per_page=PAGE_SIZE
+    )
+    # However many wait, the page shows (and flags) the few due soonest, and links the rest.
+    pending, pending_total = selectors.promotion_request_list_pending(
+        viewer=employee, limit=PENDING_SHOWN
+    )
+    flagged = selectors.flagged([*pending, *page_obj.object_list])
+    recent_events, sharing_history = selectors.timeline_recent_and_sharing(viewer=employee)
     return render(
         request,
         "requests_log/dashboard.html",
         {
             "filter_form": filter_form,
             "filtering": bool(filters and any(filters.values())),
-            "pending": selectors.flagged(pending),
+            "pending": flagged[: len(pending)],
+            "pending_total": pending_total,
+            "open_status": selectors.OPEN,
             "page_obj": page_obj,
-            "requests": selectors.flagged(page_obj.object_list),
-            "recent_events": selectors.timeline_recent(viewer=employee),
-            "sharing_history": hr_selectors.sharing_history(viewer=employee, limit=6),
+            "requests": flagged[len(pending) :],
+            "recent_events": recent_events,
+            "sharing_history": sharing_history,
             "has_accounts": access.social_accounts_for(employee).exists(),
             "now": timezone.now(),
         },

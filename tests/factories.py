@@ -66,3 +66,53 @@ def decline(
         decided_at=at,
         decline_reasons=[reason],
     )
+
+
+def copies(instance: Any, count: int, **vary: Any) -> list[Any]:
+    """`count` copies of a saved row in one INSERT (bulk_create): its concrete fields with
+    a new id, and each field in `vary` set by a function of the copy's index (0, 1, …).
+    For tests that need many rows quickly; copies get no timeline events of their own."""
+    model = type(instance)
+    fields = {
+        field.attname: getattr(instance, field.attname)
+        for field in model._meta.concrete_fields
+        if not field.primary_key
+    }
+    rows = [
+        model(**{**fields, **{name: make(index) for name, make in vary.items()}})
+        for index in range(count)
+    ]
+    return model.objects.bulk_create(rows)
+
+
+def pending_requests(employee: User, count: int) -> list[PromotionRequest]:
+    """`count` pending requests on `employee`'s record, each targeting a closed account
+    and with a follow-up (so every list flags them): one through the services, the rest
+    copied in bulk."""
+    account = SocialAccountFactory(owner=employee, boundary=SocialAccount.Boundary.CLOSED)
+    first = log_request(
+        employee,
+        target_accounts=[account],
+        deadline=timezone.now() + timedelta(days=2),
+    )
+    follow_up = services.follow_up_add(
+        promotion_request=first,
+        actor=employee,
+        kind="asked_again",
+        occurred_at=timezone.now(),
+        who="Daniel",
+        what_was_said="Any news?",
+    )
+    top = PromotionRequest.objects.filter(employee=employee).order_by("-number").first()
+    start = top.number if top else 0
+    rest = copies(
+        first,
+        count - 1,
+        number=lambda index: start + index + 1,
+        promoted_item=lambda index: f"Item {index}",
+        deadline=lambda index: timezone.now() + timedelta(days=index + 3),
+    )
+    target = first.targets.get()
+    copies(target, len(rest), promotion_request_id=lambda index: rest[index].pk)
+    copies(follow_up, len(rest), promotion_request_id=lambda index: rest[index].pk)
+    return [first, *rest]

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from requests_log import services
 from requests_log.models import Decision, PromotionRequest, TimelineEvent
-from tests.factories import SocialAccountFactory, UserFactory, log_request
+from requests_log.views import PENDING_SHOWN
+from tests.factories import SocialAccountFactory, UserFactory, log_request, pending_requests
 from tests.support import plain
 
 pytestmark = pytest.mark.django_db
@@ -332,6 +333,29 @@ def test_dashboard_lists_pending_by_deadline(client, maya):
     assert [item for item, _flags in response.context["pending"]] == [sooner, later]
 
 
+def test_dashboard_shows_the_pending_due_soonest_and_links_them_all(client, maya):
+    waiting = pending_requests(maya, PENDING_SHOWN + 5)
+    # A counter-proposal keeps it waiting (negotiating): still in the list and the count.
+    services.decision_record(promotion_request=waiting[-1], decided_by=maya, kind="counter")
+    decided = log_request(maya, promoted_item="Decided")
+    services.decision_record(
+        promotion_request=decided, decided_by=maya, kind="decline", decline_reasons=["no_time"]
+    )
+    by_deadline = sorted(waiting, key=lambda item: item.deadline)
+
+    response = client.get(reverse("requests_log:my-record"))
+    everything = client.get(reverse("requests_log:my-record"), {"status": "open"})
+
+    assert [item for item, _flags in response.context["pending"]] == by_deadline[:PENDING_SHOWN]
+    assert all(flags for _item, flags in response.context["pending"])
+    assert response.context["pending_total"] == PENDING_SHOWN + 5
+    assert f"{PENDING_SHOWN + 5} waiting — showing the {PENDING_SHOWN} due soonest" in (
+        response.content.decode()
+    )
+    assert 'href="?status=open#all-heading"' in response.content.decode()
+    assert {item for item, _flags in everything.context["requests"]} == set(waiting)
+
+
 def populate(employee, count):
     account = SocialAccountFactory(owner=employee, boundary="closed")
     for number in range(count):
@@ -355,13 +379,15 @@ def populate(employee, count):
 def test_dashboard_query_count_is_constant(client, maya, django_assert_num_queries, rows):
     populate(maya, rows)
 
-    # session, user, requester choices, count, page (+ its targets, follow-ups,
-    # decisions, its requesters' declines, its accounts' declarations), pending (+ the
-    # same five), recent events, sharing with HR, has accounts, unread notifications
-    with django_assert_num_queries(20):
+    # session, user, requester choices, count, page (with its targets, follow-ups and
+    # decisions), pending (with the same and their total), both lists' requesters'
+    # declines, their accounts' declarations, recent and sharing events, has accounts,
+    # unread notifications
+    with django_assert_num_queries(11):
         response = client.get(reverse("requests_log:my-record"))
 
-    assert len(response.context["pending"]) == rows
+    assert len(response.context["pending"]) == min(rows, PENDING_SHOWN)
+    assert response.context["pending_total"] == rows
 
 
 @pytest.mark.parametrize("follow_ups", [1, 30])
