@@ -103,6 +103,31 @@ class CodeForm(forms.Form):
         return "".join(self.cleaned_data["code"].split()).lower()
 
 
+class AccountCloseForm(forms.Form):
+    """Closing an account: the person's password, and that they understand it is final."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    understood = forms.BooleanField(
+        label="I understand that closing cannot be undone, and that what is removed is gone.",
+    )
+
+    def __init__(self, user: User, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Close my account", css_class="btn-danger"))
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password
+
+
 class InvitationForm(forms.Form):
     email = forms.EmailField(label="Their work email address")
     role = forms.ChoiceField(label="Role")

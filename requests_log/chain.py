@@ -122,8 +122,41 @@ def field_digest(salt: str, value: Any) -> str:
     return hashlib.sha256(bytes.fromhex(salt) + canonical_bytes(value)).hexdigest()
 
 
+# Values that hold nothing: exports show them even where they withhold the field, and
+# erasing one changes nothing.
+EMPTY_VALUES: tuple[Any, ...] = ("", None, [], {})
+# A value erased when its owner closed her account (requests_log.closing) is stored as
+# {ERASED: the digest of the value it was}: the event's hash still holds, the value is gone.
+ERASED = "$erased"
+
+
+def erased_value(salt: str, value: Any) -> dict[str, str]:
+    """What an erased field stores in place of `value`."""
+    return {ERASED: field_digest(salt, value)}
+
+
+def erased_digest(value: Any) -> str | None:
+    """The digest an erased field keeps; None for a value that was not erased."""
+    if type(value) is dict and len(value) == 1 and ERASED in value:
+        return value[ERASED]
+    return None
+
+
+def erased_as_withheld(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as Replay folds it: each erased value reads WITHHELD."""
+    if not any(erased_digest(value) is not None for value in payload.values()):
+        return payload
+    return {
+        name: WITHHELD if erased_digest(value) is not None else value
+        for name, value in payload.items()
+    }
+
+
 def field_digests(salts: dict[str, str], payload: dict[str, Any]) -> dict[str, str]:
-    return {field: field_digest(salts[field], value) for field, value in payload.items()}
+    return {
+        field: erased_digest(value) or field_digest(salts[field], value)
+        for field, value in payload.items()
+    }
 
 
 def payload_digests(event_salt: str, payload: dict[str, Any]) -> dict[str, str]:
@@ -389,6 +422,12 @@ def requester_key(requester_user: int | None, requester_name: object) -> str:
     return "name:" + " ".join(str(requester_name).casefold().split())
 
 
+def _listed(value: Any) -> list[Any]:
+    """A list field as Replay folds it: a withheld one (erased, as its handles were) is
+    an empty list."""
+    return value if isinstance(value, list) else []
+
+
 class Replay:
     """Folds an employee's events, in chain order, into what they say: each request's
     details (as last corrected), status, decisions, follow-ups, evidence and replies;
@@ -503,7 +542,7 @@ class Replay:
             employee=header["employee"],
             title=item["promoted_item"],
             requester_key=requester_key(item["requester_user"], item["requester_name"]),
-            targets=values.get("targets", []),
+            targets=_listed(values.get("targets", [])),
             status="pending",
             decisions=[],
             follow_ups=[],

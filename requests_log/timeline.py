@@ -14,7 +14,7 @@ from boundary.models import SocialAccount, User
 
 from . import chain, flags
 from .exports.receipts import receipt_due_after_change
-from .models import Checkpoint, Export, PromotionRequest, TimelineEvent
+from .models import AccountClosure, Checkpoint, Export, PromotionRequest, TimelineEvent
 
 
 def json_value(value: Any) -> Any:
@@ -86,6 +86,8 @@ def chained_event(
     """Event number `seq` of the employee's chain, linked to `prev_hash`, with its salts
     and hash; not saved (timeline_append saves it, the benchmark inserts many at once)."""
     payload = {field: json_value(value) for field, value in payload.items()}
+    if any(chain.erased_digest(value) is not None for value in payload.values()):
+        raise ValueError("A new event cannot hold an erased value.")
     salt = secrets.token_hex(32)
     field_salts = chain.field_salts(salt, payload)
     event = TimelineEvent(
@@ -162,7 +164,7 @@ def verify_chain(*, employee: User) -> ChainReport:
                 "actor": event.actor_id,
                 "occurred_at": chain.utc_iso(event.occurred_at),
             },
-            event.payload,
+            chain.erased_as_withheld(event.payload),
         )
         if event.seq != expected_seq:
             return ChainReport(
@@ -251,11 +253,21 @@ def projection_drift(*, employee: User, replay: chain.Replay) -> Iterator[str]:
     """Each difference between the employee's request, decision, follow-up, evidence and
     account rows and what her chain's events say (chain.Replay): rows are projections of
     the events, and someone with the database may have edited them."""
-    requests = (
-        PromotionRequest.objects.filter(employee=employee)
-        .prefetch_related("targets", "decisions", "follow_ups", "evidence", "disclosure_proofs")
-        .order_by("number")
+    requests = PromotionRequest.objects.filter(employee=employee)
+    accounts = SocialAccount.objects.filter(owner=employee)
+    kept_ids = (
+        AccountClosure.objects.filter(employee=employee)
+        .values_list("kept_request_ids", flat=True)
+        .first()
     )
+    if kept_ids is not None:
+        # Closing stripped the rows of what it did not keep (requests_log.closing): only
+        # the kept ones still say what their events say.
+        requests = requests.filter(pk__in=kept_ids)
+        accounts = accounts.filter(request_targets__promotion_request__in=kept_ids).distinct()
+    requests = requests.prefetch_related(
+        "targets", "decisions", "follow_ups", "evidence", "disclosure_proofs"
+    ).order_by("number")
     for row in requests:
         told = replay.requests.get(row.pk)
         name = f"request #{row.number}"
@@ -328,7 +340,7 @@ def projection_drift(*, employee: User, replay: chain.Replay) -> Iterator[str]:
         for what, table_rows, event_rows in pairs:
             if sorted(table_rows, key=repr) != sorted(event_rows, key=repr):
                 yield f"{name}: its {what} in the tables differ from its events"
-    for account in SocialAccount.objects.filter(owner=employee):
+    for account in accounts:
         declared = replay.accounts.get(account.pk)
         if declared is None:
             continue  # linked before accounts were declared on the chain

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import ack_views, sharing_views, views
+from . import ack_views, closing_views, sharing_views, views
 
 app_name = "requests_log"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("my-record/", views.my_record, name="my-record"),
+    path("me/close/", closing_views.account_close, name="account-close"),
     path("requests/new/", views.request_create, name="request-create"),
     path("requests/<int:pk>/", views.request_detail, name="request-detail"),
     path("requests/<int:pk>/correct/", views.request_correct, name="request-correct"),

@@ -2,6 +2,8 @@
 the append-only triggers and the database roles exist only there."""
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from io import StringIO
 
@@ -113,6 +115,23 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(scope="session")
 def database_roles(django_db_setup) -> DatabaseRoles:
     return django_db_setup
+
+
+@pytest.fixture
+def connected_as_owner(transactional_db, database_roles):
+    """A context manager: inside it, the test's connection logs in as the tables' owner
+    (as an operator's command would), outside as the app. Needs committed rows, so the
+    test is a transactional one."""
+
+    @contextmanager
+    def owner() -> Iterator[None]:
+        _login(database_roles.owner)
+        try:
+            yield
+        finally:
+            _login(database_roles.app)
+
+    return owner
 
 
 @pytest.fixture(autouse=True)

@@ -101,6 +101,7 @@ MATRIX: dict[str, Row] = {
     "requests_log:notification-list": Row(SIGNED_IN, methods=GET_ONLY),
     "requests_log:notification-read-all": Row(SIGNED_IN, methods=POST_ONLY),
     "requests_log:personal-data": Row(SIGNED_IN, methods=GET_ONLY),
+    "requests_log:account-close": Row(SIGNED_IN),
     "boundary:profile": Row(SIGNED_IN),
     "boundary:account-list": Row(SIGNED_IN, methods=GET_ONLY),
     "boundary:account-create": Row(SIGNED_IN),

@@ -76,7 +76,7 @@ WITHHOLDABLE_FIELDS = {
 # a ZIP only as its stripped copy; the manifest still names the original's SHA-256.
 PHOTO_ORIGINALS = "photo_originals"
 WITHHELD = "[withheld]"
-EMPTY: tuple[Any, ...] = ("", None, [], {})
+EMPTY = chain.EMPTY_VALUES
 
 
 @dataclass(frozen=True)
@@ -189,6 +189,8 @@ class Record:
         zone = self.employee.time_zone
         self.zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(str(zone or "UTC"))
         self.withhold = frozenset(self.scope.withhold)
+        # A closed account's erased values are withheld, as digests, whatever the scope.
+        self.erased = self.employee.closed_at is not None
         self._context: dict[str, Any] | None = None
         self._flags: dict[int, RequestFlags] | None = None
         self._story: chain.Replay | None = None
@@ -336,7 +338,7 @@ class Record:
 
     def hides_any(self, payload: dict[str, Any]) -> bool:
         """Whether the scope withholds any field of this event's payload."""
-        if not self.withhold:
+        if not self.withhold and not self.erased:
             return False
         hidden = self.is_hidden
         return any(hidden(name, value) for name, value in payload.items())
@@ -346,7 +348,8 @@ class Record:
         withhold = self.withhold
         # An empty field hides nothing: show it, so "withheld" marks real redactions.
         return value not in EMPTY and (
-            name in withhold
+            chain.erased_digest(value) is not None
+            or name in withhold
             or (
                 # A correction names the fields it changed: withhold it with them.
                 name == "changes" and isinstance(value, dict) and not withhold.isdisjoint(value)
@@ -363,7 +366,7 @@ class Record:
         for name, value in payload.items():
             if hidden(name, value):
                 self.counts.fields_withheld += 1
-                digests[name] = chain.field_digest(salts[name], value)
+                digests[name] = chain.erased_digest(value) or chain.field_digest(salts[name], value)
             else:
                 values[name] = value
                 shown_salts[name] = salts[name]
