@@ -425,10 +425,6 @@ class Tables:
         return self.by_model[key]
 
 
-def iso(moment: datetime) -> str:
-    return chain.utc_iso(moment)
-
-
 class History:
     """Lays out one person's accounts, requests and what followed, as rows and as the
     events the services would have appended (same kinds, payloads and order)."""
@@ -516,15 +512,55 @@ class History:
         return sorted(self.now - timedelta(minutes=m) for m in minutes + recent)
 
     def build_request(self, request_id: int, number: int, occurred_at: datetime) -> None:
-
+        """One request: logged (or filed by her manager), then what followed it."""
         person, rng = self.person, self.rng
         pending = number >= self.pending_from
         long_timeline = person.id == LONG_TIMELINE_OWNER and number == 1
         filed = person.manager_id is not None and not long_timeline and rng.random() < FILED_SHARE
         targets = sorted(rng.sample(list(person.account_ids), rng.choice((1, 1, 2, 3))))
         deadline = occurred_at + timedelta(days=14) if rng.random() < DEADLINE_SHARE else None
+        request = self.request_details(filed, occurred_at, deadline)
+        logged_at = self.build_logged(request_id, number, request, targets)
+        state = RequestState(request_id, number, logged_at=logged_at, filed=filed)
+        reminders_until = self.build_reminders(state, occurred_at, deadline, pending)
+        if not pending:
+            self.build_decisions(state, reminders_until, targets, long_timeline)
+        shared_from = None
+        if not filed and (long_timeline or rng.random() < SHARED_SHARE):
+            shared_from = self.build_sharing(state)
+        if filed or shared_from:
+            self.build_hr_reads(state, shared_from, long_timeline)
+        if not pending and (long_timeline or rng.random() < FOLLOW_UP_SHARE):
+            self.build_follow_ups(state, long_timeline)
+        notes = ""
+        if not filed and (long_timeline or rng.random() < CORRECTED_SHARE):
+            notes = self.build_corrections(state, long_timeline)
+        self.tables.table(PromotionRequest).add(
+            {
+                **{name: value for name, value in request.items() if name in REQUEST_COLUMNS},
+                "id": request_id,
+                "employee_id": person.id,
+                "number": number,
+                "filed_by_id": request["requester_user"] if filed else None,
+                "requester_user_id": request["requester_user"],
+                "requester_key": chain.requester_key(
+                    request["requester_user"], request["requester_name"]
+                ),
+                "notes": notes,
+                "status": state.status,
+                "shared_with_hr_at": state.shared_with_hr_at,
+                "disclosure_pending": state.disclosure_pending,
+                "created_at": logged_at,
+                "updated_at": state.last_change or logged_at,
+            }
+        )
+
+    def request_details(self, filed: bool, occurred_at: datetime, deadline) -> dict[str, Any]:
+        """What was asked, as services.request_snapshot names it (less number and
+        targets). Filed: the manager asks in Boundary, always as a free ask."""
+        rng = self.rng
         if filed:
-            manager = self.everyone[person.manager_id]
+            manager = self.everyone[self.person.manager_id]
             details = {
                 "requester_name": manager.display_name,
                 "requester_title": manager.job_title,
@@ -543,7 +579,7 @@ class History:
                 "requester_user": None,
                 "source": "employee",
             }
-        request = {
+        return {
             **details,
             "occurred_at": occurred_at,
             "setting": "",
@@ -556,10 +592,18 @@ class History:
             "witnesses": "",
             "notes": "",
         }
+
+    def build_logged(
+        self, request_id: int, number: int, request: dict[str, Any], targets: list[int]
+    ) -> datetime:
+        """The LOGGED (or FILED) event, its payload as services._request_create makes it,
+        and the targets with each account's boundary at the time; returns when it was
+        recorded."""
+        filed = request["source"] == "filed"
         snapshot = {
-            name: iso(value) if isinstance(value, datetime) else value
+            name: chain.utc_iso(value) if isinstance(value, datetime) else value
             for name, value in request.items()
-            if name != "disclosure_terms" or filed
+            if name != "disclosure_terms" or filed  # only filed requests carry terms
         }
         snapshot["number"] = number
         snapshot["targets"] = [
@@ -567,22 +611,21 @@ class History:
                 "account": account_id,
                 "platform": self.accounts[account_id]["platform"],
                 "handle": self.accounts[account_id]["handle"],
-                "boundary": self.boundary_at(account_id, occurred_at),
+                "boundary": self.boundary_at(account_id, request["occurred_at"]),
             }
             for account_id in targets
         ]
-        author = person.manager_id if filed else person.id
         if filed:
             closed = [t["account"] for t in snapshot["targets"] if t["boundary"] == "closed"]
             snapshot |= {"no_penalty_notice_shown": True, "closed_accounts_warned": closed}
-        logged_at = occurred_at + timedelta(minutes=rng.randrange(1, 120))
+        logged_at = request["occurred_at"] + timedelta(minutes=self.rng.randrange(1, 120))
         self.happen(
             logged_at,
             "filed" if filed else "logged",
             snapshot,
             request_id=request_id,
-            actor_id=author,
-            occurred_at=occurred_at,
+            actor_id=request["requester_user"] if filed else self.person.id,
+            occurred_at=request["occurred_at"],
         )
         for target in snapshot["targets"]:
             self.tables.table(RequestTarget).add(
@@ -594,41 +637,7 @@ class History:
                     "boundary_at_request": target["boundary"],
                 }
             )
-        state = RequestState(request_id, number, logged_at=logged_at, filed=filed)
-        reminders_until = self.build_reminders(state, occurred_at, deadline, pending)
-        if not pending:
-            self.build_decisions(state, reminders_until, targets, long_timeline)
-        shared_from = None
-        if not filed and (long_timeline or rng.random() < SHARED_SHARE):
-            shared_from = self.build_sharing(state)
-        if filed or shared_from:
-            self.build_hr_reads(state, shared_from, long_timeline)
-        if not pending and (long_timeline or rng.random() < FOLLOW_UP_SHARE):
-            self.build_follow_ups(state, long_timeline)
-        notes = ""
-        if not filed and (long_timeline or rng.random() < CORRECTED_SHARE):
-            notes = self.build_corrections(state, long_timeline)
-        row = {name: value for name, value in request.items() if name in PROMOTION_REQUEST_COLUMNS}
-        self.tables.table(PromotionRequest).add(
-            {
-                **row,
-                "id": request_id,
-                "employee_id": person.id,
-                "number": number,
-                "filed_by_id": person.manager_id if filed else None,
-                "requester_user_id": details["requester_user"],
-                "requester_key": chain.requester_key(
-                    details["requester_user"], details["requester_name"]
-                ),
-                "disclosure_terms": details.get("disclosure_terms", ""),
-                "notes": notes,
-                "status": state.status,
-                "shared_with_hr_at": state.shared_with_hr_at,
-                "disclosure_pending": state.disclosure_pending,
-                "created_at": logged_at,
-                "updated_at": state.last_change or logged_at,
-            }
-        )
+        return logged_at
 
     # Reminders: sent while she had not decided; the ones still ahead are scheduled.
     def build_reminders(
@@ -696,7 +705,7 @@ class History:
                 {
                     "reminder": reminder_id,
                     "kind": kind,
-                    "due_at": iso(due_at),
+                    "due_at": chain.utc_iso(due_at),
                     "channels": ["email", "in_app"],
                 },
                 request_id=state.request_id,
@@ -719,7 +728,7 @@ class History:
             decision_id = state.request_id * DECISIONS_PER_REQUEST + position
             accounts = targets if kind == "accept" else []
             terms = {
-                "decline_reasons": rng_reasons(self.rng) if kind == "decline" else [],
+                "decline_reasons": self.decline_reasons() if kind == "decline" else [],
                 "pay": "Paid at our usual rate" if kind == "accept" else "",
                 "disclosure_required": kind == "accept",
                 "content_approval_required": False,
@@ -768,7 +777,7 @@ class History:
                 self.happen(
                     seen,
                     "seen_by_requester",
-                    {"decision": decision_id, "decided_at": iso(row["decided_at"])},
+                    {"decision": decision_id, "decided_at": chain.utc_iso(row["decided_at"])},
                     request_id=state.request_id,
                     actor_id=self.person.manager_id,
                     occurred_at=seen,
@@ -782,6 +791,9 @@ class History:
         # Accepted for accounts with no disclosure proof yet (flags.disclosure_pending_accounts).
         state.disclosure_pending = kinds[-1] == "accept" and bool(targets)
         state.last_change = decided_at
+
+    def decline_reasons(self) -> list[str]:
+        return self.rng.sample(DECLINE_REASONS, self.rng.choice((1, 1, 2)))
 
     def build_sharing(self, state: "RequestState") -> datetime:
         shared = state.logged_at + timedelta(hours=self.rng.randrange(1, 48))
@@ -840,7 +852,7 @@ class History:
             self.happen(
                 viewed_at,
                 "viewed_by_hr",
-                {"viewed_at": iso(viewed_at)},
+                {"viewed_at": chain.utc_iso(viewed_at)},
                 request_id=state.request_id,
                 actor_id=viewer,
                 occurred_at=viewed_at,
@@ -906,10 +918,6 @@ class History:
         return notes
 
 
-def rng_reasons(rng: random.Random) -> list[str]:
-    return rng.sample(DECLINE_REASONS, rng.choice((1, 1, 2)))
-
-
 @dataclass
 class RequestState:
     """What a request's rows say once its events are laid out."""
@@ -925,7 +933,8 @@ class RequestState:
     last_change: datetime | None = None
 
 
-PROMOTION_REQUEST_COLUMNS = frozenset(
+# The request's own columns among request_details' names (the rest are set apart).
+REQUEST_COLUMNS = frozenset(
     {
         "requester_name",
         "requester_title",
@@ -941,6 +950,7 @@ PROMOTION_REQUEST_COLUMNS = frozenset(
         "compensation_offered",
         "witnesses",
         "source",
+        "disclosure_terms",
     }
 )
 
