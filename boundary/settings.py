@@ -136,9 +136,16 @@ AUTHENTICATION_BACKENDS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Breached passwords (Pwned Passwords), or Django's common ones when that list cannot
+    # be reached: boundary/passwords.py.
+    {"NAME": "boundary.passwords.BreachedPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The Pwned Passwords range API, or a mirror of it for an instance without internet.
+PWNED_PASSWORDS_URL = env.str(
+    "PWNED_PASSWORDS_URL", default="https://api.pwnedpasswords.com/range/"
+)
+PWNED_PASSWORDS = {"API_TIMEOUT": env.float("PWNED_PASSWORDS_TIMEOUT", default=1.5)}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "requests_log:my-record"
 LOGOUT_REDIRECT_URL = "login"

@@ -16,6 +16,7 @@ from django.db.backends.postgresql.operations import DatabaseOperations
 from psycopg2 import sql
 
 from boundary.models import User
+from tests.breachlist import BreachList, breach_list
 from tests.factories import UserFactory
 from tests.support import OWNER_FUNCTION
 
@@ -138,6 +139,20 @@ def connected_as_owner(transactional_db, database_roles):
 def _empty_cache():
     """Rate limits live in the cache (per process): no test inherits another's counts."""
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def breached_passwords() -> Iterator[BreachList]:
+    """The Pwned Passwords list, as a mirror on loopback (tests/breachlist.py)."""
+    served = breach_list()
+    yield next(served)
+    served.close()
+
+
+@pytest.fixture(autouse=True)
+def _breach_list_on_loopback(settings, breached_passwords):
+    """Every password check asks the loopback mirror, never the internet."""
+    settings.PWNED_PASSWORDS_URL = breached_passwords.url
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,9 @@
 address, its cool-off, no password hashing while locked, one answer whether or not an
 address is registered, common passwords refused, and proxies trusted only as configured."""
 
+import hashlib
 import re
+import socket
 from datetime import timedelta
 
 import pytest
@@ -13,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from boundary.models import User
+from tests.breachlist import BREACHED
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -275,6 +278,72 @@ def test_password_change_refuses_a_common_password(client, maya):
     assert "This password is too common." in response.context["form"].errors["new_password2"]
     maya.refresh_from_db()
     assert maya.check_password(RIGHT)
+
+
+@pytest.mark.parametrize("password", list(BREACHED))
+def test_signup_refuses_a_password_from_a_data_breach(client, password, breached_passwords):
+    asked = len(breached_passwords.paths)
+    response = client.post(
+        reverse("signup"),
+        {
+            "display_name": "Maya",
+            "email": "maya@example.com",
+            "password1": password,
+            "password2": password,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "it appears in known data breaches" in str(response.context["form"].errors)
+    assert not User.objects.exists()
+    # Only the first five hex digits of the password's SHA-1 left the server.
+    sha1 = hashlib.sha1(password.encode()).hexdigest().upper()  # noqa: S324
+    assert breached_passwords.paths[asked:] == [f"/range/{sha1[:5]}"]
+
+
+def test_password_change_refuses_a_breached_password(client, maya):
+    client.force_login(maya)
+
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": RIGHT,
+            "new_password1": "Tr0ub4dor&3xkcd",
+            "new_password2": "Tr0ub4dor&3xkcd",
+        },
+    )
+
+    assert "it appears in known data breaches" in str(response.context["form"].errors)
+    maya.refresh_from_db()
+    assert maya.check_password(RIGHT)
+
+
+def test_when_the_breach_list_cannot_be_reached_common_passwords_are_still_refused(
+    client, settings, caplog
+):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        settings.PWNED_PASSWORDS_URL = f"http://127.0.0.1:{closed.getsockname()[1]}/range/"
+
+    common = {"password1": "password123", "password2": "password123"}
+    refused = client.post(
+        reverse("signup"), {"display_name": "Maya", "email": "maya@example.com", **common}
+    )
+    unusual = "a quiet lighthouse keeps seven ledgers"
+    accepted = client.post(
+        reverse("signup"),
+        {
+            "display_name": "Maya",
+            "email": "maya@example.com",
+            "password1": unusual,
+            "password2": unusual,
+        },
+    )
+
+    assert "This password is too common." in str(refused.context["form"].errors)
+    assert accepted.context.get("form") is None
+    assert User.objects.filter(email="maya@example.com").exists()
+    assert "Falling back to Django CommonPasswordValidator" in caplog.text
 
 
 # --- Proxies --------------------------------------------------------------------------------
