@@ -23,7 +23,12 @@ from boundary.models import SocialAccount, User
 from . import access
 from .flags import PRESSURE_KINDS, Declines, RequestFlags, request_flags
 from .models import Decision, PromotionRequest, RequestTarget, TimelineEvent
-from .selectors import TARGETS_WITH_ACCOUNTS, account_declarations, request_facts
+from .selectors import (
+    TARGETS_WITH_ACCOUNTS,
+    account_declarations,
+    request_facts,
+    with_flag_data,
+)
 
 OPEN = PromotionRequest.OPEN_STATUSES
 S = PromotionRequest.Status
@@ -418,10 +423,12 @@ def hr_request_get(*, viewer: User, pk: int) -> HrRequest:
     """One request HR may see, with what its page shows; the same 404 for one that does
     not exist, one never shared and one no longer shared."""
     promotion_request = access.get_or_404(
-        access.promotion_requests_for_hr(viewer)
-        .select_related("employee")
-        .defer("notes")  # her own notes stay hers, even on a request she shares
-        .prefetch_related(TARGETS_WITH_ACCOUNTS, "follow_ups", "decisions"),
+        with_flag_data(
+            access.promotion_requests_for_hr(viewer)
+            .select_related("employee")
+            .defer("notes")  # her own notes stay hers, even on a request she shares
+            .prefetch_related(TARGETS_WITH_ACCOUNTS)  # shown, with their accounts
+        ),
         pk=pk,
     )
     events = list(
@@ -456,21 +463,4 @@ def hr_request_get(*, viewer: User, pk: int) -> HrRequest:
         flags=flags,
         events=shown,
         windows=windows,
-    )
-
-
-# --- For the employee: her sharing and who read what ------------------------------------
-
-
-def sharing_events_of(*, viewer: User, promotion_request: PromotionRequest) -> list[TimelineEvent]:
-    """Her shares and stops that covered this request (one of it, or of all she
-    logged), in chain order: its sharing history, read back on its page."""
-    return list(
-        TimelineEvent.objects.filter(employee_id=viewer.pk, kind__in=SHARING_KINDS)
-        .filter(
-            Q(promotion_request_id=promotion_request.pk)
-            | Q(promotion_request__isnull=True, payload__requests__contains=[promotion_request.pk])
-        )
-        .only("seq", "kind", "occurred_at", "payload")
-        .order_by("seq")
     )

@@ -2,19 +2,20 @@
 scope for them, so nothing here can return what the viewer may not see."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, cast
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Window
-from django.db.models.functions import JSONObject, TruncMinute
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from boundary.models import User
 
 from . import access, chain, disclosure, rights
-from .flags import Declines, RequestFlags, as_declared, request_flags
+from .flags import Declines, RequestFlags, as_declared, request_flags, to_minute
 from .models import (
     Checkpoint,
     Decision,
@@ -111,24 +112,109 @@ def declines_for(requests: Iterable[PromotionRequest]) -> Declines:
     return Declines.from_rows(rows)
 
 
+def with_requester_declines(queryset: QuerySet[PromotionRequest]) -> QuerySet[PromotionRequest]:
+    """Annotate each request with every decline of a request by whoever asked it
+    (`requester_declines`), what declines_for reads for a list: for one request's page,
+    read with the request itself."""
+    return queryset.annotate(
+        requester_declines=ArraySubquery(
+            Decision.objects.filter(
+                kind=Decision.Kind.DECLINE,
+                promotion_request__employee_id=OuterRef("employee_id"),
+                promotion_request__requester_key=OuterRef("requester_key"),
+            ).values(
+                json=JSONObject(
+                    request="promotion_request_id",
+                    title="promotion_request__promoted_item",
+                    decided_at="decided_at",
+                )
+            )
+        )
+    )
+
+
+def _requester_declines(promotion_request: PromotionRequest) -> Declines:
+    """The declines with_requester_declines read with the request, as declines_for
+    returns them."""
+    return Declines.from_rows(
+        (
+            promotion_request.employee_id,
+            promotion_request.requester_key,
+            row["request"],
+            row["title"],
+            datetime.fromisoformat(row["decided_at"]),
+        )
+        for row in promotion_request.requester_declines  # type: ignore[attr-defined]
+    )
+
+
+ACCOUNT_KINDS = (TimelineEvent.Kind.ACCOUNT_LINKED, TimelineEvent.Kind.ACCOUNT_CHANGED)
+
+
 def account_declarations(employee_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
     """Each account's dated boundary declarations ({account: [{"at", "boundary"}, …]}, in
     chain order), from the owners' timelines, in one query: which boundary was in force
     when a request was made is read from the record, not from the account's row."""
-    rows = (
-        TimelineEvent.objects.filter(
-            employee_id__in=set(employee_ids),
-            kind__in=[TimelineEvent.Kind.ACCOUNT_LINKED, TimelineEvent.Kind.ACCOUNT_CHANGED],
-        )
+    return _declarations(
+        TimelineEvent.objects.filter(employee_id__in=set(employee_ids), kind__in=ACCOUNT_KINDS)
         .order_by("employee_id", "seq")
         .values_list("payload__account", "payload__boundary", "occurred_at")
     )
+
+
+def _declarations(rows: Iterable[tuple[Any, Any, datetime]]) -> dict[int, list[dict[str, Any]]]:
+    """(account, boundary, occurred_at) rows in chain order, as account_declarations
+    returns them."""
     declarations: dict[int, list[dict[str, Any]]] = {}
     for account, boundary, occurred_at in rows:
         declarations.setdefault(account, []).append(
             {"at": chain.utc_iso(occurred_at), "boundary": boundary}
         )
     return declarations
+
+
+@dataclass(frozen=True)
+class RequestEvents:
+    """What a request's page reads of the employee's timeline."""
+
+    # The request's own events, in the order things happened, to the minute as pages
+    # show times; events in the same minute in chain order (seq, shown on each entry).
+    timeline: list[TimelineEvent]
+    # Her shares and stops that covered it (of it, or of all she logged), in chain order.
+    sharing: list[TimelineEvent]
+    # Her accounts' declarations, as account_declarations returns them.
+    declarations: dict[int, list[dict[str, Any]]]
+
+
+def request_events(promotion_request: PromotionRequest) -> RequestEvents:
+    """The request's events, the shares that covered it and her accounts' declarations,
+    in one query (a long timeline is one read, not three)."""
+    pk, employee_id = promotion_request.pk, promotion_request.employee_id
+    events = list(
+        TimelineEvent.objects.filter(
+            Q(promotion_request_id=pk)
+            | Q(
+                employee_id=employee_id,
+                promotion_request__isnull=True,
+                kind__in=chain.SHARING_KINDS,
+                payload__requests__contains=[pk],
+            )
+            | Q(employee_id=employee_id, kind__in=ACCOUNT_KINDS)
+        )
+        .select_related("actor")
+        .defer("salt", "field_salts")
+        .order_by("seq")
+    )
+    own = [event for event in events if event.promotion_request_id == pk]
+    return RequestEvents(
+        timeline=sorted(own, key=lambda event: (to_minute(event.occurred_at), event.seq)),
+        sharing=[event for event in events if event.kind in chain.SHARING_KINDS],
+        declarations=_declarations(
+            (event.payload.get("account"), event.payload.get("boundary"), event.occurred_at)
+            for event in events
+            if event.kind in ACCOUNT_KINDS
+        ),
+    )
 
 
 def request_facts(
@@ -240,8 +326,17 @@ def later_asks_facts(promotion_request: PromotionRequest) -> list[dict[str, Any]
     ]
 
 
-def flags_of(promotion_request: PromotionRequest) -> RequestFlags:
-    return flagged([promotion_request])[0][1]
+def flags_of(
+    promotion_request: PromotionRequest,
+    *,
+    declarations: dict[int, list[dict[str, Any]]] | None = None,
+) -> RequestFlags:
+    """One request's flags. A request read by promotion_request_get carries its
+    requester's declines, and its page passes her accounts' declarations (request_events)."""
+    if declarations is None:
+        return flagged([promotion_request])[0][1]
+    facts = request_facts(promotion_request, declarations)
+    return request_flags(facts, declines=_requester_declines(promotion_request))
 
 
 def promotion_request_list_pending(
@@ -359,7 +454,8 @@ def timeline_recent_and_sharing(
 
 
 def promotion_request_get(*, viewer: User, pk: int) -> PromotionRequest:
-    """The request with everything its page shows; 404 unless it is on the viewer's record."""
+    """The request with everything its page shows but its events (request_events); 404
+    unless it is on the viewer's record."""
     queryset = access.own_promotion_requests(viewer).prefetch_related(
         TARGETS_WITH_ACCOUNTS,
         Prefetch("follow_ups", queryset=FollowUp.objects.order_by("occurred_at", "id")),
@@ -372,16 +468,10 @@ def promotion_request_get(*, viewer: User, pk: int) -> PromotionRequest:
             "reminders",
             queryset=Reminder.objects.exclude(state=Reminder.State.CANCELLED).order_by("due_at"),
         ),
-        # Shown in the order things happened, to the minute as pages show times; events in
-        # the same minute in chain order (seq, shown on each entry).
-        Prefetch(
-            "events",
-            queryset=TimelineEvent.objects.select_related("actor").order_by(
-                TruncMinute("occurred_at"), "seq"
-            ),
-        ),
     )
-    return access.get_or_404(queryset.select_related("requester_user", "employee"), pk=pk)
+    return access.get_or_404(
+        with_requester_declines(queryset.select_related("requester_user", "employee")), pk=pk
+    )
 
 
 def checkpoints_of(*, viewer: User) -> QuerySet[Checkpoint]:

@@ -16,7 +16,6 @@ from . import (
     access,
     ack_views,
     evidence_privacy,
-    hr_selectors,
     personal_data,
     replies,
     selectors,
@@ -118,7 +117,8 @@ def _request_page(
     promotion_request = selectors.promotion_request_get(viewer=request.user, pk=pk)
     decisions = list(promotion_request.decisions.all())
     latest_decision = decisions[-1] if decisions else None
-    flags = selectors.flags_of(promotion_request)
+    events = selectors.request_events(promotion_request)
+    flags = selectors.flags_of(promotion_request, declarations=events.declarations)
     checklists = selectors.disclosure_checklists(promotion_request, latest_decision)
     accepted = [item["account"] for item in checklists]
     for item in checklists:
@@ -149,14 +149,11 @@ def _request_page(
             if latest_decision
             else "",
             "timeline": [
-                (event, flags.marks_event(event.kind, event.payload))
-                for event in promotion_request.events.all()
+                (event, flags.marks_event(event.kind, event.payload)) for event in events.timeline
             ],
             "evidence_form": evidence_form,
             "checklists": checklists,
-            "sharing_events": hr_selectors.sharing_events_of(
-                viewer=request.user, promotion_request=promotion_request
-            ),
+            "sharing_events": events.sharing,
             "rights_notes": selectors.rights_notes_for(promotion_request, latest_decision),
         },
         status=status,

@@ -12,7 +12,7 @@ from tests.support import plain
 pytestmark = pytest.mark.django_db
 
 # test_request_detail_query_count_is_constant's, and the disclosure proofs with their files
-QUERIES_ACCEPTED_PAGE = 15
+QUERIES_ACCEPTED_PAGE = 12
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"

@@ -412,10 +412,10 @@ def test_request_detail_query_count_is_constant(
             what_was_said="Come on.",
         )
 
-    # session, user, request, targets, follow-ups, decisions, their accounts, evidence,
-    # reminders, events (with their actors), the requester's declines, the accounts'
-    # declarations, its shares with HR, unread notifications
-    with django_assert_num_queries(14):
+    # session, user, request (with the requester's declines), targets, follow-ups,
+    # decisions, their accounts, evidence, reminders, events (with their actors, its
+    # shares with HR and the accounts' declarations), unread notifications
+    with django_assert_num_queries(11):
         response = client.get(promotion_request.get_absolute_url())
 
     assert len(response.context["timeline"]) == follow_ups + 2
