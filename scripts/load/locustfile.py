@@ -12,6 +12,8 @@ Environment:
   LOAD_USER_RATE   actions per second per simulated person (default 1)
   LOAD_SAMPLES     where to write every request's timing as JSON when locust quits
   LOAD_RAMP        optional "rate,rate,..." (actions/s): a stepped ramp, LOAD_STEP_SECONDS each
+  LOAD_MEASURE_SECONDS  without a ramp: stop this long (plus LOAD_SETTLE_SECONDS) after
+                   every user has logged in for the first time
 """
 
 import json
@@ -25,12 +27,15 @@ from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+import gevent
 from locust import LoadTestShape, constant_throughput, events, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.runners import MasterRunner
 
 HOSTS = os.environ.get("LOAD_HOSTS", "http://127.0.0.1:18081").split(",")
 USER_RATE = float(os.environ.get("LOAD_USER_RATE", "1"))
+MEASURE_SECONDS = float(os.environ.get("LOAD_MEASURE_SECONDS", "0"))
+SETTLE_SECONDS = float(os.environ.get("LOAD_SETTLE_SECONDS", "5"))
 CAST = json.loads(Path(os.environ.get("LOAD_CAST", "var/load/cast.json")).read_text())
 # Distinct people for every simulated user at any moment: a login takes the next one
 # free and gives back the one it leaves, so no two users share an account (or a lockout).
@@ -145,6 +150,7 @@ class Employee(FastHttpUser):
         self.email: str | None = None
         self.requests: list[str] = []
         self.log_in(stage="start")
+        user_ready(self.environment)
 
     def on_stop(self) -> None:
         if self.email:
@@ -290,24 +296,30 @@ class OnSecondProcess(Employee):
 
 # --- every request's timing, for run.py's per-class percentiles ----------------------------
 
-SAMPLES: list[tuple[float, str, float, bool]] = []
-SPAWNED_AT: list[float] = []
+SAMPLES: list[tuple[float, str, float, str]] = []  # (start, name, ms, error or "")
+READY_AT: list[float] = []
+USERS_READY = [0]
+
+
+def user_ready(environment) -> None:
+    """Once every user has logged in, the measured run starts; it stops by itself."""
+    USERS_READY[0] += 1
+    runner = environment.runner
+    if MEASURE_SECONDS and not READY_AT and USERS_READY[0] >= runner.target_user_count:
+        READY_AT.append(time.time())
+        gevent.spawn_later(SETTLE_SECONDS + MEASURE_SECONDS, runner.quit)
 
 
 @events.request.add_listener
 def record_sample(name: str, response_time: float, exception: object, **_: object) -> None:
-    SAMPLES.append((time.time(), name, response_time, exception is None))
+    SAMPLES.append((time.time(), name, response_time, "" if exception is None else str(exception)))
 
 
 @events.user_error.add_listener
 def record_task_error(user_instance: object, exception: Exception, **_: object) -> None:
     """An action that raised (a page without its form, say) is an error too."""
-    SAMPLES.append((time.time(), f"error: {type(exception).__name__}: {exception}", 0.0, False))
-
-
-@events.spawning_complete.add_listener
-def record_spawned(**_: object) -> None:
-    SPAWNED_AT.append(time.time())
+    error = f"{type(exception).__name__}: {exception}"
+    SAMPLES.append((time.time(), f"error: {type(exception).__name__}", 0.0, error))
 
 
 @events.quitting.add_listener
@@ -315,7 +327,7 @@ def write_samples(environment, **_: object) -> None:
     if isinstance(environment.runner, MasterRunner) or "LOAD_SAMPLES" not in os.environ:
         return
     Path(os.environ["LOAD_SAMPLES"]).write_text(
-        json.dumps({"spawned_at": SPAWNED_AT, "samples": SAMPLES})
+        json.dumps({"ready_at": READY_AT, "samples": SAMPLES})
     )
 
 

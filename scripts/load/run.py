@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,9 @@ TEMPLATE_CAST = REPO / "var" / "bench" / "cast.json"
 # Pages must answer within this at the 95th percentile. A login is measured but not held
 # to it: its password check (PBKDF2, 1,000,000 rounds) alone takes about 0.25 s of CPU.
 P95_TARGET_MS = 250.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# Seconds between the last user's first login and the measured window.
+SETTLE_SECONDS = 5.0
 CLASSES = {
     "dashboards and lists": ("dashboard:", "list:"),
     "request pages": ("request page",),
@@ -154,6 +158,16 @@ def run_django(arguments: list[str], env: dict, log: str | None = None) -> None:
         )
 
 
+def static_files_current() -> bool:
+    """Production serves static files through collectstatic's manifest (a page whose file
+    is missing from it fails): current when it is newer than every file in static/."""
+    manifest = REPO / "staticfiles" / "staticfiles.json"
+    if not manifest.exists():
+        return False
+    newest = max(path.stat().st_mtime for path in (REPO / "static").rglob("*") if path.is_file())
+    return manifest.stat().st_mtime >= newest
+
+
 # --- processes ----------------------------------------------------------------------------
 
 
@@ -196,7 +210,9 @@ class Processes:
         )
         log.close()
 
-    def start_all(self, web_workers: int, web_threads: int) -> None:
+    def start_all(self, worker_class: str, web_workers: int, web_threads: int) -> None:
+        # gunicorn turns a sync worker with threads into a gthread one.
+        threads = web_threads if worker_class == "gthread" else 1
         for index, port in enumerate(WEB_PORTS, start=1):
             self.start(
                 f"web-{index}",
@@ -204,9 +220,9 @@ class Processes:
                     str(BIN / "gunicorn"),
                     "boundary.wsgi:application",
                     f"--bind=127.0.0.1:{port}",
-                    "--worker-class=gthread",
+                    f"--worker-class={worker_class}",
                     f"--workers={web_workers}",
-                    f"--threads={web_threads}",
+                    f"--threads={threads}",
                     "--timeout=30",
                     "--keep-alive=5",
                     "--worker-tmp-dir=/dev/shm",
@@ -311,14 +327,27 @@ def rss_kib(pid: int) -> int | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time a process has used (/proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 class Sampler(threading.Thread):
-    """Every `every` seconds: each watched process's RSS and the database's connections."""
+    """Every `every` seconds: each watched process's RSS, the database's connections, and
+    the CPU time used so far by the servers, PostgreSQL's backends for the database and
+    locust (to say where the two cores went)."""
 
     def __init__(self, processes: Processes, database: str, every: float = 2.0) -> None:
         super().__init__(daemon=True)
         self.processes, self.database, self.every = processes, database, every
         self.rss: dict[str, list[tuple[float, int]]] = {}
         self.connections: list[tuple[float, int]] = []
+        # {group: {pid: [(time, cpu seconds), ...]}}
+        self.cpu: dict[str, dict[int, list[tuple[float, float]]]] = {}
         self.halt = threading.Event()
 
     def run(self) -> None:
@@ -329,17 +358,41 @@ class Sampler(threading.Thread):
             while not self.halt.is_set():
                 now = time.time()
                 cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [self.database]
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.database]
                 )
-                self.connections.append((now, cursor.fetchone()[0]))
-                for pid, label in self.processes.workers().items():
+                backends = [row[0] for row in cursor.fetchall()]
+                self.connections.append((now, len(backends)))
+                watched = self.processes.workers()
+                for pid, label in watched.items():
                     if (kib := rss_kib(pid)) is not None:
                         self.rss.setdefault(f"{label} (pid {pid})", []).append((now, kib))
+                groups = {
+                    "gunicorn": [pid for pid, label in watched.items() if label.startswith("web")],
+                    "celery": [pid for pid, label in watched.items() if label.startswith("cel")],
+                    "postgres": backends,
+                    "locust": children(os.getpid()),
+                }
+                for group, pids in groups.items():
+                    for pid in pids:
+                        if (used := cpu_seconds(pid)) is not None:
+                            self.cpu.setdefault(group, {}).setdefault(pid, []).append((now, used))
                 self.halt.wait(self.every)
 
     def stop(self) -> None:
         self.halt.set()
         self.join(timeout=10)
+
+    def cores_used(self, start: float, end: float) -> dict[str, float]:
+        """Each group's CPU time within [start, end], in cores (1.0 = one core busy)."""
+        used = {}
+        for group, by_pid in self.cpu.items():
+            seconds = 0.0
+            for points in by_pid.values():
+                window = [cpu for at, cpu in points if start <= at <= end]
+                if len(window) > 1:
+                    seconds += window[-1] - window[0]
+            used[group] = round(seconds / (end - start), 2)
+        return used
 
 
 # --- locust -------------------------------------------------------------------------------
@@ -370,6 +423,8 @@ def run_locust(
         "LOAD_USER_RATE": str(env["user_rate"]),
         "LOAD_RAMP": ramp,
         "LOAD_STEP_SECONDS": str(env["step_seconds"]),
+        "LOAD_MEASURE_SECONDS": str(env.get("measure_seconds", 0)),
+        "LOAD_SETTLE_SECONDS": str(SETTLE_SECONDS),
     }
     with open(OUT / f"{name}-locust.log", "w") as log:
         subprocess.run(  # noqa: S603 - our own command, no shell
@@ -401,8 +456,8 @@ def summarise(samples: list, start: float, end: float) -> dict:
     user's first login ("start:") is left out of the figures, but not its errors."""
     during = [sample for sample in samples if start <= sample[0] < end]
     window = [sample for sample in during if not sample[1].startswith("start:")]
-    first_login_errors = sum(1 for sample in during if not sample[3]) - sum(
-        1 for sample in window if not sample[3]
+    first_login_errors = sum(1 for sample in during if sample[3]) - sum(
+        1 for sample in window if sample[3]
     )
     seconds = end - start
 
@@ -410,7 +465,7 @@ def summarise(samples: list, start: float, end: float) -> dict:
         times = [sample[2] for sample in subset]
         return {
             "requests": len(subset),
-            "errors": sum(1 for sample in subset if not sample[3]),
+            "errors": sum(1 for sample in subset if sample[3]),
             "per_second": round(len(subset) / seconds, 1),
             "p50_ms": round(percentile(times, 0.50), 1) if times else None,
             "p95_ms": round(percentile(times, 0.95), 1) if times else None,
@@ -424,6 +479,7 @@ def summarise(samples: list, start: float, end: float) -> dict:
         "seconds": round(seconds, 1),
         "all": figures(window),
         "first_login_errors": first_login_errors,
+        "error_messages": dict(Counter(sample[3] for sample in during if sample[3])),
         "pages_held_to_target": figures(held),
         "classes": by_class,
         "pages": {name: figures([s for s in window if s[1] == name]) for name in names},
@@ -524,6 +580,8 @@ def write_results(results: dict) -> str:
             f"| {label} | {figures['requests']} | {figures['per_second']} | {figures['errors']} "
             f"| {figures['p50_ms']} | {figures['p95_ms']} | {figures['p99_ms']} |"
         )
+    for message, count in final["error_messages"].items():
+        lines.append(f"\nError, {count} times: {message}")
     lines += ["", "Slowest pages (p95):", "", "| request | count | p50 ms | p95 ms | p99 ms |"]
     lines.append("|---|---:|---:|---:|---:|")
     slowest = sorted(final["pages"].items(), key=lambda item: -(item[1]["p95_ms"] or 0))
@@ -539,12 +597,16 @@ def write_results(results: dict) -> str:
         f"Tracebacks in the servers' logs: {results['log_problems']}. Celery tasks run to "
         f"success (beat sweeping every 10 s): {results['celery_tasks_succeeded']}.",
         "",
-        "| process | RSS start MiB | end MiB | max MiB |",
-        "|---|---:|---:|---:|",
+        f"Cores used during the run (of {os.cpu_count()}; other work on the machine not "
+        f"counted): {results['cores_used']}.",
+        "",
+        "| process | RSS start MiB | end MiB | max MiB | end - start |",
+        "|---|---:|---:|---:|---:|",
     ]
     for label, memory in results["memory"].items():
         lines.append(
-            f"| {label} | {memory['start_mib']} | {memory['end_mib']} | {memory['max_mib']} |"
+            f"| {label} | {memory['start_mib']} | {memory['end_mib']} | {memory['max_mib']} "
+            f"| {memory['end_mib'] - memory['start_mib']:+.1f} |"
         )
     if results.get("ramp"):
         lines += ["", "Ramp (each step judged on its last two thirds):", ""]
@@ -573,10 +635,13 @@ def main() -> int:
     parser.add_argument("--database", default=os.environ.get("LOAD_DATABASE", "boundary_load"))
     parser.add_argument("--data", choices=["auto", "seed", "template", "reuse"], default="auto")
     parser.add_argument("--rate", type=float, help="actions/s to measure at, skipping the ramp")
-    parser.add_argument("--ramp", default="10,15,20,25,30,35,40,45,50", help="actions/s steps")
-    parser.add_argument("--step-seconds", type=float, default=30)
+    parser.add_argument(
+        "--ramp", default="10,15,20,25,30,35,40,50,60,70", help="actions/s, one step each"
+    )
+    parser.add_argument("--step-seconds", type=float, default=21)
     parser.add_argument("--seconds", type=float, default=60, help="the measured run")
     parser.add_argument("--user-rate", type=float, default=1.0, help="actions/s per user")
+    parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=2)
     options = parser.parse_args()
@@ -588,12 +653,13 @@ def main() -> int:
     cast = prepare_data(options.database, env, options.data)
     cast_path = OUT / "cast.json"
     cast_path.write_text(json.dumps(cast))
-    run_django(["manage.py", "collectstatic", "--no-input", "-v0"], env)
+    if not static_files_current():
+        run_django(["manage.py", "collectstatic", "--no-input", "-v0"], env)
     processes = Processes(env)
     sampler = Sampler(processes, options.database)
     settings = {"user_rate": options.user_rate, "step_seconds": options.step_seconds}
     try:
-        processes.start_all(options.web_workers, options.web_threads)
+        processes.start_all(options.worker_class, options.web_workers, options.web_threads)
         processes.wait_until_up()
         sampler.start()
         steps: list[dict] = []
@@ -604,20 +670,17 @@ def main() -> int:
                 print("ramp: not even the first step held; measuring at it anyway")
                 rate = float(options.ramp.split(",")[0])
         users = max(2, round(rate / options.user_rate))
-        # Spawning, then every user's first login (a password check each, ~0.25 s of
-        # CPU), then `settle` seconds before the measured window opens.
-        startup = users / 10 + users * 0.3 + 5
-        settle = 5.0
         print(f"final: {rate} actions/s ({users} users) for {options.seconds:.0f} s")
-        result = run_locust(
-            settings, cast_path, "final", startup + settle + options.seconds, users=users
-        )
+        # locust stops by itself SETTLE_SECONDS + seconds after every user has logged in
+        # once (a password check each, ~0.25 s of CPU); the run time is only a bound.
+        settings["measure_seconds"] = options.seconds
+        bound = users / 10 + users + SETTLE_SECONDS + options.seconds + 30
+        result = run_locust(settings, cast_path, "final", bound, users=users)
         processes.check_alive()
-        samples = result["samples"]
-        start = settle + max(
-            [*result["spawned_at"], *(s[0] for s in samples if s[1].startswith("start:"))]
-        )
-        end = min(start + options.seconds, max(s[0] for s in samples))
+        if not result["ready_at"]:
+            raise RuntimeError(f"not every user had logged in after {bound:.0f} s")
+        start = result["ready_at"][0] + SETTLE_SECONDS
+        end = start + options.seconds
         summary = summarise(result["samples"], start, end)
     finally:
         sampler.stop()
@@ -626,8 +689,8 @@ def main() -> int:
         "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "database": options.database,
         "data": f"{cast['source']} ({len(cast['employees'])} employees in the cast)",
-        "web": f"2 gunicorn processes x {options.web_workers} gthread workers "
-        f"x {options.web_threads} threads",
+        "web": f"2 gunicorn processes x {options.web_workers} {options.worker_class} workers"
+        + (f" x {options.web_threads} threads" if options.worker_class == "gthread" else ""),
         "rate": rate,
         "users": users,
         "passed": passes(summary),
@@ -637,6 +700,7 @@ def main() -> int:
         "db_connections": sampler.connections,
         "max_connections": max_connections(),
         "memory": memory_report(sampler, start, end),
+        "cores_used": sampler.cores_used(start, end),
         "log_problems": log_problems(),
         "celery_tasks_succeeded": tasks_run(),
     }
