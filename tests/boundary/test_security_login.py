@@ -249,9 +249,8 @@ def test_password_reset_answers_an_unknown_address_as_a_registered_one(maya, mai
 # --- Common passwords -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("password", ["password123", "iloveyou1", "qwertyuiop"])
-def test_signup_refuses_a_common_password(client, password):
-    response = client.post(
+def sign_up(client: Client, password: str):
+    return client.post(
         reverse("signup"),
         {
             "display_name": "Maya",
@@ -260,6 +259,11 @@ def test_signup_refuses_a_common_password(client, password):
             "password2": password,
         },
     )
+
+
+@pytest.mark.parametrize("password", ["password123", "iloveyou1", "qwertyuiop"])
+def test_signup_refuses_a_common_password(client, password):
+    response = sign_up(client, password)
 
     assert response.status_code == 200
     assert "This password is too common." in response.context["form"].errors["password2"]
@@ -283,15 +287,7 @@ def test_password_change_refuses_a_common_password(client, maya):
 @pytest.mark.parametrize("password", list(BREACHED))
 def test_signup_refuses_a_password_from_a_data_breach(client, password, breached_passwords):
     asked = len(breached_passwords.paths)
-    response = client.post(
-        reverse("signup"),
-        {
-            "display_name": "Maya",
-            "email": "maya@example.com",
-            "password1": password,
-            "password2": password,
-        },
-    )
+    response = sign_up(client, password)
 
     assert response.status_code == 200
     assert "it appears in known data breaches" in str(response.context["form"].errors)
@@ -325,20 +321,8 @@ def test_when_the_breach_list_cannot_be_reached_common_passwords_are_still_refus
         closed.bind(("127.0.0.1", 0))
         settings.PWNED_PASSWORDS_URL = f"http://127.0.0.1:{closed.getsockname()[1]}/range/"
 
-    common = {"password1": "password123", "password2": "password123"}
-    refused = client.post(
-        reverse("signup"), {"display_name": "Maya", "email": "maya@example.com", **common}
-    )
-    unusual = "a quiet lighthouse keeps seven ledgers"
-    accepted = client.post(
-        reverse("signup"),
-        {
-            "display_name": "Maya",
-            "email": "maya@example.com",
-            "password1": unusual,
-            "password2": unusual,
-        },
-    )
+    refused = sign_up(client, "password123")
+    accepted = sign_up(client, "a quiet lighthouse keeps seven ledgers")
 
     assert "This password is too common." in str(refused.context["form"].errors)
     assert accepted.context.get("form") is None
