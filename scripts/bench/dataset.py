@@ -21,7 +21,12 @@ nothing if the template's bench_meta row has GENERATOR_VERSION (bump it when thi
 changes what it builds); --force rebuilds.
 
 Writes the cast (who to sign in as) to var/bench/cast.json and to the template's
-bench_cast table: clone the template with `CREATE DATABASE x TEMPLATE <template>`.
+bench_cast table (one jsonb row), so a clone made with `CREATE DATABASE x TEMPLATE
+<template>` carries it: "password"; "users": "typical_employee", "heavy_employees" (a
+list), "long_timeline_owner", "manager" (with "reports"), "hr" (with "totp_key_hex" and
+"otp_device_persistent_id"), "hr_people", each {"email", "id", ...}; "requests":
+"long_timeline" and "filed_by_manager", each {"id", "employee_id", ...}; "search_word";
+"load_test": {"employees": [200 emails], "managers": [emails]}.
 """
 
 # Generated data in a throw-away database: SQL is built from model metadata and the
