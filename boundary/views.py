@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
@@ -30,6 +31,9 @@ from .forms import (
 from .http import AuthenticatedHttpRequest
 from .middleware import SESSION_ENDED, session_keep
 from .models import User
+
+# Her linked accounts, a page at a time (a list page costs the same at any length).
+ACCOUNTS_PAGE_SIZE = 25
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # Between the password and the code: who passed the first step, and when.
@@ -374,11 +378,14 @@ def people_manager(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def account_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    accounts = selectors.social_accounts_in_use(owner=request.user)
+    page = Paginator(accounts, ACCOUNTS_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "boundary/socialaccount_list.html",
         {
-            "accounts": selectors.social_accounts_in_use(owner=request.user),
+            "page_obj": page,
+            "accounts": page.object_list,
             "archived_accounts": selectors.social_accounts_archived(owner=request.user),
         },
     )

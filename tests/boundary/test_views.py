@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from boundary.models import SocialAccount
+from boundary.views import ACCOUNTS_PAGE_SIZE
 from tests.factories import SocialAccountFactory, UserFactory, log_request
 
 pytestmark = pytest.mark.django_db
@@ -204,11 +205,13 @@ def test_someone_elses_account_is_not_found(client, maya, method, name):
 def test_account_list_query_count_is_constant(client, maya, django_assert_num_queries, rows):
     SocialAccountFactory.create_batch(rows, owner=maya)
 
-    # session, user, active accounts, archived accounts, unread notifications
-    with django_assert_num_queries(5):
+    # session, user, how many active accounts, a page of them, archived accounts, unread
+    # notifications
+    with django_assert_num_queries(6):
         response = client.get(reverse("boundary:account-list"))
 
-    assert len(response.context["accounts"]) == rows
+    assert len(response.context["accounts"]) == min(rows, ACCOUNTS_PAGE_SIZE)
+    assert response.context["page_obj"].paginator.count == rows
 
 
 def test_start_page_tells_a_visitor_what_boundary_is(client):
