@@ -9,6 +9,7 @@ Reads are replayed; writes (a session touched, an HR read logged) are counted bu
 replayed, as a replayed INSERT would break the chain's uniqueness. Needs Django set up.
 """
 
+import time
 from dataclasses import dataclass, field
 
 from config import HOST
@@ -20,6 +21,7 @@ READS = ("SELECT", "WITH")
 class CapturedPage:
     status: int
     bytes: int
+    seconds: float  # the captured request, in-process
     reads: list[str] = field(default_factory=list)
     writes: list[str] = field(default_factory=list)
 
@@ -49,9 +51,14 @@ def capture(client, path: str) -> CapturedPage:
         statements.append(context["cursor"].cursor.mogrify(sql, params).decode() if bound else sql)
         return execute(sql, params, many, context)
 
+    started = time.perf_counter()
     with connection.execute_wrapper(record):
         response = client.get(path)
-    page = CapturedPage(status=response.status_code, bytes=len(response.content))
+    page = CapturedPage(
+        status=response.status_code,
+        bytes=len(response.content),
+        seconds=time.perf_counter() - started,
+    )
     for sql in statements:
         (page.reads if sql.lstrip().upper().startswith(READS) else page.writes).append(sql)
     return page
