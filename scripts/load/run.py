@@ -117,12 +117,17 @@ def load_test_cast(bench_cast: dict) -> dict | None:
     return {"source": "template", "password": bench_cast["password"], "employees": employees}
 
 
+def cast_file(database: str) -> Path:
+    """Who logs in to this database (locust reads it)."""
+    return OUT / f"cast-{database}.json"
+
+
 def prepare_data(database: str, env: dict, data: str) -> dict:
     """A fresh database to load: the bench template's clone, or seeded here ("reuse":
     the database and cast of the previous run, to try changes quickly)."""
     url = f"{PG_SERVER}/{database}"
     if data == "reuse":
-        return json.loads((OUT / "cast.json").read_text())
+        return json.loads(cast_file(database).read_text())
     admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     if data != "seed" and database_exists(TEMPLATE_DB):
         started = time.monotonic()
@@ -137,7 +142,7 @@ def prepare_data(database: str, env: dict, data: str) -> dict:
     elif data == "template":
         raise SystemExit(f"{TEMPLATE_DB} does not exist")
     admin_sql(f'CREATE DATABASE "{database}"')
-    cast_path = OUT / "cast.json"
+    cast_path = cast_file(database)
     development = {**env, "DJANGO_ENV": "development"}  # load_demo refuses production
     run_django(["scripts/load/seed.py", str(cast_path)], development, log="seed.log")
     print("data: " + (OUT / "seed.log").read_text().strip().splitlines()[-1])
@@ -651,7 +656,7 @@ def main() -> int:
 
     env = app_env(options.database)
     cast = prepare_data(options.database, env, options.data)
-    cast_path = OUT / "cast.json"
+    cast_path = cast_file(options.database)
     cast_path.write_text(json.dumps(cast))
     if not static_files_current():
         run_django(["manage.py", "collectstatic", "--no-input", "-v0"], env)
