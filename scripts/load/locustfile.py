@@ -36,7 +36,7 @@ HOSTS = os.environ.get("LOAD_HOSTS", "http://127.0.0.1:18081").split(",")
 USER_RATE = float(os.environ.get("LOAD_USER_RATE", "1"))
 MEASURE_SECONDS = float(os.environ.get("LOAD_MEASURE_SECONDS", "0"))
 SETTLE_SECONDS = float(os.environ.get("LOAD_SETTLE_SECONDS", "5"))
-CAST = json.loads(Path(os.environ.get("LOAD_CAST", "var/load/cast.json")).read_text())
+CAST = json.loads(Path(os.environ.get("LOAD_CAST", "var/load/cast-boundary_load.json")).read_text())
 # Distinct people for every simulated user at any moment: a login takes the next one
 # free and gives back the one it leaves, so no two users share an account (or a lockout).
 FREE_ACCOUNTS = deque(CAST["employees"])
@@ -165,13 +165,24 @@ class Employee(FastHttpUser):
                 return ""
             return response.text or ""
 
+    def form_headers(self) -> dict[str, str]:
+        """What a browser sends with a form: its encoding and its origin, which Django's
+        CSRF check compares with the (https) site."""
+        return {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": "https://" + urlsplit(self.host).netloc,
+        }
+
     def post(self, path: str, body: str, name: str) -> str:
-        """Post a form as a browser does (Origin, form encoding); the app answers a good
-        form with a redirect. Returns where it redirects to, or "" (a failure)."""
-        origin = "https://" + urlsplit(self.host).netloc
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Origin": origin}
+        """Post a form; the app answers a good one with a redirect. Returns where it
+        redirects to, or "" (a failure)."""
         with self.client.post(
-            path, data=body, headers=headers, name=name, allow_redirects=False, catch_response=True
+            path,
+            data=body,
+            headers=self.form_headers(),
+            name=name,
+            allow_redirects=False,
+            catch_response=True,
         ) as response:
             location = (response.headers or {}).get("Location", "")
             if response.status_code != 302 or not location:
@@ -180,7 +191,7 @@ class Employee(FastHttpUser):
             return location
 
     def remember_requests(self, dashboard_html: str) -> None:
-        self.requests = sorted(set(REQUEST_LINK.findall(dashboard_html))) or self.requests
+        self.requests = sorted(set(REQUEST_LINK.findall(dashboard_html)))
 
     def log_in(self, stage: str = "login") -> None:
         """Log in as the next free person; `stage` names the requests ("start" for the
@@ -247,16 +258,20 @@ class Employee(FastHttpUser):
 
     @task(5)
     def decide(self) -> None:
+        """Open a request and, unless it was withdrawn (no answer button), answer it."""
         if not self.requests:
             return
         pk = CHANCE.choice(self.requests)
+        answer = f'href="/requests/{pk}/decide/"'
+        if answer not in self.page(f"/requests/{pk}/", "decide: request page"):
+            return
         html = self.page(f"/requests/{pk}/decide/", "decide: form")
         if not html:
             return
         body = form_on(html, "kind", kind="counter", details="One post, paid, marked #ad.")
         answered = self.post(f"/requests/{pk}/decide/", body, "decide: post")
         if answered:
-            self.page(answered.split("#")[0], "decide: request page")
+            self.page(answered.split("#")[0], "decide: answered page")
 
     @task(5)
     def log_in_again(self) -> None:
@@ -275,10 +290,12 @@ class Employee(FastHttpUser):
             return
         kind = CHANCE.choice(["csv", "json"])
         body = form_on(html, "format", format=kind, mode="all")
-        origin = "https://" + urlsplit(self.host).netloc
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Origin": origin}
         with self.client.post(
-            "/exports/new/", data=body, headers=headers, name=f"export: {kind}", catch_response=True
+            "/exports/new/",
+            data=body,
+            headers=self.form_headers(),
+            name=f"export: {kind}",
+            catch_response=True,
         ) as response:
             disposition = (response.headers or {}).get("Content-Disposition", "")
             if response.status_code != 200 or f".{kind}" not in disposition:

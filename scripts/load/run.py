@@ -231,6 +231,8 @@ class Processes:
                     "--timeout=30",
                     "--keep-alive=5",
                     "--worker-tmp-dir=/dev/shm",
+                    # Every gunicorn on the machine would share one control socket path.
+                    "--no-control-socket",
                 ],
             )
         for index in (1, 2):
