@@ -30,6 +30,7 @@ from pathlib import Path
 
 import psycopg2
 import psycopg2.errors
+import redis
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".venv" / "bin"
@@ -128,6 +129,9 @@ def prepare_data(database: str, env: dict, data: str) -> dict:
     url = f"{PG_SERVER}/{database}"
     if data == "reuse":
         return json.loads(cast_file(database).read_text())
+    # Tasks and cached rate limits left by an earlier run name rows of a dropped database.
+    for number in (BROKER_DB, CACHE_DB):
+        redis.Redis.from_url(f"{REDIS}/{number}").flushdb()
     admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     if data != "seed" and database_exists(TEMPLATE_DB):
         started = time.monotonic()
