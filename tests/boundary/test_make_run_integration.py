@@ -6,7 +6,6 @@ supervisord runs with this checkout's config, as `make run` starts it, but with 
 pid file, beat's schedule, the database and the broker in the test's own places.
 """
 
-import contextlib
 import os
 import signal
 import time
@@ -20,22 +19,12 @@ from tests.requests_log.reminder_support import (
     BIN,
     ROOT,
     database_url_for_subprocess,
+    descendants,
     free_port,
     wait_for,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def descendants(pid: int) -> set[int]:
-    found, todo = set(), [pid]
-    while todo:
-        parent = todo.pop()
-        with contextlib.suppress(OSError):
-            for child in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
-                found.add(int(child))
-                todo.append(int(child))
-    return found
 
 
 def command_line(pid: int) -> str:

@@ -83,13 +83,30 @@ class Process:
         return self.popen.poll() is None
 
     def kill(self) -> None:
-        """SIGKILL the whole process group (a prefork worker's children too)."""
+        """SIGKILL the whole process group (a prefork worker's children too) and every
+        descendant in a group of its own (supervisord starts each program in one)."""
+        strays = descendants(self.popen.pid)
         if self.popen.poll() is None or _group_alive(self.popen.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, signal.SIGKILL)
+        for pid in strays:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(timeout=10)
         wait_for(lambda: not _group_alive(self.popen.pid), timeout=10, what=f"{self.name} to exit")
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, whatever its process group."""
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        with contextlib.suppress(OSError):
+            for child in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+                found.add(int(child))
+                todo.append(int(child))
+    return found
 
 
 def _group_alive(pgid: int) -> bool:
