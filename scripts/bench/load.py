@@ -1,12 +1,9 @@
-"""Drives a page with wrk (Debian package `wrk`) and reads what wrk.lua prints; or times
-one request, for a page too slow for wrk's whole seconds."""
+"""Drives a page with wrk (Debian package `wrk`) and reads what wrk.lua prints."""
 
-import http.client
 import json
 import os
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,24 +47,3 @@ def wrk(port: int, path: str, *, cookie: str, seconds: int, connections: int) ->
     )
     line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH "))
     return Run(**json.loads(line.removeprefix("BENCH ")))
-
-
-def get(port: int, path: str, *, cookie: str) -> Run:
-    """One request, timed, as a Run of one: for pages too slow for wrk's whole seconds."""
-    connection = http.client.HTTPConnection(HOST, port, timeout=120)
-    started = time.perf_counter()
-    connection.request("GET", path, headers={"Cookie": cookie, "X-Forwarded-Proto": "https"})
-    response = connection.getresponse()
-    response.read()
-    seconds = time.perf_counter() - started
-    connection.close()
-    milliseconds = seconds * 1000
-    return Run(
-        requests=1,
-        seconds=seconds,
-        not_200=int(response.status != 200),
-        socket_errors=0,
-        p50_ms=milliseconds,
-        p95_ms=milliseconds,
-        p99_ms=milliseconds,
-    )

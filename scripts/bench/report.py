@@ -48,9 +48,13 @@ def markdown(results: dict) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for page in results["pages"]:
+        if page["slow"]:
+            ratio, p95 = "not load-tested", ""
+        else:
+            ratio = f"{page['ratio']:.2f} ({min(page['ratios']):.2f}-{max(page['ratios']):.2f})"
+            p95 = f"{page['p95_ms']:.0f} ms"
         lines.append(
-            f"| {page['label']} | {page['ratio']:.2f} ({min(page['ratios']):.2f}-"
-            f"{max(page['ratios']):.2f}) | {page['p50_ms']:.0f} ms | {page['p95_ms']:.0f} ms | "
+            f"| {page['label']} | {ratio} | {page['p50_ms']:.0f} ms | {p95} | "
             f"{page['queries']} | {page['target']} | {verdict(page)} |"
         )
     if results["figures"]:
@@ -65,7 +69,7 @@ def markdown(results: dict) -> str:
 
 def verdict(page: dict) -> str:
     if page["slow"]:
-        return "MISS (too slow to load: timed once)"
+        return "MISS (over 0.4 s: time in-process)"
     return "PASS" if page["passed"] else "MISS"
 
 
@@ -88,7 +92,7 @@ def chart(pages: list[dict], path) -> None:
         # Each page's own target as a tick on its bar: 0.25 for most, 0.20 for HR's.
         axes.plot([page["min_ratio"]] * 2, [row - 0.4, row + 0.4], color="black", lw=1.5)
         label = (
-            f"too slow to load: {page['p50_ms'] / 1000:.1f} s a request"
+            f"not load-tested: {page['p50_ms'] / 1000:.1f} s a request in-process"
             if page["slow"]
             else f"{page['ratio']:.2f}"
         )

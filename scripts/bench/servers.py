@@ -20,6 +20,8 @@ def gunicorn(app: str, port: int, environment: dict[str, str], chdir: Path = ROO
             "--worker-class=sync",
             f"--bind={HOST}:{port}",
             f"--chdir={chdir}",
+            # Its default path is shared by every gunicorn on the machine; none is used here.
+            "--no-control-socket",
             app,
         ],
         env=environment,
