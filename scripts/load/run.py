@@ -268,7 +268,7 @@ class Processes:
             ],
         )
 
-    def wait_until_up(self, timeout: float = 90.0) -> None:
+    def wait_until_up(self, timeout: float = 240.0) -> None:
         deadline = time.monotonic() + timeout
         for port in WEB_PORTS:
             while True:
@@ -391,7 +391,8 @@ class Sampler(threading.Thread):
 
     def stop(self) -> None:
         self.halt.set()
-        self.join(timeout=10)
+        if self.is_alive():
+            self.join(timeout=10)
 
     def cores_used(self, start: float, end: float) -> dict[str, float]:
         """Each group's CPU time within [start, end], in cores (1.0 = one core busy)."""
@@ -694,8 +695,10 @@ def main() -> int:
         end = start + options.seconds
         summary = summarise(result["samples"], start, end)
     finally:
-        sampler.stop()
-        processes.stop_all()
+        try:
+            sampler.stop()
+        finally:
+            processes.stop_all()
     results = {
         "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "database": options.database,
