@@ -2,9 +2,10 @@
 
 Each page is requested through Django's test Client as its persona, with the settings
 gunicorn serves it with, twice: the first request does what only a first visit does
-(a manager's first look at an answer is recorded, caches fill); the second is captured
-with connection.execute_wrapper. Statements are stored as the text psycopg2 sends to the
-server (it binds parameters on the client), so the floor sends the very same bytes.
+(a manager's first look at an answer is recorded, caches fill); the second is the one
+kept. Statements are captured with connection.execute_wrapper and stored as the text
+psycopg2 sends to the server (it binds parameters on the client), so the floor sends the
+very same bytes.
 Reads are replayed; writes (a session touched, an HR read logged) are counted but not
 replayed, as a replayed INSERT would break the chain's uniqueness. Needs Django set up.
 """
@@ -40,10 +41,16 @@ def client_for(session_key: str):
     return client
 
 
-def capture(client, path: str) -> CapturedPage:
+def capture(client, path: str, *, slow: float) -> CapturedPage:
+    """The page's second request, or its first if that took over `slow` seconds (a page
+    that slow is not served to load, and a second look would only cost minutes)."""
+    first = captured_get(client, path)
+    return first if first.seconds > slow else captured_get(client, path)
+
+
+def captured_get(client, path: str) -> CapturedPage:
     from django.db import connection
 
-    client.get(path)
     statements: list[str] = []
 
     def record(execute, sql, params, many, context):

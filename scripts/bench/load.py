@@ -1,9 +1,11 @@
 """Drives a page with wrk (Debian package `wrk`) and reads what wrk.lua prints."""
 
+import http.client
 import json
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,3 +49,15 @@ def wrk(port: int, path: str, *, cookie: str, seconds: int, connections: int) ->
     )
     line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH "))
     return Run(**json.loads(line.removeprefix("BENCH ")))
+
+
+def get(port: int, path: str, cookie: str) -> float:
+    """Seconds to answer one request on a new connection (any status)."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=300)
+    started = time.perf_counter()
+    try:
+        connection.request("GET", path, headers={"Cookie": cookie, "X-Forwarded-Proto": "https"})
+        connection.getresponse().read()
+    finally:
+        connection.close()
+    return time.perf_counter() - started

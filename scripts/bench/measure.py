@@ -92,6 +92,7 @@ def main() -> int:
     logging.getLogger("boundary.security").setLevel(logging.WARNING)
     import capture
     import personas
+    import preloaded  # noqa: F401 - Boundary all imported: capture times pages, not imports
     from django.conf import settings
     from django.db import connection
     from pages import pages_of
@@ -105,12 +106,14 @@ def main() -> int:
     captured = {}
     for page in pages:
         page_started = time.monotonic()
-        captured[page.name] = capture.capture(capture.client_for(sessions[page.user]), page.path)
+        captured[page.name] = capture.capture(
+            capture.client_for(sessions[page.user]), page.path, slow=SLOW_SECONDS * 5
+        )
         if captured[page.name].status != 200:
             raise SystemExit(f"{page.path} answered {captured[page.name].status}, not 200")
         print(
-            f"  {page.name}: {captured[page.name].queries} queries, twice in "
-            f"{time.monotonic() - page_started:.1f} s",
+            f"  {page.name}: {captured[page.name].queries} queries, "
+            f"{captured[page.name].seconds:.2f} s ({time.monotonic() - page_started:.1f} s in all)",
             flush=True,
         )
     queries_file = OUT / "queries.json"
@@ -123,12 +126,14 @@ def main() -> int:
     results = []
     floor_environment = {**environment, "BENCH_FLOOR_QUERIES": str(queries_file)}
     with (
-        servers.gunicorn("boundary.wsgi:application", APP_PORT, environment),
+        servers.gunicorn("preloaded:application", APP_PORT, environment),
         servers.gunicorn(
             "floor:application", FLOOR_PORT, floor_environment, ROOT / "scripts/bench"
         ),
     ):
-        warm_floor(pages)
+        fast = [page for page in pages if captured[page.name].seconds <= SLOW_SECONDS]
+        if fast:
+            warm_workers(fast[0], f"{settings.SESSION_COOKIE_NAME}={sessions[fast[0].user]}")
         for page in pages:
             cookie = f"{settings.SESSION_COOKIE_NAME}={sessions[page.user]}"
             results.append(measure_page(page, captured[page.name], cookie, args))
@@ -169,8 +174,14 @@ def measure_page(page, captured, cookie: str, args) -> PageResult:
     pairs = [(app(args.seconds), floor(args.seconds)) for _ in range(args.rounds)]
     one = app(args.latency_seconds, connections=1)
     runs += [one, *(run for pair in pairs for run in pair)]
-    ratios = [page_run.per_second / floor_run.per_second for page_run, floor_run in pairs]
-    errors = sum(run.not_200 + run.socket_errors for run in runs)
+    # A round whose floor answered nothing (a stall on this shared machine) has no ratio.
+    ratios = [
+        page_run.per_second / floor_run.per_second
+        for page_run, floor_run in pairs
+        if floor_run.requests
+    ]
+    errors = sum(run.not_200 + run.socket_errors for run in runs) + len(pairs) - len(ratios)
+    ratios = ratios or [0.0]
     passed = (
         statistics.median(ratios) >= page.min_ratio
         and (page.max_p50_ms is None or one.p50_ms < page.max_p50_ms)
@@ -218,15 +229,21 @@ def slow_page(page, captured) -> PageResult:
     )
 
 
-def warm_floor(pages) -> None:
-    """The floor's workers open their connections and import psycopg2 once for all pages."""
-    from load import wrk
+def warm_workers(page, cookie: str) -> None:
+    """Each worker's first request imports most of Boundary (weasyprint, fontTools…), which
+    takes seconds here and longer than a wrk run on a busy machine: two requests at once,
+    one per worker, until both answer quickly. The floor's workers open their connections."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    warm_up(
-        lambda seconds: wrk(
-            FLOOR_PORT, f"/{pages[0].name}", cookie="", seconds=seconds, connections=2
-        )
-    )
+    from load import get
+
+    targets = [(APP_PORT, page.path), (FLOOR_PORT, f"/{page.name}")]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for port, path in targets:
+            for _ in range(10):
+                answers = list(pool.map(get, [port] * 2, [path] * 2, [cookie] * 2))
+                if max(answers) < 1:
+                    break
 
 
 def warm_up(run, seconds: int = 1, enough: int = 3, tries: int = 4) -> list:

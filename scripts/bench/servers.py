@@ -1,4 +1,5 @@
-"""gunicorn for the app and for the floor: 2 sync workers each, on loopback only."""
+"""gunicorn for the app and for the floor: 2 sync workers each, on loopback only, the
+application loaded before the workers fork."""
 
 import socket
 import subprocess
@@ -20,8 +21,11 @@ def gunicorn(app: str, port: int, environment: dict[str, str], chdir: Path = ROO
             "--worker-class=sync",
             f"--bind={HOST}:{port}",
             f"--chdir={chdir}",
+            f"--pythonpath={Path(__file__).parent}",
+            "--preload",  # imports once, before the fork (preloaded.py)
             # Its default path is shared by every gunicorn on the machine; none is used here.
             "--no-control-socket",
+            "--graceful-timeout=5",  # at the end, workers still busy are not waited for
             app,
         ],
         env=environment,
