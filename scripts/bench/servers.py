@@ -1,6 +1,8 @@
 """gunicorn for the app and for the floor: 2 sync workers each, on loopback only, the
 application loaded before the workers fork."""
 
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -38,7 +40,12 @@ def gunicorn(app: str, port: int, environment: dict[str, str], chdir: Path = ROO
         yield
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            # Its master has been seen to outlive "Shutting down" here: end its group.
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
         log.close()
 
 
