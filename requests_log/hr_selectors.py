@@ -9,12 +9,15 @@ each one query whatever the data's size. Nothing groups by person: no selector h
 returns a count per employee, so no page can rank people by what they said.
 """
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Min, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -155,16 +158,63 @@ class Filters:
         return queryset
 
 
-def department_choices(*, viewer: User) -> list[str]:
-    """The departments of people whose requests HR may see (one query)."""
-    return sorted(
-        department
-        for department in access.promotion_requests_for_hr(viewer)
-        .order_by()
-        .values_list("employee__department", flat=True)
-        .distinct()
-        if department
-    )
+def department_choices(*, viewer: User, version: int | None = None) -> list[str]:
+    """The departments of people whose requests HR may see (one query, or none when
+    cached under `version`, as hr_dashboard)."""
+
+    def read() -> tuple[list[str], None]:
+        departments = (
+            access.promotion_requests_for_hr(viewer)
+            .order_by()
+            .values_list("employee__department", flat=True)
+            .distinct()
+        )
+        return sorted(department for department in departments if department), None
+
+    return _cached(viewer, version, "departments", read)
+
+
+# --- The cache of what the dashboard counts ---------------------------------------------
+
+# Entries of versions since replaced expire by themselves.
+CACHE_SECONDS = 15 * 60
+
+
+def hr_counts_version() -> int | None:
+    """The version of the tables the dashboard counts, or None while a write to them is
+    in progress (migration 0017: a database sequence every such write advances)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT requests_log_hr_counts_version()")
+        return cursor.fetchone()[0]
+
+
+T = TypeVar("T")
+
+
+def _cached(
+    viewer: User,
+    version: int | None,
+    name: str,
+    read: Callable[[], tuple[T, datetime | None]],
+) -> T:
+    """What `read` returns, kept under `version` until the moment it says the value stops
+    holding (a deadline passing changes "overdue"). No version: read afresh, unkept.
+    What HR may see is the same for every HR user, so entries are shared by them."""
+    if version is None or not access.is_hr(viewer):
+        return read()[0]
+    what = f"{version}:{timezone.get_current_timezone_name()}:{name}"
+    key = "hr-counts:" + hashlib.sha256(what.encode()).hexdigest()
+    now = timezone.now()
+    kept = cache.get(key)
+    if kept is not None and (kept[1] is None or now < kept[1]):
+        return kept[0]
+    value, valid_until = read()
+    timeout = CACHE_SECONDS
+    if valid_until is not None:
+        timeout = min(timeout, int((valid_until - now) / timedelta(seconds=1)))
+    if timeout > 0:
+        cache.set(key, (value, valid_until), timeout)
+    return value
 
 
 # --- The dashboard ---------------------------------------------------------------------
@@ -202,10 +252,17 @@ class Dashboard:
     patterns: list[tuple[Pattern, int]]
 
 
-def hr_dashboard(*, viewer: User, filters: Filters, now: datetime | None = None) -> Dashboard:
+def hr_dashboard(*, viewer: User, filters: Filters, version: int | None = None) -> Dashboard:
+    """The dashboard, cached under `version` (hr_counts_version: it changes with every
+    write to what is counted) until the next open request's deadline passes."""
+    return _cached(viewer, version, repr(filters), lambda: _count(viewer, filters))
+
+
+def _count(viewer: User, filters: Filters) -> tuple[Dashboard, datetime | None]:
     """Counts by department and by month, and how many requests show each pattern, in
-    two aggregate queries over the requests HR may see."""
-    now = now or timezone.now()
+    two aggregate queries over the requests HR may see; and the earliest deadline still
+    to come among the open ones, when the overdue count changes."""
+    now = timezone.now()
     scoped = filters.apply(access.promotion_requests_for_hr(viewer)).order_by()
     zone = timezone.get_current_timezone()
     counts = {key: Count("pk", filter=q) for key, q in _count_filters(now).items()}
@@ -229,14 +286,16 @@ def hr_dashboard(*, viewer: User, filters: Filters, now: datetime | None = None)
         **{
             pattern.key.replace("-", "_"): Count("pk", filter=PATTERN_FILTERS[pattern.key](scoped))
             for pattern in PATTERNS
-        }
+        },
+        next_deadline=Min("deadline", filter=Q(status__in=OPEN, deadline__gte=now)),
     )
-    return Dashboard(
+    board = Dashboard(
         totals=totals,
         by_department=sorted(departments.values(), key=lambda bucket: bucket.label.casefold()),
         by_month=_every_month(months),
         patterns=[(pattern, pattern_counts[pattern.key.replace("-", "_")]) for pattern in PATTERNS],
     )
+    return board, pattern_counts["next_deadline"]
 
 
 def _every_month(months: dict[date, Bucket]) -> list[Bucket]:

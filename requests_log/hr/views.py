@@ -36,9 +36,12 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Counts by department and month, and the patterns: aggregates only, no names, and
     opening it appends nothing to anyone's record."""
     _refuse_unless_hr(request)
-    form = _filter_form(request)
+    # Read once, so the form's departments and the counts come from the same state.
+    version = hr_selectors.hr_counts_version()
+    departments = hr_selectors.department_choices(viewer=request.user, version=version)
+    form = HrFilterForm(request.GET or None, departments=departments)
     filters = form.filters()
-    board = hr_selectors.hr_dashboard(viewer=request.user, filters=filters)
+    board = hr_selectors.hr_dashboard(viewer=request.user, filters=filters, version=version)
     return render(
         request,
         "requests_log/hr/dashboard.html",
