@@ -93,6 +93,10 @@ def main() -> int:
     import capture
     import personas
     import preloaded  # noqa: F401 - Boundary all imported: capture times pages, not imports
+    from django.core.management import call_command
+
+    # Migrations newer than the template (cheap ones, or dataset.py's version is bumped).
+    call_command("migrate", verbosity=0)
     from django.conf import settings
     from django.db import connection
     from pages import pages_of
