@@ -11,7 +11,7 @@ returns a count per employee, so no page can rank people by what they said.
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
@@ -171,7 +171,7 @@ def department_choices(*, viewer: User, version: int | None = None) -> list[str]
         )
         return sorted(department for department in departments if department), None
 
-    return _cached(viewer, version, "departments", read)
+    return _cached(viewer, version, "departments", read)[0]
 
 
 # --- The cache of what the dashboard counts ---------------------------------------------
@@ -196,25 +196,26 @@ def _cached(
     version: int | None,
     name: str,
     read: Callable[[], tuple[T, datetime | None]],
-) -> T:
+) -> tuple[T, str]:
     """What `read` returns, kept under `version` until the moment it says the value stops
-    holding (a deadline passing changes "overdue"). No version: read afresh, unkept.
+    holding (a deadline passing changes "overdue"), and a name for that value while it
+    holds (for what is made of it), "" when it is not kept. No version: read afresh.
     What HR may see is the same for every HR user, so entries are shared by them."""
     if version is None or not access.is_hr(viewer):
-        return read()[0]
+        return read()[0], ""
     what = f"{version}:{timezone.get_current_timezone_name()}:{name}"
     key = "hr-counts:" + hashlib.sha256(what.encode()).hexdigest()
     now = timezone.now()
     kept = cache.get(key)
     if kept is not None and (kept[1] is None or now < kept[1]):
-        return kept[0]
+        return kept[0], f"{key}:{kept[1]}"
     value, valid_until = read()
     timeout = CACHE_SECONDS
     if valid_until is not None:
         timeout = min(timeout, int((valid_until - now) / timedelta(seconds=1)))
     if timeout > 0:
         cache.set(key, (value, valid_until), timeout)
-    return value
+    return value, f"{key}:{valid_until}"
 
 
 # --- The dashboard ---------------------------------------------------------------------
@@ -250,12 +251,16 @@ class Dashboard:
     by_department: list[Bucket]
     by_month: list[Bucket]
     patterns: list[tuple[Pattern, int]]
+    # Names these numbers while they hold, so the page may keep its drawing of them; ""
+    # when they were read afresh.
+    key: str = ""
 
 
 def hr_dashboard(*, viewer: User, filters: Filters, version: int | None = None) -> Dashboard:
     """The dashboard, cached under `version` (hr_counts_version: it changes with every
     write to what is counted) until the next open request's deadline passes."""
-    return _cached(viewer, version, repr(filters), lambda: _count(viewer, filters))
+    board, key = _cached(viewer, version, repr(filters), lambda: _count(viewer, filters))
+    return replace(board, key=key)
 
 
 def _count(viewer: User, filters: Filters) -> tuple[Dashboard, datetime | None]:

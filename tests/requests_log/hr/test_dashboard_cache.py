@@ -2,6 +2,7 @@
 what it counts, so each write that changes a number shows on the next load, and a passing
 deadline too."""
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -41,7 +42,20 @@ def numbers(board: Dashboard) -> dict[str, object]:
 
 
 def loaded(client) -> dict[str, object]:
-    return numbers(client.get(reverse("hr:dashboard")).context["board"])
+    """The numbers the page counted, checked against what it draws (kept or not)."""
+    response = client.get(reverse("hr:dashboard"))
+    board, html = response.context["board"], response.content.decode()
+    drawn = {
+        "counts": [int(n) for n in re.findall(r'class="d-block hr-count">(\d+)<', html)],
+        "patterns": [int(n) for n in re.findall(r'rounded-pill">(\d+)<', html)],
+        "rows": re.findall(r'<th scope="row">([^<]+)<', html),
+    }
+    assert drawn == {
+        "counts": board.totals.ordered,
+        "patterns": [count for _, count in board.patterns],
+        "rows": [b.label for b in board.by_month] + [b.label for b in board.by_department],
+    }
+    return numbers(board)
 
 
 @pytest.fixture
