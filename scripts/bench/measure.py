@@ -87,9 +87,6 @@ def main() -> int:
     import django
 
     django.setup()
-    # One JSON line per sign-in and per export made here is the security log's business
-    # in production, not this report's.
-    logging.getLogger("boundary.security").setLevel(logging.WARNING)
     import capture
     import personas
     import preloaded  # noqa: F401 - Boundary all imported: capture times pages, not imports
@@ -100,6 +97,10 @@ def main() -> int:
     from django.conf import settings
     from django.db import connection
     from pages import pages_of
+
+    # One JSON line per sign-in and per export made here is the security log's business
+    # in production, not this report's (set after migrate, which configures logging anew).
+    logging.getLogger("boundary.security").setLevel(logging.WARNING)
 
     cast = personas.cast()
     pages = pages_of(cast)
