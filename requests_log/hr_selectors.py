@@ -182,7 +182,10 @@ CACHE_SECONDS = 15 * 60
 
 def hr_counts_version() -> int | None:
     """The version of the tables the dashboard counts, or None while a write to them is
-    in progress (migration 0017: a database sequence every such write advances)."""
+    in progress (migration 0017: a database sequence every such write advances), and on
+    SQLite, which keeps no version."""
+    if connection.vendor != "postgresql":
+        return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT requests_log_hr_counts_version()")
         return cursor.fetchone()[0]

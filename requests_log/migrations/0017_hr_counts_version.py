@@ -64,10 +64,21 @@ DROP = "\n".join(
 )
 
 
+def on_postgresql(sql: str):
+    """Run `sql` on PostgreSQL only: SQLite (`make run`) has no sequences, functions or
+    statement triggers, and its dashboard is never cached (hr_selectors.hr_counts_version)."""
+
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(sql)
+
+    return run
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("requests_log", "0016_legal_holds_account_closures"),
         ("boundary", "0001_initial"),
     ]
 
-    operations = [migrations.RunSQL(FUNCTIONS + TRIGGERS, DROP)]
+    operations = [migrations.RunPython(on_postgresql(FUNCTIONS + TRIGGERS), on_postgresql(DROP))]
