@@ -30,6 +30,7 @@ from .selectors import (
     TARGETS_WITH_ACCOUNTS,
     account_declarations,
     request_facts,
+    shares_naming,
     with_flag_data,
 )
 
@@ -501,12 +502,7 @@ def hr_request_get(*, viewer: User, pk: int) -> HrRequest:
     events = list(
         TimelineEvent.objects.filter(
             Q(promotion_request_id=promotion_request.pk)
-            | Q(
-                employee_id=promotion_request.employee_id,
-                promotion_request__isnull=True,
-                kind__in=SHARING_KINDS,
-                payload__requests__contains=[promotion_request.pk],
-            )
+            | shares_naming(employee_id=promotion_request.employee_id, pk=promotion_request.pk)
         )
         .select_related("actor")
         .defer("salt", "field_salts")

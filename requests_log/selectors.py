@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import JSONObject
 from django.utils import timezone
@@ -55,9 +56,18 @@ TARGETS_WITH_ACCOUNTS = Prefetch(
 )
 
 
+def _arrays_of_rows() -> bool:
+    """Whether the database reads a subquery's rows as an array (PostgreSQL's ARRAY()).
+    SQLite (`make run`) does not: there the flags read each request's relations, a few
+    more queries on a demo's few rows."""
+    return connection.vendor == "postgresql"
+
+
 def with_flag_data(queryset: QuerySet[PromotionRequest]) -> QuerySet[PromotionRequest]:
     """Annotate each request with what flags.request_flags reads of its targets, decisions
     and follow-ups, as the facts' own lists: one query for a list, not one per relation."""
+    if not _arrays_of_rows():
+        return queryset
     of_request = {"promotion_request": OuterRef("pk")}
     return queryset.annotate(
         target_facts=ArraySubquery(
@@ -116,6 +126,8 @@ def with_requester_declines(queryset: QuerySet[PromotionRequest]) -> QuerySet[Pr
     """Annotate each request with every decline of a request by whoever asked it
     (`requester_declines`), what declines_for reads for a list: for one request's page,
     read with the request itself."""
+    if not _arrays_of_rows():
+        return queryset
     return queryset.annotate(
         requester_declines=ArraySubquery(
             Decision.objects.filter(
@@ -136,6 +148,8 @@ def with_requester_declines(queryset: QuerySet[PromotionRequest]) -> QuerySet[Pr
 def _requester_declines(promotion_request: PromotionRequest) -> Declines:
     """The declines with_requester_declines read with the request, as declines_for
     returns them."""
+    if not hasattr(promotion_request, "requester_declines"):
+        return declines_for([promotion_request])
     return Declines.from_rows(
         (
             promotion_request.employee_id,
@@ -144,7 +158,7 @@ def _requester_declines(promotion_request: PromotionRequest) -> Declines:
             row["title"],
             datetime.fromisoformat(row["decided_at"]),
         )
-        for row in promotion_request.requester_declines  # type: ignore[attr-defined]
+        for row in promotion_request.requester_declines
     )
 
 
@@ -186,6 +200,19 @@ class RequestEvents:
     declarations: dict[int, list[dict[str, Any]]]
 
 
+def shares_naming(*, employee_id: int, pk: int) -> Q:
+    """Her shares and stops that name request `pk` (employee-level events whose payload
+    lists the requests they cover)."""
+    sharing = Q(
+        employee_id=employee_id, promotion_request__isnull=True, kind__in=chain.SHARING_KINDS
+    )
+    if connection.features.supports_json_field_contains:
+        return sharing & Q(payload__requests__contains=[pk])
+    # SQLite (`make run`) cannot look inside a JSON list: they are picked out here.
+    events = TimelineEvent.objects.filter(sharing).only("payload")
+    return Q(pk__in=[event.pk for event in events if pk in event.payload.get("requests", [])])
+
+
 def request_events(promotion_request: PromotionRequest) -> RequestEvents:
     """The request's events, the shares that covered it and her accounts' declarations,
     in one query (a long timeline is one read, not three)."""
@@ -193,12 +220,7 @@ def request_events(promotion_request: PromotionRequest) -> RequestEvents:
     events = list(
         TimelineEvent.objects.filter(
             Q(promotion_request_id=pk)
-            | Q(
-                employee_id=employee_id,
-                promotion_request__isnull=True,
-                kind__in=chain.SHARING_KINDS,
-                payload__requests__contains=[pk],
-            )
+            | shares_naming(employee_id=employee_id, pk=pk)
             | Q(employee_id=employee_id, kind__in=ACCOUNT_KINDS)
         )
         .select_related("actor")
@@ -437,8 +459,12 @@ def timeline_recent_and_sharing(
     # the employee filter: 10 s; her 19,000 with it: 17 ms; this: under 1 ms).
     newest = own.values("pk")[:recent]
     shares = own.filter(kind__in=sharing_kinds).values("pk")[:sharing]
+    if connection.features.supports_slicing_ordering_in_compound:
+        ids: Any = newest.union(shares, all=True)
+    else:  # SQLite (`make run`): two small reads instead
+        ids = [*newest.values_list("pk", flat=True), *shares.values_list("pk", flat=True)]
     events = list(
-        TimelineEvent.objects.filter(pk__in=newest.union(shares, all=True))
+        TimelineEvent.objects.filter(pk__in=ids)
         .select_related("promotion_request")
         .only(
             "seq",
