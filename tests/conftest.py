@@ -305,3 +305,16 @@ def administrator(db) -> User:
         is_staff=True,
         is_superuser=True,
     )
+
+
+@pytest.fixture
+def cast(employee, second_employee, manager, other_manager, hr, administrator) -> dict[str, User]:
+    """The whole cast by role name, as the access matrix and the query budget walk it."""
+    return {
+        "employee": employee,
+        "second_employee": second_employee,
+        "manager": manager,
+        "other_manager": other_manager,
+        "hr": hr,
+        "administrator": administrator,
+    }

@@ -304,18 +304,6 @@ def test_every_url_has_a_row_in_the_matrix():
     assert sorted(set(MATRIX) - served) == [], "rows for URLs that no longer exist"
 
 
-@pytest.fixture
-def cast(employee, second_employee, manager, other_manager, hr, administrator) -> dict[str, User]:
-    return {
-        "employee": employee,
-        "second_employee": second_employee,
-        "manager": manager,
-        "other_manager": other_manager,
-        "hr": hr,
-        "administrator": administrator,
-    }
-
-
 def owners_for(row: Row, cast: dict[str, User]) -> list[str | None]:
     """Whose objects a row's URL is tried with: A's and B's (the filer's and another
     filer's for FILER rows); None when the URL names no object."""

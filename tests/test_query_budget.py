@@ -253,18 +253,6 @@ def test_budgets_above_the_employee_budget_say_why():
     assert unexplained == []
 
 
-@pytest.fixture
-def cast(employee, second_employee, manager, other_manager, hr, administrator) -> dict[str, User]:
-    return {
-        "employee": employee,
-        "second_employee": second_employee,
-        "manager": manager,
-        "other_manager": other_manager,
-        "hr": hr,
-        "administrator": administrator,
-    }
-
-
 def world_for(name: str, cast: dict[str, User]) -> World:
     world = World(cast)
     row = MATRIX[name]

@@ -938,26 +938,9 @@ class RequestState:
     last_change: datetime | None = None
 
 
-# The request's own columns among request_details' names (the rest are set apart).
-REQUEST_COLUMNS = frozenset(
-    {
-        "requester_name",
-        "requester_title",
-        "occurred_at",
-        "channel",
-        "setting",
-        "words_used",
-        "promoted_item",
-        "content_format",
-        "quantity",
-        "deadline",
-        "framing",
-        "compensation_offered",
-        "witnesses",
-        "source",
-        "disclosure_terms",
-    }
-)
+# The request's own columns among request_details' names: the chain's request fields but
+# those set apart (its number, who asked as a user, her notes).
+REQUEST_COLUMNS = frozenset(chain.REQUEST_FIELDS) - {"number", "requester_user", "notes"}
 
 
 # --- Chaining: hashes as requests_log.timeline.chained_event computes them ------------------
