@@ -16,11 +16,10 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_access_matrix import (  # noqa: F401 - `cast` is a fixture
+from tests.test_access_matrix import (
     CAST,
     MATRIX,
     TOKEN_KWARGS,
-    cast,
     owners_for,
     sign_in,
     world_of,
@@ -80,7 +79,7 @@ def field_names(page: bytes) -> list[str]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(MATRIX))
-def test_no_generated_input_makes_a_page_fail(name, cast, settings_for_fuzz):  # noqa: F811
+def test_no_generated_input_makes_a_page_fail(name, cast, settings_for_fuzz):
     row = MATRIX[name]
     owner_name = owners_for(row, cast)[0]
     kwargs = (
