@@ -23,9 +23,11 @@ the same minute count as decline first.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 DEADLINE_SOON = timedelta(days=3)
@@ -179,7 +181,8 @@ class RequestFlags:
 class Declines:
     """Declines by who asked (employee, requester_key); for several employees at once."""
 
-    by_requester: dict[tuple[Any, str], list[tuple[datetime, DeclinedRequest]]] = field(
+    # Each list holds (minute declined, request id, title, declined at), in that order.
+    by_requester: dict[tuple[Any, str], list[tuple[datetime, int, str, datetime]]] = field(
         default_factory=dict
     )
 
@@ -189,10 +192,10 @@ class Declines:
         declines = cls()
         for employee, key, pk, title, declined_at in rows:
             declines.by_requester.setdefault((employee, key), []).append(
-                (to_minute(declined_at), DeclinedRequest(pk, title, declined_at))
+                (to_minute(declined_at), pk, title, declined_at)
             )
         for entries in declines.by_requester.values():
-            entries.sort(key=lambda entry: (entry[0], entry[1].pk))
+            entries.sort(key=itemgetter(0, 1))
         return declines
 
     @classmethod
@@ -208,15 +211,14 @@ class Declines:
         """The latest decline of another request from the same person at or before the
         moment this one was asked, if any."""
         asked = to_minute(moment(facts["occurred_at"]))
-        earlier = None
-        for declined_minute, declined in self.by_requester.get(
-            (facts["employee"], facts["requester_key"]), []
-        ):
-            if declined_minute > asked:
-                break
-            if declined.pk != facts["id"]:
-                earlier = declined
-        return earlier
+        entries = self.by_requester.get((facts["employee"], facts["requester_key"]), [])
+        # A heavy record holds hundreds of declines per person: find the last one at or
+        # before `asked` by bisection, then step back past this request's own.
+        for index in range(bisect_right(entries, asked, key=itemgetter(0)) - 1, -1, -1):
+            _, pk, title, declined_at = entries[index]
+            if pk != facts["id"]:
+                return DeclinedRequest(pk, title, declined_at)
+        return None
 
 
 def declined_at(facts: Mapping[str, Any]) -> list[datetime]:
