@@ -3,8 +3,6 @@
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 
 from ..hr_selectors import Filters
@@ -24,28 +22,20 @@ class HrFilterForm(forms.Form):
     pattern = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     status = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
-    def __init__(self, *args, departments: list[str], submit: str = "Show", **kwargs):
+    def __init__(self, *args, departments: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["department"]).choices = [
             ("", "Every department"),
             *((name, name) for name in departments),
         ]
-        self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.form_class = "hr-filters"
-        self.helper.layout = Layout(
-            "pattern",
-            "status",
-            Row(
-                Column("department", css_class="col-12 col-md-4"),
-                Column("date_from", css_class="col-6 col-md-3"),
-                Column("date_to", css_class="col-6 col-md-3"),
-                Column(
-                    HTML(f'<button type="submit" class="btn btn-primary">{submit}</button>'),
-                    css_class="col-12 col-md-2 d-flex align-items-end mb-3",
-                ),
-            ),
-        )
+        # Laid out by requests_log/hr/filters.html, with Bootstrap's classes here.
+        for name, field in self.fields.items():
+            if field.widget.is_hidden:
+                continue
+            css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
+            if self.errors.get(name):
+                css += " is-invalid"
+            field.widget.attrs["class"] = css
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -234,6 +234,24 @@ def test_the_dashboard_charts_have_text_alternatives(hana, employee):
     assert "<caption>Requests by department, as counted in the chart</caption>" in html
 
 
+def test_the_filters_keep_what_was_chosen_and_say_what_is_wrong(hana, employee):
+    shared_request(employee)
+    url = reverse("hr:dashboard")
+
+    chosen = hana.get(url, {"department": employee.department, "date_from": "2026-01-01"})
+    backwards = hana.get(url, {"date_from": "2026-02-02", "date_to": "2026-01-01"})
+    garbled = hana.get(reverse("hr:request-list"), {"date_from": "not a date"})
+
+    html = chosen.content.decode()
+    assert re.search(rf'<option value="{employee.department}"\s+selected>', html)
+    assert 'name="date_from" value="2026-01-01" class="form-control"' in html
+    assert backwards.status_code == 200
+    assert "The period starts after it ends." in backwards.content.decode()
+    assert garbled.status_code == 200
+    assert 'class="form-control is-invalid"' in garbled.content.decode()
+    assert "Enter a valid date." in garbled.content.decode()
+
+
 # --- Query counts: the same for 1 and 30 rows ------------------------------------------------
 
 
