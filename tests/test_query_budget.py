@@ -208,7 +208,13 @@ BUDGETS: dict[str, Budget] = {
         reason="Its counts are cached under the version of what they count: the version, "
         "then, when it has changed, the departments, the counts and the patterns.",
     ),
-    "hr:request-list": Budget(HR, 3, more_shared),
+    "hr:request-list": Budget(
+        HR,
+        4,
+        more_shared,
+        reason="Its department filter is cached as the dashboard's: the version, then, when "
+        "it has changed, the departments; the count and the page.",
+    ),
     "hr:request-detail": Budget(
         HR,
         10,

@@ -26,9 +26,13 @@ def _refuse_unless_hr(request: AuthenticatedHttpRequest) -> None:
         raise Http404("Not found.")
 
 
-def _filter_form(request: AuthenticatedHttpRequest, **kwargs) -> HrFilterForm:
-    departments = hr_selectors.department_choices(viewer=request.user)
-    return HrFilterForm(request.GET or None, departments=departments, **kwargs)
+def _filter_form(request: AuthenticatedHttpRequest) -> HrFilterForm:
+    # The departments are kept in the cache under the counts' version, as on the dashboard:
+    # read afresh, they take a pass over every request HR may see.
+    departments = hr_selectors.department_choices(
+        viewer=request.user, version=hr_selectors.hr_counts_version()
+    )
+    return HrFilterForm(request.GET or None, departments=departments)
 
 
 @login_required
@@ -106,7 +110,9 @@ def export_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The dashboard's filtered requests as CSV: recorded (HrExport), and each request in
     it marked on its employee's chain as read by HR."""
     _refuse_unless_hr(request)
-    departments = hr_selectors.department_choices(viewer=request.user)
+    departments = hr_selectors.department_choices(
+        viewer=request.user, version=hr_selectors.hr_counts_version()
+    )
     form = HrFilterForm(request.POST, departments=departments)
     if not form.is_valid():
         return redirect("hr:dashboard")
