@@ -197,7 +197,7 @@ BUDGETS: dict[str, Budget] = {
     "exports:receipt-download": Budget(EMPLOYEE, 1, more_checkpoints),
     # A manager's pages.
     "manager:filed-list": Budget(MANAGER, 2, more_filed),
-    "manager:file-choose": Budget(MANAGER, 1, more_reports),
+    "manager:file-choose": Budget(MANAGER, 2, more_reports),
     "manager:file-create": Budget(MANAGER, 3, more_filed),
     "manager:filed-detail": Budget(MANAGER, 3, more_filed),
     # HR's pages.

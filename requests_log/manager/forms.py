@@ -20,6 +20,21 @@ NO_PENALTY_NOTICE = (
 )
 
 
+class ReportSearchForm(forms.Form):
+    """A name or job title, to find one report among many."""
+
+    q = forms.CharField(
+        label="Find a person",
+        required=False,
+        max_length=100,
+        strip=True,
+        widget=forms.TextInput(attrs={"type": "search", "class": "form-control"}),
+    )
+
+    def search(self) -> str:
+        return self.cleaned_data["q"] if self.is_valid() else ""
+
+
 class AccountChoices(forms.ModelMultipleChoiceField):
     """The report's accounts, each with the boundary she set, a closed one saying so."""
 

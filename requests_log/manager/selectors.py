@@ -223,6 +223,14 @@ def _latest_answer(request_id: int) -> Answer | None:
     )
 
 
+def reports_to_ask(*, viewer: User, search: str = "") -> QuerySet[User]:
+    """The viewer's reports by name; with `search`, those whose name or job title holds it."""
+    reports = access.reports_of(viewer).only("pk", "display_name", "job_title")
+    if search:
+        reports = reports.filter(Q(display_name__icontains=search) | Q(job_title__icontains=search))
+    return reports.order_by("display_name", "pk")
+
+
 def earlier_decline_to(*, viewer: User, employee: User) -> PromotionRequest | None:
     """The latest request the viewer filed to this employee that she declined, if any: the
     filing form says a new one is asking again (flags.py marks it so on her record and

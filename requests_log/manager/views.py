@@ -10,7 +10,7 @@ from boundary.http import AuthenticatedHttpRequest
 
 from .. import access, services
 from . import selectors
-from .forms import FilingForm
+from .forms import FilingForm, ReportSearchForm
 
 PAGE_SIZE = 25
 
@@ -40,8 +40,14 @@ def filed_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def file_choose(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Whom to ask: the manager's own reports, and nobody else."""
     _refuse_unless_filer(request)
-    reports = access.reports_of(request.user).only("pk", "display_name", "job_title")
-    return render(request, "requests_log/manager/file_choose.html", {"reports": reports})
+    search_form = ReportSearchForm(request.GET or None)
+    reports = selectors.reports_to_ask(viewer=request.user, search=search_form.search())
+    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "requests_log/manager/file_choose.html",
+        {"search_form": search_form, "page_obj": page, "reports": page.object_list},
+    )
 
 
 @login_required

@@ -87,10 +87,35 @@ def test_file_a_request_lists_reports_in_the_same_queries_for_1_and_30(
 
     UserFactory.create_batch(rows, manager=manager)
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = daniel.get(reverse("manager:file-choose"))
 
-    assert len(re.findall(r'href="/team/file/\d+/"', response.content.decode())) == rows
+    assert len(re.findall(r'href="/team/file/\d+/"', response.content.decode())) == min(rows, 25)
+
+
+def test_many_reports_come_a_page_at_a_time_in_name_order_and_can_be_searched(daniel, manager):
+    from tests.factories import UserFactory
+
+    for number in range(30):
+        UserFactory(manager=manager, display_name=f"Report {number:02}", job_title="Designer")
+    UserFactory(manager=manager, display_name="Zoe Quinn", job_title="Video producer")
+    url = reverse("manager:file-choose")
+
+    first = daniel.get(url).content.decode()
+    second = daniel.get(url, {"page": 2}).content.decode()
+    found = daniel.get(url, {"q": "  video "}).content.decode()
+    nobody = daniel.get(url, {"q": "Nobody here"}).content.decode()
+    too_long = daniel.get(url, {"q": "x" * 101})
+
+    names = re.findall(r"<bdi>([^<]+)</bdi></a>", first)
+    assert names == [f"Report {number:02}" for number in range(25)]
+    assert "Page 1 of 2" in first
+    assert re.findall(r"<bdi>([^<]+)</bdi></a>", second)[-1] == "Zoe Quinn"
+    assert re.findall(r"<bdi>([^<]+)</bdi></a>", found) == ["Zoe Quinn"]
+    assert "Nobody who reports to you matches “Nobody here”" in nobody
+    assert too_long.status_code == 200
+    assert "Ensure this value has at most 100 characters" in too_long.content.decode()
+    assert len(re.findall(r"<bdi>([^<]+)</bdi></a>", too_long.content.decode())) == 25
 
 
 def test_the_list_shows_status_answer_and_whether_it_was_opened(daniel, manager, employee):
