@@ -33,8 +33,9 @@ from .forms import (
 )
 
 PAGE_SIZE = 25
-# The dashboard lists this many of the requests waiting for her answer, due soonest first.
-PENDING_SHOWN = 20
+# The dashboard lists this many of the requests waiting for her answer, due soonest first
+# (a phone's screenful or two; "See all" lists the rest). Each is shown with its flags.
+PENDING_SHOWN = 10
 logger = logging.getLogger(__name__)
 
 
