@@ -417,7 +417,14 @@ if CACHE_URL:
             "KEY_PREFIX": "boundary",
         }
     }
+    # Sessions are read from this shared cache and written through to the database: a
+    # Redis read instead of an ORM query on every page (docs/performance.md). Nothing ends
+    # a session by deleting its row behind the cache's back: logout flushes both, and
+    # every other end (the timeouts, new second factors, a deactivated or closed account)
+    # is decided on each request from the session's data and the person's row.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
+    # A per-process cache would keep a session another process has ended.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_IMPORTS = ["requests_log.exports.tasks", "requests_log.hr.tasks"]
 CELERY_BEAT_SCHEDULE["purge-verification-jobs"] = {

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
 import time_machine
@@ -25,6 +26,22 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"
 START = timezone.now().replace(microsecond=0)
+
+
+@pytest.fixture(autouse=True, params=["db", "cached_db"])
+def session_engine(request, settings):
+    """Every test here runs on both session stores: the database alone (development's
+    default), and the shared Redis cache in front of it (production's, with CACHE_URL)."""
+    if request.param == "cached_db":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
+                "KEY_PREFIX": f"test-sessions-{uuid4().hex}",
+            }
+        }
+    settings.SESSION_ENGINE = f"django.contrib.sessions.backends.{request.param}"
+    return request.param
 
 
 @pytest.fixture
@@ -278,7 +295,7 @@ def test_production_cookies_are_secure_host_only_and_hsts_covers_subdomains():
         "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, "
         "s.SESSION_COOKIE_SAMESITE, s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, "
         "s.SESSION_COOKIE_DOMAIN, s.SESSION_COOKIE_PATH, "
-        "s.SECURE_HSTS_SECONDS >= 31536000, s.SECURE_HSTS_INCLUDE_SUBDOMAINS)"
+        "s.SECURE_HSTS_SECONDS >= 31536000, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SESSION_ENGINE)"
     )
 
     printed = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
@@ -300,4 +317,5 @@ def test_production_cookies_are_secure_host_only_and_hsts_covers_subdomains():
         "/",
         "True",
         "True",
+        "django.contrib.sessions.backends.cached_db",  # the broker's Redis is the cache
     ]
