@@ -655,7 +655,7 @@ def bench_task_pdf(employee, request_ids) -> list[tuple]:
 # A bulk_create of all rows in one statement would be no write the app ever makes. The
 # same three variants in one transaction for all rows (no commit per row, so the chain's
 # per-row work weighs more) are shown too, with no target. Chained without bookkeeping
-# (receipt_due_after_change made a no-op) shows what the bookkeeping itself costs.
+# (timeline.APPEND_BOOKKEEPING emptied) shows what the bookkeeping itself costs.
 #
 # The target (>= 0.8x) is on the bookkeeping receipts add: a chained append with it against
 # the chained append as it was before receipts. A chained append can never be 0.8x a bare
@@ -760,15 +760,15 @@ def insert_run(variant: str, employee, item, one_transaction: bool) -> float:
 
 @contextmanager
 def without_bookkeeping():
-    """timeline_append with receipt_due_after_change made a no-op."""
+    """timeline_append without its APPEND_BOOKKEEPING (receipt_due_statement)."""
     from requests_log import timeline
 
-    kept = timeline.receipt_due_after_change
-    timeline.receipt_due_after_change = lambda **_: None
+    kept = timeline.APPEND_BOOKKEEPING
+    timeline.APPEND_BOOKKEEPING = ()
     try:
         yield
     finally:
-        timeline.receipt_due_after_change = kept
+        timeline.APPEND_BOOKKEEPING = kept
 
 
 def prechained_rows(employee, item, events) -> list:

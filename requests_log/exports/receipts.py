@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core import signing as django_signing
@@ -62,20 +63,27 @@ def instance_host() -> str:
 def receipt_due_after_change(*, employee_id: int) -> None:
     """Her record changed: her next checkpoint is due now, or when the last one's
     RECEIPT_INTERVAL is over if that is later; changes before it is issued share it.
-    This runs inside every append (which holds her row's lock), so it is one statement
-    that writes nothing when a checkpoint is due already, as in a burst of changes: an
-    upsert Django's ORM cannot spell, in SQL that PostgreSQL and SQLite both take."""
+    timeline_append sends this statement (receipt_due_statement) with its own, so it
+    costs an append no round trip of its own."""
+    with connection.cursor() as cursor:
+        cursor.execute(*receipt_due_statement(employee_id=employee_id))
+
+
+def receipt_due_statement(*, employee_id: int) -> tuple[str, list[Any]]:
+    """receipt_due_after_change's statement and its parameters. Every append runs it
+    while it holds her row's lock, so it is one statement that writes nothing when a
+    checkpoint is due already, as in a burst of changes: an upsert Django's ORM cannot
+    spell, in SQL that PostgreSQL and SQLite both take."""
     table = ReceiptSchedule._meta.db_table
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            # Bandit B608 waived: {table} is the model's own table; values are parameters.
-            f"INSERT INTO {table} (employee_id, due_at, quiet_until) VALUES (%s, %s, NULL) "  # noqa: S608 # nosec B608
-            f"ON CONFLICT (employee_id) DO UPDATE SET due_at = CASE "
-            f"WHEN {table}.quiet_until > excluded.due_at THEN {table}.quiet_until "
-            f"ELSE excluded.due_at END WHERE {table}.due_at IS NULL",
-            [employee_id, now],
-        )
+    return (
+        # Bandit B608 waived: {table} is the model's own table; values are parameters.
+        f"INSERT INTO {table} (employee_id, due_at, quiet_until) VALUES (%s, %s, NULL) "  # noqa: S608 # nosec B608
+        f"ON CONFLICT (employee_id) DO UPDATE SET due_at = CASE "
+        f"WHEN {table}.quiet_until > excluded.due_at THEN {table}.quiet_until "
+        f"ELSE excluded.due_at END WHERE {table}.due_at IS NULL",
+        [employee_id, now],
+    )
 
 
 def receipts_issue_due(*, now=None, batch: int = 500) -> int:
