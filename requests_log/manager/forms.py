@@ -28,7 +28,9 @@ class ReportSearchForm(forms.Form):
         required=False,
         max_length=100,
         strip=True,
-        widget=forms.TextInput(attrs={"type": "search", "class": "form-control"}),
+        widget=forms.TextInput(
+            attrs={"type": "search", "class": "form-control", "placeholder": "Name or job title"}
+        ),
     )
 
     def search(self) -> str:
