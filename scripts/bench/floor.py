@@ -20,11 +20,13 @@ _connection = None
 
 
 def connection():
-    """One persistent connection per worker, made after the fork, in autocommit as
-    Django's are."""
+    """One persistent connection per worker, made after the fork, in autocommit and with
+    the planner settings (BENCH_FLOOR_PG_OPTIONS) Django's have."""
     global _connection
     if _connection is None or _connection.closed:
-        _connection = psycopg2.connect(os.environ["DATABASE_URL"])
+        _connection = psycopg2.connect(
+            os.environ["DATABASE_URL"], options=os.environ.get("BENCH_FLOOR_PG_OPTIONS", "")
+        )
         _connection.autocommit = True
     return _connection
 

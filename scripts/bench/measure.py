@@ -129,7 +129,13 @@ def main() -> int:
     import servers
 
     results = []
-    floor_environment = {**environment, "BENCH_FLOOR_QUERIES": str(queries_file)}
+    floor_environment = {
+        **environment,
+        "BENCH_FLOOR_QUERIES": str(queries_file),
+        # The planner settings Django's connections start with (settings.py), so that the
+        # floor's PostgreSQL plans the same SQL the same way.
+        "BENCH_FLOOR_PG_OPTIONS": connection.settings_dict["OPTIONS"].get("options", ""),
+    }
     with (
         servers.gunicorn("preloaded:application", APP_PORT, environment),
         servers.gunicorn(
