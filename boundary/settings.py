@@ -52,10 +52,13 @@ else:
     # planner reads a heavy employee's decline history by scanning every decline in the
     # company (35 ms) rather than through decision_decline_idx (3 ms). 1.1 is the usual
     # setting for SSDs and for data that fits in memory (docs/performance.md).
-    random_page_cost = env.float("DATABASE_RANDOM_PAGE_COST", default=1.1)
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "options", f"-c random_page_cost={random_page_cost}"
-    )
+    # Empty leaves the server's own setting (and sends no startup option, which a
+    # connection pooler such as PgBouncer may refuse).
+    random_page_cost = env.str("DATABASE_RANDOM_PAGE_COST", default="1.1")
+    if random_page_cost:
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+            "options", f"-c random_page_cost={float(random_page_cost)}"
+        )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
