@@ -278,6 +278,15 @@ def url_of(name: str, world: World) -> str:
     return reverse(name, kwargs=world.objects[row.obj])
 
 
+def signed_in_to(name: str, cast: dict[str, User]) -> tuple[Budget, World, Client, str]:
+    """Page `name`'s budget, its world, a client signed in as its viewer, and its URL."""
+    budget = BUDGETS[name]
+    world = world_for(name, cast)
+    client = Client()
+    sign_in(client, cast[budget.viewer])
+    return budget, world, client, url_of(name, world)
+
+
 def queries_of(client: Client, url: str) -> int:
     """The queries one GET of `url` makes, its whole body read (files are streamed), with
     nothing cached, so a cache cannot hide an N+1 (the HR dashboard keeps its counts)."""
@@ -292,11 +301,7 @@ def queries_of(client: Client, url: str) -> int:
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(BUDGETS))
 def test_page_asks_the_same_queries_for_1_and_30_rows_within_its_budget(name, cast):
-    budget = BUDGETS[name]
-    world = world_for(name, cast)
-    client = Client()
-    sign_in(client, cast[budget.viewer])
-    url = url_of(name, world)
+    budget, world, client, url = signed_in_to(name, cast)
     frame = queries_of(client, reverse(FRAME_PAGE))
     budget.grow(world, 1)
     queries_of(client, url)  # warm: a first view may record something once
@@ -336,11 +341,7 @@ def median_seconds(client: Client, url: str) -> float:
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", MAIN_LISTS)
 def test_list_at_100_rows_takes_at_most_3_times_its_time_at_10(name, cast):
-    budget = BUDGETS[name]
-    world = world_for(name, cast)
-    client = Client()
-    sign_in(client, cast[budget.viewer])
-    url = url_of(name, world)
+    budget, world, client, url = signed_in_to(name, cast)
     budget.grow(world, 10)
     client.get(url)
     at_10, queries_at_10 = median_seconds(client, url), queries_of(client, url)

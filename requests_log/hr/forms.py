@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django import forms
 
+from ..forms import bootstrap_classes
 from ..hr_selectors import Filters
 
 
@@ -28,14 +29,7 @@ class HrFilterForm(forms.Form):
             ("", "Every department"),
             *((name, name) for name in departments),
         ]
-        # Laid out by requests_log/hr/filters.html, with Bootstrap's classes here.
-        for name, field in self.fields.items():
-            if field.widget.is_hidden:
-                continue
-            css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
-            if self.errors.get(name):
-                css += " is-invalid"
-            field.widget.attrs["class"] = css
+        bootstrap_classes(self)  # laid out by requests_log/hr/filters.html
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -6,7 +6,7 @@ from functools import partial
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -26,13 +26,14 @@ def _refuse_unless_hr(request: AuthenticatedHttpRequest) -> None:
         raise Http404("Not found.")
 
 
-def _filter_form(request: AuthenticatedHttpRequest) -> HrFilterForm:
-    # The departments are kept in the cache under the counts' version, as on the dashboard:
-    # read afresh, they take a pass over every request HR may see.
-    departments = hr_selectors.department_choices(
-        viewer=request.user, version=hr_selectors.hr_counts_version()
-    )
-    return HrFilterForm(request.GET or None, departments=departments)
+def _filter_form(
+    request: AuthenticatedHttpRequest, data: QueryDict | None, version: int | None
+) -> HrFilterForm:
+    """HR's filters on `data`, their departments kept in the cache under the counts'
+    `version` (hr_counts_version): read afresh, they take a pass over every request HR
+    may see."""
+    departments = hr_selectors.department_choices(viewer=request.user, version=version)
+    return HrFilterForm(data, departments=departments)
 
 
 @login_required
@@ -43,8 +44,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     _refuse_unless_hr(request)
     # Read once, so the form's departments and the counts come from the same state.
     version = hr_selectors.hr_counts_version()
-    departments = hr_selectors.department_choices(viewer=request.user, version=version)
-    form = HrFilterForm(request.GET or None, departments=departments)
+    form = _filter_form(request, request.GET or None, version)
     filters = form.filters()
     board = hr_selectors.hr_dashboard(viewer=request.user, filters=filters, version=version)
     return render(
@@ -71,7 +71,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
 def request_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The requests behind a pattern or a count, in the dashboard's filters."""
     _refuse_unless_hr(request)
-    form = _filter_form(request)
+    form = _filter_form(request, request.GET or None, hr_selectors.hr_counts_version())
     pattern, status = form.chosen("pattern"), form.chosen("status")
     requests = hr_selectors.hr_request_list(
         viewer=request.user, filters=form.filters(), pattern=pattern, status=status
@@ -110,10 +110,7 @@ def export_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The dashboard's filtered requests as CSV: recorded (HrExport), and each request in
     it marked on its employee's chain as read by HR."""
     _refuse_unless_hr(request)
-    departments = hr_selectors.department_choices(
-        viewer=request.user, version=hr_selectors.hr_counts_version()
-    )
-    form = HrFilterForm(request.POST, departments=departments)
+    form = _filter_form(request, request.POST, hr_selectors.hr_counts_version())
     if not form.is_valid():
         return redirect("hr:dashboard")
     filters = form.filters()

@@ -258,8 +258,9 @@ class Decision(models.Model):
         indexes = [
             models.Index(fields=["promotion_request", "decided_at"]),
             # The declines of a person's requests (flags: "asked again after a no"): with
-            # the kind in the index the planner walks her requests' declines instead of
-            # scanning every decision (125 ms to 5 ms on 400,000 requests).
+            # the kind in the index, and random_page_cost set for SSDs (settings.py), the
+            # planner walks her requests' declines instead of scanning every decision
+            # (35 ms to 3 ms for 2,000 requests among 400,000).
             models.Index(
                 fields=["promotion_request", "decided_at"],
                 condition=models.Q(kind="decline"),

@@ -34,18 +34,6 @@ def csp(response) -> dict[str, list[str]]:
     }
 
 
-@pytest.fixture
-def cast(employee, second_employee, manager, other_manager, hr, administrator):
-    return {
-        "employee": employee,
-        "second_employee": second_employee,
-        "manager": manager,
-        "other_manager": other_manager,
-        "hr": hr,
-        "administrator": administrator,
-    }
-
-
 def url_of(name: str, cast) -> str:
     row = MATRIX[name]
     if row.who == TOKEN:
