@@ -442,6 +442,13 @@ CELERY_BEAT_SCHEDULE["sweep-hr-digests"] = {
     "schedule": crontab(minute=5),
     "options": {"expires": 30 * 60},
 }
+# HR's dashboard recounts the employees marked stale before counting; this keeps them few
+# (requests_log/hr_counts.py).
+CELERY_BEAT_SCHEDULE["refresh-hr-counts"] = {
+    "task": "requests_log.refresh_hr_counts",
+    "schedule": crontab(),  # every minute
+    "options": {"expires": 55},
+}
 CELERY_BEAT_SCHEDULE["purge-expired-exports"] = {
     "task": "requests_log.purge_expired_exports",
     "schedule": crontab(minute=17),  # hourly, at :17

@@ -28,6 +28,7 @@ from .models import (
     Decision,
     Evidence,
     Export,
+    HrCountedRequest,
     Notification,
     PromotionRequest,
     ReceiptAddress,
@@ -91,6 +92,14 @@ def promotion_requests_for_hr(viewer: User) -> QuerySet[PromotionRequest]:
     if not is_hr(viewer):
         return PromotionRequest.objects.none()
     return PromotionRequest.objects.filter(hr_visible())
+
+
+def hr_counted_requests_for(viewer: User) -> QuerySet[HrCountedRequest]:
+    """What HR's dashboard counts (hr_counts keeps a row for each request hr_visible and
+    no other); nothing for anyone else."""
+    if not is_hr(viewer):
+        return HrCountedRequest.objects.none()
+    return HrCountedRequest.objects.all()
 
 
 def promotion_requests_for(viewer: User) -> QuerySet[PromotionRequest]:

@@ -17,15 +17,16 @@ from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Min, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Min, Model, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from boundary.models import SocialAccount, User
+from boundary.models import User
 
-from . import access
-from .flags import PRESSURE_KINDS, Declines, RequestFlags, request_flags
-from .models import Decision, PromotionRequest, RequestTarget, TimelineEvent
+from . import access, hr_counts
+from .flags import Declines, RequestFlags, request_flags
+from .hr_patterns import PATTERN_FILTERS, PATTERNS, Pattern
+from .models import Decision, HrCountedRequest, PromotionRequest, TimelineEvent
 from .selectors import (
     TARGETS_WITH_ACCOUNTS,
     account_declarations,
@@ -44,6 +45,7 @@ COUNTS = (
     ("accepted", "Accepted"),
     ("declined", "Declined"),
 )
+M = TypeVar("M", bound=Model)  # what Filters narrow
 SHARING_KINDS = (TimelineEvent.Kind.SHARED_WITH_HR, TimelineEvent.Kind.SHARING_WITHDRAWN)
 
 
@@ -57,86 +59,6 @@ def _count_filters(now: datetime) -> dict[str, Q]:
     }
 
 
-# --- Patterns: the process, never the people --------------------------------------------
-
-
-def _asked_after_decline(scoped: QuerySet[PromotionRequest]) -> Q:
-    """Asked by someone the employee had already declined (on another request HR may
-    see), or pressed again on this request after her decline. Written as uncorrelated
-    `pk IN (…)` joins, which PostgreSQL runs once, hashed, rather than once per row."""
-    repeated = scoped.filter(
-        Q(employee__promotion_requests__pk__lt=F("pk"))
-        | Q(employee__promotion_requests__pk__gt=F("pk")),
-        access.hr_visible_through("employee__promotion_requests"),
-        employee__promotion_requests__requester_key=F("requester_key"),
-        employee__promotion_requests__decisions__kind=Decision.Kind.DECLINE,
-        employee__promotion_requests__decisions__decided_at__lte=F("occurred_at"),
-    )
-    pressed = scoped.filter(
-        follow_ups__kind__in=PRESSURE_KINDS,
-        decisions__kind=Decision.Kind.DECLINE,
-        decisions__decided_at__lte=F("follow_ups__occurred_at"),
-    )
-    return Q(pk__in=repeated.values("pk")) | Q(pk__in=pressed.values("pk"))
-
-
-def _closed_account(scoped: QuerySet[PromotionRequest]) -> Q:
-    return Q(
-        pk__in=RequestTarget.objects.filter(
-            boundary_at_request=SocialAccount.Boundary.CLOSED
-        ).values("promotion_request_id")
-    )
-
-
-def _forced_framing(scoped: QuerySet[PromotionRequest]) -> Q:
-    return Q(framing__in=[PromotionRequest.Framing.REQUIRED, PromotionRequest.Framing.CONSEQUENCES])
-
-
-def _disclosure_pending(scoped: QuerySet[PromotionRequest]) -> Q:
-    """Accepted, and an accepted account still has no disclosure proof (kept on the row
-    by the disclosure services)."""
-    return Q(status=S.ACCEPTED, disclosure_pending=True)
-
-
-@dataclass(frozen=True)
-class Pattern:
-    key: str
-    label: str
-    why: str
-
-
-PATTERNS = (
-    Pattern(
-        "asked-after-decline",
-        "Asked again after a decline",
-        "The same person asked again after a no, or pressed on after it.",
-    ),
-    Pattern(
-        "closed-account",
-        "Targeted an account closed to employer content",
-        "The employee had marked a chosen account closed to employer content.",
-    ),
-    Pattern(
-        "required",
-        "Framed as required or with consequences",
-        "Consent is not freely given when saying no is not an option.",
-    ),
-    Pattern(
-        "disclosure-pending",
-        "Accepted, disclosure proof pending",
-        "Accepted, but a post's disclosure is not yet proven for every account.",
-    ),
-)
-# Each takes the requests being counted (HR's scope, filtered), so a subquery reads no
-# more than they are.
-PATTERN_FILTERS: dict[str, Callable[[QuerySet[PromotionRequest]], Q]] = {
-    "asked-after-decline": _asked_after_decline,
-    "closed-account": _closed_account,
-    "required": _forced_framing,
-    "disclosure-pending": _disclosure_pending,
-}
-
-
 # --- Filters ---------------------------------------------------------------------------
 
 
@@ -146,10 +68,12 @@ class Filters:
     date_from: date | None = None
     date_to: date | None = None
 
-    def apply(self, queryset: QuerySet[PromotionRequest]) -> QuerySet[PromotionRequest]:
+    def apply(self, queryset: QuerySet[M], department: str = "employee__department") -> QuerySet[M]:
+        """`queryset` (requests, or counted requests with their own `department`) narrowed
+        to these filters."""
         zone = timezone.get_current_timezone()
         if self.department:
-            queryset = queryset.filter(employee__department=self.department)
+            queryset = queryset.filter(**{department: self.department})
         if self.date_from:
             start = datetime.combine(self.date_from, time.min, tzinfo=zone)
             queryset = queryset.filter(occurred_at__gte=start)
@@ -164,13 +88,15 @@ def department_choices(*, viewer: User, version: int | None = None) -> list[str]
     cached under `version`, as hr_dashboard)."""
 
     def read() -> tuple[list[str], None]:
-        departments = (
-            access.promotion_requests_for_hr(viewer)
-            .order_by()
-            .values_list("employee__department", flat=True)
-            .distinct()
-        )
-        return sorted(department for department in departments if department), None
+        departments: QuerySet[Any, str]
+        if hr_counts.counts_kept():
+            departments = _counted(viewer, version).values_list("department", flat=True)
+        else:
+            departments = access.promotion_requests_for_hr(viewer).values_list(
+                "employee__department", flat=True
+            )
+        found = departments.order_by().distinct()
+        return sorted(department for department in found if department), None
 
     return _cached(viewer, version, "departments", read)[0]
 
@@ -263,48 +189,93 @@ class Dashboard:
 def hr_dashboard(*, viewer: User, filters: Filters, version: int | None = None) -> Dashboard:
     """The dashboard, cached under `version` (hr_counts_version: it changes with every
     write to what is counted) until the next open request's deadline passes."""
-    board, key = _cached(viewer, version, repr(filters), lambda: _count(viewer, filters))
+    board, key = _cached(viewer, version, repr(filters), lambda: _count(viewer, filters, version))
     return replace(board, key=key)
 
 
-def _count(viewer: User, filters: Filters) -> tuple[Dashboard, datetime | None]:
-    """Counts by department and by month, and how many requests show each pattern, in
-    two aggregate queries over the requests HR may see; and the earliest deadline still
-    to come among the open ones, when the overdue count changes."""
-    now = timezone.now()
+def _counted(viewer: User, version: int | None) -> QuerySet[HrCountedRequest]:
+    """The counted requests HR may see, brought up to date with the record first: unless
+    that was done since `version` was read, which holds every write up to it (so the
+    departments and the counts of one page load recount once)."""
+    done = f"hr-counts-refreshed:{version}"
+    if version is None or not cache.get(done):
+        hr_counts.counted_requests_refresh()
+        if version is not None:
+            cache.set(done, True, CACHE_SECONDS)
+    return access.hr_counted_requests_for(viewer)
+
+
+def _count(
+    viewer: User, filters: Filters, version: int | None
+) -> tuple[Dashboard, datetime | None]:
+    """The dashboard from the counted requests kept as the record changes (hr_counts):
+    a pass over one narrow table. On SQLite, which keeps none, counted afresh."""
+    if not hr_counts.counts_kept():
+        return count_afresh(viewer, filters)
+    counted = filters.apply(_counted(viewer, version), department="department").order_by()
+    kept = {key: Q(**{key.replace("-", "_"): True}) for key in PATTERN_FILTERS}
+    return _tally(counted, F("department"), kept)
+
+
+def count_afresh(viewer: User, filters: Filters) -> tuple[Dashboard, datetime | None]:
+    """The dashboard counted from the record itself, with the patterns' rules: what the
+    kept counts must always equal."""
     scoped = filters.apply(access.promotion_requests_for_hr(viewer)).order_by()
+    rules = {key: rule(scoped) for key, rule in PATTERN_FILTERS.items()}
+    return _tally(scoped, F("employee__department"), rules)
+
+
+def _tally(
+    counted: QuerySet[Any], department: F, patterns: Mapping[str, Q]
+) -> tuple[Dashboard, datetime | None]:
+    """Counts by department and by month, and how many requests show each pattern, in one
+    pass over `counted` (requests, or counted requests, with a status, a deadline and a
+    date) grouped by department and month; and the earliest deadline still to come among
+    the open ones, when the overdue count changes."""
+    now = timezone.now()
     zone = timezone.get_current_timezone()
     counts = {key: Count("pk", filter=q) for key, q in _count_filters(now).items()}
+    pattern_counts = {
+        _pattern_column(pattern): Count("pk", filter=patterns[pattern.key]) for pattern in PATTERNS
+    }
     rows = (
-        scoped.annotate(
-            department=F("employee__department"), month=TruncMonth("occurred_at", tzinfo=zone)
+        counted.annotate(
+            counted_department=department, month=TruncMonth("occurred_at", tzinfo=zone)
         )
-        .values("department", "month")
-        .annotate(total=Count("pk"), **counts)
+        .values("counted_department", "month")
+        .annotate(
+            total=Count("pk"),
+            **counts,
+            **pattern_counts,
+            next_deadline=Min("deadline", filter=Q(status__in=OPEN, deadline__gte=now)),
+        )
     )
     totals = Bucket("All", "")
     departments: dict[str, Bucket] = {}
     months: dict[date, Bucket] = {}
+    shown = dict.fromkeys(pattern_counts, 0)
+    deadlines = []
     for row in rows:
-        department = row["department"] or "No department"
+        department_name = row["counted_department"] or "No department"
         month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
         totals.add(row)
-        departments.setdefault(department, Bucket(department, department)).add(row)
+        departments.setdefault(department_name, Bucket(department_name, department_name)).add(row)
         months.setdefault(month, Bucket(f"{month:%b %Y}", f"{month:%Y-%m}")).add(row)
-    pattern_counts = scoped.aggregate(
-        **{
-            pattern.key.replace("-", "_"): Count("pk", filter=PATTERN_FILTERS[pattern.key](scoped))
-            for pattern in PATTERNS
-        },
-        next_deadline=Min("deadline", filter=Q(status__in=OPEN, deadline__gte=now)),
-    )
+        for column in shown:
+            shown[column] += row[column]
+        if row["next_deadline"] is not None:
+            deadlines.append(row["next_deadline"])
     board = Dashboard(
         totals=totals,
         by_department=sorted(departments.values(), key=lambda bucket: bucket.label.casefold()),
         by_month=_every_month(months),
-        patterns=[(pattern, pattern_counts[pattern.key.replace("-", "_")]) for pattern in PATTERNS],
+        patterns=[(pattern, shown[_pattern_column(pattern)]) for pattern in PATTERNS],
     )
-    return board, pattern_counts["next_deadline"]
+    return board, min(deadlines, default=None)
+
+
+def _pattern_column(pattern: Pattern) -> str:
+    return "pattern_" + pattern.key.replace("-", "_")
 
 
 def _every_month(months: dict[date, Bucket]) -> list[Bucket]:

@@ -1,10 +1,17 @@
-"""Celery tasks for HR: thin wrappers around requests_log.hr_digest."""
+"""Celery tasks for HR: thin wrappers around requests_log.hr_digest and hr_counts."""
 
 from celery import shared_task
 from django.conf import settings
 
-from .. import hr_digest
+from .. import hr_counts, hr_digest
 from ..tasks import send_retrying
+
+
+@shared_task(name="requests_log.refresh_hr_counts", soft_time_limit=50, time_limit=60)
+def refresh_hr_counts() -> int:
+    """Recount the employees whose HR counts went stale (every minute), so that a
+    dashboard load finds few left to recount."""
+    return hr_counts.counted_requests_refresh()
 
 
 def enqueue_digests(digest_ids) -> None:

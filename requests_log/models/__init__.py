@@ -9,6 +9,7 @@ from .exports import (
     export_storage,
     export_upload_to,
 )
+from .hr_counts import HrCountedRequest, HrCountsStale
 from .receipts import (
     Checkpoint,
     ReceiptAddress,
@@ -41,6 +42,8 @@ __all__ = [
     "Evidence",
     "Export",
     "FollowUp",
+    "HrCountedRequest",
+    "HrCountsStale",
     "HrDigest",
     "HrExport",
     "HrView",

@@ -1331,6 +1331,10 @@ def main() -> None:
     everyone = people()
     print(f"Generating with {WORKERS} workers…", flush=True)
     counts = load(everyone, now)
+    print("HR's kept counts…", flush=True)
+    from requests_log import hr_counts
+
+    hr_counts.counted_requests_rebuild()  # loaded with the triggers off: nobody was marked
     cast = cast_of(everyone)
     verify_sample(cast)
     print("VACUUM (ANALYZE) and rename…", flush=True)

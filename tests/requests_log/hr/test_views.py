@@ -355,8 +355,9 @@ def test_no_dashboard_query_groups_or_counts_by_person(hr, employee, second_empl
     grouped = [q["sql"] for q in queries if "GROUP BY" in q["sql"]]
     assert len(grouped) == 1
     selected = grouped[0].split(" FROM ", 1)[0]
-    assert '"boundary_user"."department"' in selected
+    assert '"requests_log_hrcountedrequest"."department"' in selected
     assert "employee_id" not in selected
+    assert "employee_id" not in grouped[0].split(" GROUP BY ", 1)[1]
     assert all('"boundary_user"."display_name"' not in q["sql"] for q in queries)
 
 

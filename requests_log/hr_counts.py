@@ -1,0 +1,89 @@
+"""Keeps what HR's dashboard counts (HrCountedRequest) up to date with the record.
+
+Migration 0019's trigger marks an employee stale (HrCountsStale) in the same transaction
+as any write to what is counted. counted_requests_refresh recomputes the stale employees'
+rows with hr_selectors' own rules for an afresh count, so the two cannot drift apart: the
+dashboard calls it before counting, and a minutely task keeps the marks few.
+
+PostgreSQL only: SQLite (`make run`) has no such trigger and counts afresh.
+"""
+
+from django.db import connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper, F, QuerySet
+
+from . import access
+from .hr_patterns import PATTERN_FILTERS
+from .models import HrCountedRequest, PromotionRequest
+
+# An advisory lock key no other code uses (0017's is 7301014): one refresh at a time, so
+# two never write the same employee's rows.
+REFRESH_LOCK = 7301015
+
+
+def counts_kept() -> bool:
+    """Whether the database keeps the counted rows (migration 0019's trigger)."""
+    return connection.vendor == "postgresql"
+
+
+def counted_requests_refresh() -> int:
+    """Recompute the counted requests of every employee marked stale, and take away the
+    marks this read: a mark written meanwhile stays for the next refresh. Returns how
+    many employees were recomputed. Its lock is held to the end of the caller's
+    transaction, if any: call it outside a long one."""
+    if not counts_kept():
+        return 0
+    # No savepoint of its own: a failure here fails the caller's transaction, if any.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
+        # Deletes the marks committed by now, exactly those it returns.
+        cursor.execute("DELETE FROM requests_log_hrcountsstale RETURNING employee_id")
+        stale = {employee for (employee,) in cursor.fetchall()}
+        if stale:
+            HrCountedRequest.objects.filter(employee_id__in=stale).delete()
+            _insert_counted(PromotionRequest.objects.filter(employee_id__in=stale), cursor)
+    return len(stale)
+
+
+def counted_requests_rebuild() -> int:
+    """Recount every employee's requests: after data was loaded with the triggers off
+    (pg_restore --disable-triggers, session_replication_role = replica), which marked
+    nobody stale. Returns how many employees were recounted."""
+    if not counts_kept():
+        return 0
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO requests_log_hrcountsstale (employee_id) "
+            "SELECT DISTINCT employee_id FROM requests_log_promotionrequest"
+        )
+        # Rows of requests that are gone, whoever they were of.
+        HrCountedRequest.objects.all().delete()
+        return counted_requests_refresh()
+
+
+def _insert_counted(requests: QuerySet[PromotionRequest], cursor) -> None:
+    """INSERT … SELECT the counted rows of those of `requests` HR may see, in one
+    statement: the SELECT is the ORM's, with the patterns' rules as in an afresh count."""
+    scoped = requests.filter(access.hr_visible()).order_by()
+    patterns = {
+        f"counted_{key.replace('-', '_')}": ExpressionWrapper(
+            rule(scoped), output_field=BooleanField()
+        )
+        for key, rule in PATTERN_FILTERS.items()
+    }
+    # Fields first, then annotations, in the columns' order (values_list keeps it).
+    fields = ("pk", "employee_id", "occurred_at", "deadline", "status")
+    rows = scoped.annotate(counted_department=F("employee__department"), **patterns).values_list(
+        *fields, "counted_department", *patterns
+    )
+    columns = [
+        "promotion_request_id",
+        "employee_id",
+        "occurred_at",
+        "deadline",
+        "status",
+        "department",
+        *(name.removeprefix("counted_") for name in patterns),
+    ]
+    select, params = rows.query.sql_with_params()
+    table = HrCountedRequest._meta.db_table
+    cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) {select}", params)
