@@ -9,6 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
+
 # The stacked series, in stacking order: (key, label). Overdue requests are pending or
 # negotiating ones, so they are a count in the tables, not a segment.
 SERIES = (
@@ -149,3 +153,58 @@ def row_chart(title: str, buckets: Sequence[Counted], *, width: int = 640) -> Ch
             )
         )
     return Chart(title, _describe(title, buckets), width, height, bars, horizontal=True)
+
+
+def chart_html(chart: Chart, chart_id: str) -> SafeString:
+    """The chart as a <figure> with inline SVG, its legend below. Drawn here rather than
+    in a template: a dashboard's 65 bars and their segments took 16 ms as template nodes,
+    and take about 2 ms as format_html."""
+    anchor = ("end", "start") if chart.horizontal else ("middle", "middle")
+    bars = format_html_join(
+        "\n",
+        '<g>{}<text x="{}" y="{}" text-anchor="{}">{}</text>'
+        '<text class="bar-total" x="{}" y="{}" text-anchor="{}">{}</text></g>',
+        (
+            (
+                format_html_join(
+                    "",
+                    '<rect class="series-{}" x="{}" y="{}" width="{}" height="{}">'
+                    "<title>{}: {} {}</title></rect>",
+                    (
+                        (s.key, s.x, s.y, s.width, s.height, bar.label, s.value, s.label.lower())
+                        for s in bar.segments
+                    ),
+                ),
+                bar.label_x,
+                bar.label_y,
+                anchor[0],
+                Truncator(bar.label).chars(22),
+                bar.total_x,
+                bar.total_y,
+                anchor[1],
+                bar.total,
+            )
+            for bar in chart.bars
+        ),
+    )
+    legend = format_html_join(
+        "",
+        '<span class="me-3"><span class="legend-swatch series-{}" aria-hidden="true"></span>'
+        "{}</span>",
+        chart.legend,
+    )
+    return format_html(
+        '<figure class="mb-3"><svg class="chart" viewBox="{}" role="img" '
+        'aria-labelledby="{}-title {}-desc" focusable="false">'
+        '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>\n{}\n</svg>'
+        '<figcaption class="small">{}</figcaption></figure>',
+        chart.view_box,
+        chart_id,
+        chart_id,
+        chart_id,
+        chart.title,
+        chart_id,
+        chart.description,
+        bars,
+        legend,
+    )

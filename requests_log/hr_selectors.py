@@ -26,7 +26,7 @@ from boundary.models import User
 from . import access, hr_counts
 from .flags import Declines, RequestFlags, request_flags
 from .hr_patterns import PATTERN_FILTERS, PATTERNS, Pattern
-from .models import Decision, HrCountedRequest, PromotionRequest, TimelineEvent
+from .models import Decision, PromotionRequest, TimelineEvent
 from .selectors import (
     TARGETS_WITH_ACCOUNTS,
     account_declarations,
@@ -88,14 +88,16 @@ def department_choices(*, viewer: User, version: int | None = None) -> list[str]
     cached under `version`, as hr_dashboard)."""
 
     def read() -> tuple[list[str], None]:
-        departments: QuerySet[Any, str]
         if hr_counts.counts_kept():
-            departments = _counted(viewer, version).values_list("department", flat=True)
+            _recount_stale(version)
+            found = access.hr_counted_departments(viewer)
         else:
-            departments = access.promotion_requests_for_hr(viewer).values_list(
-                "employee__department", flat=True
+            found = list(
+                access.promotion_requests_for_hr(viewer)
+                .values_list("employee__department", flat=True)
+                .order_by()
+                .distinct()
             )
-        found = departments.order_by().distinct()
         return sorted(department for department in found if department), None
 
     return _cached(viewer, version, "departments", read)[0]
@@ -193,16 +195,15 @@ def hr_dashboard(*, viewer: User, filters: Filters, version: int | None = None) 
     return replace(board, key=key)
 
 
-def _counted(viewer: User, version: int | None) -> QuerySet[HrCountedRequest]:
-    """The counted requests HR may see, brought up to date with the record first: unless
-    that was done since `version` was read, which holds every write up to it (so the
-    departments and the counts of one page load recount once)."""
+def _recount_stale(version: int | None) -> None:
+    """Bring the kept counts up to date with the record (hr_counts), unless that was done
+    since `version` was read, which holds every write up to it: the departments and the
+    counts of one page load recount once."""
     done = f"hr-counts-refreshed:{version}"
     if version is None or not cache.get(done):
         hr_counts.counted_requests_refresh()
         if version is not None:
             cache.set(done, True, CACHE_SECONDS)
-    return access.hr_counted_requests_for(viewer)
 
 
 def _count(
@@ -212,7 +213,8 @@ def _count(
     a pass over one narrow table. On SQLite, which keeps none, counted afresh."""
     if not hr_counts.counts_kept():
         return count_afresh(viewer, filters)
-    counted = filters.apply(_counted(viewer, version), department="department").order_by()
+    _recount_stale(version)
+    counted = filters.apply(access.hr_counted_requests_for(viewer), department="department")
     kept = {key: Q(**{key.replace("-", "_"): True}) for key in PATTERN_FILTERS}
     return _tally(counted, F("department"), kept)
 

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from django import template
 from django.utils.safestring import SafeString
 
-from .. import timeline_display
+from .. import charts, timeline_display
 from ..exports import receiptformat
 from ..models import TimelineEvent
 
@@ -16,6 +16,12 @@ register = template.Library()
 def chain_time(text: str) -> str:
     """A time as the chain and the manifests write it, as a person reads it."""
     return receiptformat.readable_time(text)
+
+
+@register.simple_tag
+def bar_chart(chart: charts.Chart, chart_id: str) -> SafeString:
+    """A stacked bar chart as inline SVG in a <figure> (charts.chart_html)."""
+    return charts.chart_html(chart, chart_id)
 
 
 @register.simple_tag
