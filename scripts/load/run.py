@@ -47,6 +47,8 @@ P95_TARGET_MS = 250.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # Seconds between the last user's first login and the measured window.
 SETTLE_SECONDS = 5.0
+# The final minute is tried at the highest rates the ramp held, in turn, until one holds.
+FINAL_TRIES = 3
 CLASSES = {
     "dashboards and lists": ("dashboard:", "list:"),
     "request pages": ("request page",),
@@ -583,6 +585,16 @@ def write_results(results: dict) -> str:
         f"**{final['pages_held_to_target']['p95_ms']} ms** (target < {P95_TARGET_MS:.0f} ms): "
         f"{'held' if results['passed'] else 'NOT held'}.",
         "",
+    ]
+    earlier = results.get("final_attempts", [])[:-1]
+    if earlier:
+        tried = "; ".join(
+            f"{attempt['rate']} actions/s: {attempt['requests_per_second']} requests/s, "
+            f"p95 {attempt['p95_ms']} ms"
+            for attempt in earlier
+        )
+        lines += [f"Held in the ramp's short steps but not for the full run: {tried}.", ""]
+    lines += [
         "| class | requests | per s | errors | p50 ms | p95 ms | p99 ms |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
@@ -675,25 +687,38 @@ def main() -> int:
         processes.wait_until_up()
         sampler.start()
         steps: list[dict] = []
-        rate = options.rate
-        if rate is None:
-            steps, rate = ramp(settings, cast_path, [float(r) for r in options.ramp.split(",")])
-            if rate is None:
+        candidates = [options.rate] if options.rate is not None else []
+        if options.rate is None:
+            steps, best = ramp(settings, cast_path, [float(r) for r in options.ramp.split(",")])
+            held = [step["rate"] for step in steps if step["passed"]]
+            # A short step can hold a rate that a minute does not: then the next lower.
+            candidates = sorted(held, reverse=True)[:FINAL_TRIES]
+            if best is None:
                 print("ramp: not even the first step held; measuring at it anyway")
-                rate = float(options.ramp.split(",")[0])
-        users = max(2, round(rate / options.user_rate))
-        print(f"final: {rate} actions/s ({users} users) for {options.seconds:.0f} s")
-        # locust stops by itself SETTLE_SECONDS + seconds after every user has logged in
-        # once (a password check each, ~0.25 s of CPU); the run time is only a bound.
+                candidates = [float(options.ramp.split(",")[0])]
         settings["measure_seconds"] = options.seconds
-        bound = users / 10 + users + SETTLE_SECONDS + options.seconds + 30
-        result = run_locust(settings, cast_path, "final", bound, users=users)
-        processes.check_alive()
-        if not result["ready_at"]:
-            raise RuntimeError(f"not every user had logged in after {bound:.0f} s")
-        start = result["ready_at"][0] + SETTLE_SECONDS
-        end = start + options.seconds
-        summary = summarise(result["samples"], start, end)
+        attempts: list[dict] = []
+        for rate in candidates:
+            users = max(2, round(rate / options.user_rate))
+            print(f"final: {rate} actions/s ({users} users) for {options.seconds:.0f} s")
+            # locust stops by itself SETTLE_SECONDS + seconds after every user has logged in
+            # once (a password check each, ~0.25 s of CPU); the run time is only a bound.
+            bound = users / 10 + users + SETTLE_SECONDS + options.seconds + 30
+            result = run_locust(settings, cast_path, "final", bound, users=users)
+            processes.check_alive()
+            if not result["ready_at"]:
+                raise RuntimeError(f"not every user had logged in after {bound:.0f} s")
+            start = result["ready_at"][0] + SETTLE_SECONDS
+            end = start + options.seconds
+            summary = summarise(result["samples"], start, end)
+            attempts.append({"rate": rate, "passed": passes(summary), **summary})
+            print(
+                f"final: {summary['all']['per_second']} requests/s, p95 of pages "
+                f"{summary['pages_held_to_target']['p95_ms']} ms, "
+                f"{summary['all']['errors']} errors: {'held' if passes(summary) else 'not held'}"
+            )
+            if passes(summary):
+                break
     finally:
         try:
             sampler.stop()
@@ -710,6 +735,14 @@ def main() -> int:
         "passed": passes(summary),
         "final": summary,
         "ramp": steps,
+        "final_attempts": [
+            {key: attempt[key] for key in ("rate", "passed")}
+            | {
+                "requests_per_second": attempt["all"]["per_second"],
+                "p95_ms": attempt["pages_held_to_target"]["p95_ms"],
+            }
+            for attempt in attempts
+        ],
         "db_connections_max": max((count for _, count in sampler.connections), default=0),
         "db_connections": sampler.connections,
         "max_connections": max_connections(),
