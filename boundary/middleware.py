@@ -14,22 +14,24 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class UserTimezoneMiddleware:
-    """Show times in the signed-in user's own time zone."""
+    """Show times in the signed-in user's own time zone, for this request only: the
+    thread's zone is restored after it (a test client's thread, or a worker thread that
+    goes on to other work, would otherwise keep the last person's)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         user = getattr(request, "user", None)
+        zone = None  # the default, settings.TIME_ZONE
         if (
             user is not None
             and user.is_authenticated
             and isinstance(user.time_zone, zoneinfo.ZoneInfo)
         ):
-            timezone.activate(user.time_zone)
-        else:
-            timezone.deactivate()
-        return self.get_response(request)
+            zone = user.time_zone
+        with timezone.override(zone):
+            return self.get_response(request)
 
 
 class TwoFactorSetupRequiredMiddleware:

@@ -1,7 +1,10 @@
 import re
 
 import pytest
+from django.conf import settings
+from django.test.signals import template_rendered
 from django.urls import reverse
+from django.utils import timezone
 
 from boundary.models import SocialAccount
 from boundary.views import ACCOUNTS_PAGE_SIZE
@@ -98,6 +101,23 @@ def test_profile_update(client, maya):
         "OR",
     )
     assert (maya.role, maya.is_staff, maya.is_superuser) == ("employee", False, False)
+
+
+def test_a_page_is_in_her_time_zone_and_the_thread_keeps_none(client, maya):
+    seen = {}
+
+    def record_zone(sender, **kwargs):
+        seen.setdefault("zone", timezone.get_current_timezone_name())
+
+    client.force_login(maya)
+    template_rendered.connect(record_zone)
+    try:
+        assert client.get(reverse("boundary:profile")).status_code == 200
+    finally:
+        template_rendered.disconnect(record_zone)
+
+    assert seen["zone"] == "Europe/London"
+    assert timezone.get_current_timezone_name() == settings.TIME_ZONE
 
 
 def test_profile_shows_the_manager_by_name_and_lists_nobody_else(client, maya):
