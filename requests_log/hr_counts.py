@@ -25,6 +25,11 @@ def counts_kept() -> bool:
     return connection.vendor == "postgresql"
 
 
+# Employees' marks taken per transaction: a first recount of everyone (migration 0019)
+# or a long backlog commits as it goes, within the minutely task's time limit.
+RECOUNT_BATCH = 2_000
+
+
 def counted_requests_refresh() -> int:
     """Recompute the counted requests of every employee marked stale, and take away the
     marks this read: a mark written meanwhile stays for the next refresh. Returns how
@@ -32,16 +37,33 @@ def counted_requests_refresh() -> int:
     transaction, if any: call it outside a long one."""
     if not counts_kept():
         return 0
+    recounted = 0
+    while True:
+        taken, employees = _recount_batch()
+        recounted += employees
+        if taken < RECOUNT_BATCH:
+            return recounted
+
+
+def _recount_batch() -> tuple[int, int]:
+    """Take up to RECOUNT_BATCH marks (with every other mark of their employees) and
+    recount those employees, in one transaction: (marks taken, employees recounted)."""
     # No savepoint of its own: a failure here fails the caller's transaction, if any.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
-        # Deletes the marks committed by now, exactly those it returns.
-        cursor.execute("DELETE FROM requests_log_hrcountsstale RETURNING employee_id")
-        stale = {employee for (employee,) in cursor.fetchall()}
+        # Deletes marks committed by now, exactly those it returns.
+        cursor.execute(
+            "DELETE FROM requests_log_hrcountsstale WHERE employee_id IN ("
+            " SELECT employee_id FROM requests_log_hrcountsstale LIMIT %s"
+            ") RETURNING employee_id",
+            [RECOUNT_BATCH],
+        )
+        marks = [employee for (employee,) in cursor.fetchall()]
+        stale = set(marks)
         if stale:
             HrCountedRequest.objects.filter(employee_id__in=stale).delete()
             _insert_counted(PromotionRequest.objects.filter(employee_id__in=stale), cursor)
-    return len(stale)
+    return len(marks), len(stale)
 
 
 def counted_requests_rebuild() -> int:

@@ -91,6 +91,24 @@ def test_a_recount_asks_as_many_queries_for_thirty_employees_as_for_one(employee
     assert HrCountedRequest.objects.count() == employees
 
 
+def test_a_long_backlog_is_recounted_a_batch_at_a_time(hr, monkeypatch):
+    hr_counts.counted_requests_refresh()
+    people = [UserFactory(department="Design") for _ in range(5)]
+    for person in people:
+        shared_request(person)  # a few marks each: the request, its sharing
+    monkeypatch.setattr(hr_counts, "RECOUNT_BATCH", 3)
+
+    with CaptureQueriesContext(connection) as queries:
+        recounted = hr_counts.counted_requests_refresh()
+
+    locks = [q for q in queries if "pg_advisory_xact_lock" in q["sql"]]
+    assert recounted == 5  # each once: a batch takes every mark of its employees
+    assert len(locks) > 1  # a transaction each
+    assert stale() == set()
+    kept, _ = hr_selectors._count(hr, Filters(), None)
+    assert numbers(kept) == numbers(hr_selectors.count_afresh(hr, Filters())[0])
+
+
 def test_only_what_hr_may_see_is_counted(employee):
     log_request(employee)  # kept to herself
     shared = shared_request(employee)
