@@ -9,7 +9,8 @@ has its function below; `format_html` escapes every stored value.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
@@ -19,6 +20,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
+from django.utils.translation import get_language
 
 from .models import Decision, FollowUp, PromotionRequest, TimelineEvent
 from .models.request import DECLINE_REASON_LABELS
@@ -83,16 +85,28 @@ def event_html(event: TimelineEvent, *, after_decline: bool, requester_name: str
         " timeline-after-decline" if after_decline else "",
         event.seq,
         entry.occurred_at.isoformat(),
-        date_format(entry.occurred_at, "D j M Y, H:i"),
+        moment_text(entry.occurred_at, "D j M Y"),
         # Logged afterwards, or backdated: when Boundary stored it as well.
         ""
         if same_minute(recorded_at, entry.occurred_at)
-        else f" · recorded {date_format(recorded_at, 'j M, H:i')}",
+        else f" · recorded {moment_text(recorded_at, 'j M')}",
         heading(entry),
         details(entry) if details else "",
         event.seq,
         event.hash[:12],
     )
+
+
+def moment_text(moment: datetime, day_pattern: str) -> str:
+    """`moment` as its day in Django's `day_pattern` then the time, "Tue 3 Mar 2026, 09:30".
+    The day's words (weekday and month names, translated) are formatted once per day: a
+    long timeline's dates, each formatted whole, were a fifth of its page."""
+    return f"{_day_text(moment.date(), day_pattern, get_language())}, {moment:%H:%M}"
+
+
+@lru_cache(maxsize=1024)
+def _day_text(day: date, day_pattern: str, language: str | None) -> str:
+    return date_format(day, day_pattern)  # `language`: the key, as it changes the words
 
 
 def heading(entry: Entry) -> SafeString:
@@ -166,7 +180,7 @@ def seen_by_requester(entry: Entry) -> SafeString:
     return format_html(
         "<div>Seen by <bdi>{}</bdi> at {}: proof the answer arrived</div>",
         entry.payload.get("actor_name", ""),
-        date_format(entry.occurred_at, "H:i"),
+        f"{entry.occurred_at:%H:%M}",
     )
 
 
@@ -175,7 +189,7 @@ def viewed_by_hr(entry: Entry) -> SafeString:
         '<div class="hr-read">{} by <bdi>{}</bdi> (HR) at {}</div>',
         "In an export" if entry.payload.get("export") else "Opened",
         entry.payload.get("actor_name", ""),
-        date_format(entry.occurred_at, "H:i"),
+        f"{entry.occurred_at:%H:%M}",
     )
 
 
@@ -240,7 +254,7 @@ def record_value(value: Any, field: str) -> Any:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return value
-        return date_format(timezone.localtime(moment), "j M Y, H:i")
+        return moment_text(timezone.localtime(moment), "j M Y")
     return value
 
 

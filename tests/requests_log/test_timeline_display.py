@@ -2,11 +2,12 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dateformat import format as date_format
 
 from boundary.models import User
 from requests_log.models import TimelineEvent
-from requests_log.timeline_display import event_html, timeline_html
+from requests_log.timeline_display import event_html, moment_text, timeline_html
 
 OCCURRED_AT = datetime(2026, 3, 2, 9, 30, 15, tzinfo=UTC)
 SHA256 = "ab12" * 16
@@ -27,6 +28,22 @@ def html(timeline_event, *, after_decline=False, requester_name="Dana Reyes"):
         return event_html(
             timeline_event, after_decline=after_decline, requester_name=requester_name
         )
+
+
+@pytest.mark.parametrize("pattern", ["D j M Y", "j M", "j M Y"])
+def test_a_moment_reads_as_django_formats_it_whole(pattern):
+    moments = [
+        datetime(2026, month, day, hour, minute, tzinfo=UTC)
+        for month, day, hour, minute in ((3, 2, 9, 5), (3, 2, 23, 59), (12, 31, 0, 0))
+    ]
+    with timezone.override("Europe/Paris"), translation.override("en"):
+        local = [timezone.localtime(moment) for moment in moments]
+        texts = [moment_text(moment, pattern) for moment in local]
+
+        assert texts == [date_format(moment, f"{pattern}, H:i") for moment in local]
+    assert texts[0].endswith(", 10:05")  # in Paris, an hour after UTC
+    assert texts[1].endswith(", 00:59")  # the next day there
+    assert texts[1].split(",")[0] != texts[0].split(",")[0]  # 23:59 UTC: 3 March there
 
 
 def test_an_entry_shows_its_time_in_the_active_zone_its_heading_and_its_hash():
