@@ -2,8 +2,9 @@
 
 Migration 0019's trigger marks an employee stale (HrCountsStale) in the same transaction
 as any write to what is counted. counted_requests_refresh recomputes the stale employees'
-rows with hr_selectors' own rules for an afresh count, so the two cannot drift apart: the
-dashboard calls it before counting, and a minutely task keeps the marks few.
+rows with the same pattern rules as an afresh count (hr_patterns), so the two cannot
+drift apart: the dashboard calls it before counting, and a minutely task keeps the marks
+few.
 
 PostgreSQL only: SQLite (`make run`) has no such trigger and counts afresh.
 """
@@ -12,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, QuerySet
 
 from . import access
-from .hr_patterns import PATTERN_FILTERS
+from .hr_patterns import PATTERN_FILTERS, PATTERNS
 from .models import HrCountedRequest, PromotionRequest
 
 # An advisory lock key no other code uses (0017's is 7301014): one refresh at a time, so
@@ -69,7 +70,8 @@ def _recount_batch() -> tuple[int, int]:
 def counted_requests_rebuild() -> int:
     """Recount every employee's requests: after data was loaded with the triggers off
     (pg_restore --disable-triggers, session_replication_role = replica), which marked
-    nobody stale. Returns how many employees were recounted."""
+    nobody stale. Returns how many employees were recounted. One transaction, batches
+    and all, so no dashboard load sees the rows half replaced."""
     if not counts_kept():
         return 0
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
@@ -86,11 +88,12 @@ def _insert_counted(requests: QuerySet[PromotionRequest], cursor) -> None:
     """INSERT … SELECT the counted rows of those of `requests` HR may see, in one
     statement: the SELECT is the ORM's, with the patterns' rules as in an afresh count."""
     scoped = requests.filter(access.hr_visible()).order_by()
+    # Annotations named apart from the request's own fields (it has disclosure_pending).
     patterns = {
-        f"counted_{key.replace('-', '_')}": ExpressionWrapper(
-            rule(scoped), output_field=BooleanField()
+        f"counted_{pattern.field}": ExpressionWrapper(
+            PATTERN_FILTERS[pattern.key](scoped), output_field=BooleanField()
         )
-        for key, rule in PATTERN_FILTERS.items()
+        for pattern in PATTERNS
     }
     # Fields first, then annotations, in the columns' order (values_list keeps it).
     fields = ("pk", "employee_id", "occurred_at", "deadline", "status")
@@ -104,7 +107,7 @@ def _insert_counted(requests: QuerySet[PromotionRequest], cursor) -> None:
         "deadline",
         "status",
         "department",
-        *(name.removeprefix("counted_") for name in patterns),
+        *(pattern.field for pattern in PATTERNS),
     ]
     select, params = rows.query.sql_with_params()
     table = HrCountedRequest._meta.db_table

@@ -66,6 +66,12 @@ class Pattern:
     label: str
     why: str
 
+    @property
+    def field(self) -> str:
+        """The key as a name in Python and SQL ("asked_after_decline"): HrCountedRequest's
+        field, and the suffix of the columns that count or export the pattern."""
+        return self.key.replace("-", "_")
+
 
 PATTERNS = (
     Pattern(

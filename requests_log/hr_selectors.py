@@ -215,7 +215,7 @@ def _count(
         return count_afresh(viewer, filters)
     _recount_stale(version)
     counted = filters.apply(access.hr_counted_requests_for(viewer), department="department")
-    kept = {key: Q(**{key.replace("-", "_"): True}) for key in PATTERN_FILTERS}
+    kept = {pattern.key: Q(**{pattern.field: True}) for pattern in PATTERNS}
     return _tally(counted, F("department"), kept)
 
 
@@ -277,7 +277,8 @@ def _tally(
 
 
 def _pattern_column(pattern: Pattern) -> str:
-    return "pattern_" + pattern.key.replace("-", "_")
+    """The column that counts, or exports, whether a request shows `pattern`."""
+    return f"pattern_{pattern.field}"
 
 
 def _every_month(months: dict[date, Bucket]) -> list[Bucket]:
@@ -340,7 +341,7 @@ def hr_export_rows(
     now = now or timezone.now()
     scoped = filters.apply(access.promotion_requests_for_hr(viewer))
     patterns = {
-        "pattern_" + pattern.key.replace("-", "_"): ExpressionWrapper(
+        _pattern_column(pattern): ExpressionWrapper(
             PATTERN_FILTERS[pattern.key](scoped.order_by()), output_field=BooleanField()
         )
         for pattern in PATTERNS

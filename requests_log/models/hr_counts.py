@@ -44,9 +44,10 @@ class HrCountedRequest(models.Model):
 
 class HrCountsStale(models.Model):
     """An employee whose counted requests may be out of date, written by the trigger of
-    migration 0019 in the same transaction as the write. Rows are only ever inserted and
-    then deleted by id once counted, so a write never waits for a refresh, nor a
-    refresh for a write, and a mark written during a refresh survives it."""
+    migration 0019 in the same transaction as the write. Rows are only ever inserted, and
+    deleted by the refresh that counts them (DELETE … RETURNING, which sees only committed
+    marks), so a write never waits for a refresh, nor a refresh for a write, and a mark
+    written during a refresh survives it."""
 
     # No foreign key: a mark may outlive its employee, whose requests then have no rows.
     employee_id = models.BigIntegerField()

@@ -510,16 +510,17 @@ def passes(summary: dict) -> bool:
     )
 
 
-def ramp(env: dict, cast_path: Path, rates: list[float]) -> tuple[list[dict], float | None]:
+def ramp(env: dict, cast_path: Path, rates: list[float]) -> list[dict]:
     """One locust run stepping through `rates` (actions per second); each step is judged
-    on its last two thirds, after its new users have logged in and settled."""
+    on its last two thirds, after its new users have logged in and settled. The steps up
+    to the first that did not hold."""
     step_seconds = env["step_seconds"]
     result = run_locust(
         env, cast_path, "ramp", step_seconds * len(rates), ramp=",".join(map(str, rates))
     )
     samples = result["samples"]
     started = min(sample[0] for sample in samples)
-    steps, best = [], None
+    steps = []
     for index, rate in enumerate(rates):
         step_start = started + index * step_seconds
         summary = summarise(samples, step_start + step_seconds / 3, step_start + step_seconds)
@@ -532,8 +533,7 @@ def ramp(env: dict, cast_path: Path, rates: list[float]) -> tuple[list[dict], fl
         )
         if not ok:
             break
-        best = rate
-    return steps, best
+    return steps
 
 
 def memory_report(sampler: Sampler, start: float, end: float) -> dict:
@@ -689,13 +689,13 @@ def main() -> int:
         steps: list[dict] = []
         candidates = [options.rate] if options.rate is not None else []
         if options.rate is None:
-            steps, best = ramp(settings, cast_path, [float(r) for r in options.ramp.split(",")])
+            steps = ramp(settings, cast_path, [float(r) for r in options.ramp.split(",")])
             held = [step["rate"] for step in steps if step["passed"]]
             # A short step can hold a rate that a minute does not: then the next lower.
             candidates = sorted(held, reverse=True)[:FINAL_TRIES]
-            if best is None:
+            if not candidates:
                 print("ramp: not even the first step held; measuring at it anyway")
-                candidates = [float(options.ramp.split(",")[0])]
+                candidates = [steps[0]["rate"]]
         settings["measure_seconds"] = options.seconds
         attempts: list[dict] = []
         for rate in candidates:
