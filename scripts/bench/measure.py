@@ -6,7 +6,7 @@
    to a fresh boundary_bench, unless --reuse (then BENCH_DATABASE is used as it is: a
    development database with `manage.py load_demo` works).
 2. Signs the personas in (personas.py) and captures each page's SQL (capture.py) into
-   var/bench/queries.json.
+   var/bench/queries.json, and plans the reads: none may scan a big table (plans.py).
 3. Serves Boundary (production settings) and the floor (floor.py) with gunicorn, 2 sync
    workers each on 127.0.0.1, and drives them with wrk: per page a warm-up, then ROUNDS
    rounds of page then floor on 2 connections, each round giving page ÷ floor requests
@@ -127,6 +127,10 @@ def main() -> int:
         )
     queries_file = OUT / "queries.json"
     queries_file.write_text(json_dump({name: page.reads for name, page in captured.items()}))
+    import plans
+
+    # On Django's connection, so the reads are planned with the pages' planner settings.
+    figures = [plans.figure({name: page.reads for name, page in captured.items()})]
     connection.close()
     print(f"Captured the SQL of {len(pages)} pages in {time.monotonic() - started:.0f} s")
 
@@ -154,11 +158,10 @@ def main() -> int:
             results.append(measure_page(page, captured[page.name], cookie, args))
             print_result(results[-1])
 
-    figures = []
     if not args.no_inprocess:
         import inprocess
 
-        figures = inprocess.run(cast)
+        figures += inprocess.run(cast)
     import report
 
     report.write(
