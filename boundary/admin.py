@@ -114,6 +114,12 @@ class ListOnlyAdmin(admin.ModelAdmin):
     changing or deleting. Only admins (superusers) reach the admin at all."""
 
     list_display_links = None
+    # Newest first, by the primary key's index: the models' own orderings (a reminder's
+    # due time, an account's platform and handle) would sort a whole table of a million
+    # reminders for every page of the list. A column's header still sorts by it.
+    ordering = ["-pk"]
+    # Count what the filters match, not the whole table besides on every filtered page.
+    show_full_result_count = False
 
     def has_view_permission(self, request, obj=None):
         return obj is None and super().has_view_permission(request)

@@ -3,13 +3,15 @@ and managers are set by admin or HR. The admin shows people, never private recor
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from boundary import services
 from boundary.models import User
 from requests_log.models import Export, Reminder
-from tests.factories import UserFactory, log_request
+from tests.factories import SocialAccountFactory, UserFactory, log_request
 from tests.support import login_with_otp
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +169,30 @@ def test_admin_lists_reminders_and_exports_without_private_content(client, admin
         assert "Secret launch" not in html
     assert detail.status_code in (302, 403)
     assert Export.objects.count() == 0
+
+
+def test_admin_lists_put_the_newest_first_and_count_only_what_the_filter_matches(
+    client, administrator, employee
+):
+    """A list of a million reminders must not sort them all by due time, nor count them
+    all beside the few a filter matches, on every page."""
+    accounts = SocialAccountFactory.create_batch(3, owner=employee, boundary="open")
+    SocialAccountFactory(owner=employee, boundary="closed")
+    login_with_otp(client, administrator)
+    changelist = reverse("admin:boundary_socialaccount_changelist")
+
+    listed = client.get(changelist).context["cl"].result_list
+    with CaptureQueriesContext(connection) as queries:
+        filtered = client.get(changelist, {"boundary__exact": "open"}).context["cl"]
+
+    assert [account.pk for account in listed] == sorted(
+        (account.pk for account in listed), reverse=True
+    )
+    assert {account.pk for account in filtered.result_list} == {a.pk for a in accounts}
+    assert filtered.full_result_count is None
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
+    assert counts
+    assert all("WHERE" in sql for sql in counts)
 
 
 def test_admin_adds_a_person_whose_flags_follow_the_chosen_role(client, administrator):
