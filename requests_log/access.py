@@ -181,17 +181,19 @@ def requester_candidates(viewer: User) -> QuerySet[User]:
     """Whom the viewer may pick as "who asked": only people with a relation to her (her
     manager and theirs, and anyone who filed a request to her or was named on one), so
     the picker is no directory of the company."""
-    on_her_record = own_promotion_requests(viewer)
-    return (
-        User.objects.filter(
-            Q(reports=viewer)
-            | Q(reports__reports=viewer)
-            | Q(pk__in=on_her_record.filter(filed_by__isnull=False).values("filed_by"))
-            | Q(pk__in=on_her_record.filter(requester_user__isnull=False).values("requester_user"))
-        )
-        .exclude(pk=viewer.pk)
-        .distinct()
+    on_her_record = own_promotion_requests(viewer).order_by()
+    her_manager = User.objects.filter(pk=viewer.manager_id).order_by()
+    # One UNION of ids, each part read by an index: an OR over the people table joined
+    # to itself twice made PostgreSQL walk all of it (20,000 people: 11-19 ms a query).
+    # DISTINCT: a record of 2,000 requests names the same few people, and PostgreSQL,
+    # told so, looks them up by key rather than scanning everyone.
+    related = her_manager.values("pk").union(
+        her_manager.values("manager"),
+        on_her_record.values("filed_by").distinct(),
+        on_her_record.values("requester_user").distinct(),
+        all=True,
     )
+    return User.objects.filter(pk__in=related).exclude(pk=viewer.pk)
 
 
 # --- What a viewer may do -------------------------------------------------------------

@@ -131,8 +131,16 @@ def test_requester_picker_offers_only_people_related_to_the_employee(
     manager.save(update_fields=["manager"])
     named_before = UserFactory(role=User.Role.MANAGER, display_name="Named Before")
     log_request(employee, requester_user=named_before)
+    filer = UserFactory(role=User.Role.MANAGER, display_name="Filed Once")
+    PromotionRequest.objects.filter(pk=log_request(employee).pk).update(
+        source=PromotionRequest.Source.FILED_IN_APP, filed_by=filer
+    )
     UserFactory(role=User.Role.MANAGER, display_name="A stranger")
+    without_manager = UserFactory()
+    log_request(without_manager, requester_user=named_before)
 
-    assert set(access.requester_candidates(employee)) == {manager, skip_level, named_before}
+    assert set(access.requester_candidates(employee)) == {manager, skip_level, named_before, filer}
     assert other_manager not in access.requester_candidates(employee)
     assert hr not in access.requester_candidates(employee)
+    assert list(access.requester_candidates(without_manager)) == [named_before]
+    assert not access.requester_candidates(manager).filter(pk=manager.pk).exists()
