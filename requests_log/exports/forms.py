@@ -1,7 +1,7 @@
 from typing import cast
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Fieldset, Layout, Submit
+from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -15,6 +15,9 @@ from . import receiptformat
 from .record import PHOTO_ORIGINALS, WITHHOLDABLE_FIELDS, Scope
 
 RECEIPTS_MAX_FILES = 50
+# The export form lists this many of her requests to tick, newest first (and any older
+# one already ticked): a record of 2,000 requests would be a 550 kB page of checkboxes.
+REQUESTS_LISTED = 100
 
 
 class RequestChoiceField(forms.ModelMultipleChoiceField):
@@ -72,8 +75,10 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args, employee: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        requests = cast(forms.ModelMultipleChoiceField, self.fields["requests"])
+        requests = cast(RequestChoiceField, self.fields["requests"])
+        # Any of her requests may be ticked; the newest are listed (listed_requests).
         requests.queryset = access.own_promotion_requests(employee).order_by("-occurred_at", "-id")
+        requests.widget.choices, self.requests_cut = self.listed_requests(requests)
         # Her photos that would tell where they were taken: the page names them.
         self.located_evidence = evidence_privacy.located_evidence(employee)
         self.helper = FormHelper()
@@ -89,10 +94,30 @@ class ExportForm(forms.Form):
                     css_class="row",
                 ),
                 Div("requests", css_class="request-choices"),
+                HTML(
+                    "{% if form.requests_cut %}<p class='small text-body-secondary "
+                    "requests-cut'>These are your {{ form.requests_cut }} most recent "
+                    "requests. For older ones, export every request in a period, or open "
+                    "the request and choose “Export this request”.</p>{% endif %}"
+                ),
             ),
             Fieldset("Redaction", "withhold"),
             Submit("submit", "Export", css_class="btn-primary btn-lg"),
         )
+
+    def listed_requests(self, field: RequestChoiceField) -> tuple[list[tuple[int, str]], int]:
+        """The requests to tick, (pk, label) newest first: the REQUESTS_LISTED newest and
+        any older one ticked already (from the request's page, or a refused form), and
+        how many are listed if that cut the list short (else 0)."""
+        newest = list(field.queryset[: REQUESTS_LISTED + 1])
+        cut = len(newest) > REQUESTS_LISTED
+        listed = newest[:REQUESTS_LISTED]
+        ticked = {str(value) for value in self["requests"].value() or ()}
+        older = ticked - {str(item.pk) for item in listed}
+        if cut and older:
+            listed += field.queryset.filter(pk__in=[v for v in older if v.isdigit()])
+        choices = [(item.pk, field.label_from_instance(item)) for item in listed]
+        return choices, REQUESTS_LISTED if cut else 0
 
     def clean(self):
         super().clean()

@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from requests_log.exports import exporters, fileformat, signing, verifier
+from requests_log.exports import forms as export_forms
 from requests_log.exports import tasks as export_tasks
 from requests_log.exports.tasks import build_export
 from requests_log.models import Export, TimelineEvent, Verification
@@ -45,6 +46,42 @@ def test_export_form_preselects_the_request(signed_in, dispute):
         dispute["other"].pk,
         meeting.pk,
     ]
+
+
+def test_a_long_record_lists_the_newest_requests_and_any_older_one_ticked(
+    signed_in, dispute, monkeypatch
+):
+    monkeypatch.setattr(export_forms, "REQUESTS_LISTED", 1)
+    meeting, newest = dispute["meeting"], dispute["other"]
+    page = reverse("exports:export-create")
+
+    plain = signed_in.get(page)
+    preselected = signed_in.get(page + f"?request={meeting.pk}")
+    posted = signed_in.post(page, export_data(mode="chosen", requests=[meeting.pk]))
+
+    def listed(response):
+        return [value for value, _ in response.context["form"].fields["requests"].widget.choices]
+
+    assert listed(plain) == [newest.pk]
+    assert b"These are your 1 most recent requests" in plain.content
+    assert listed(preselected) == [newest.pk, meeting.pk]
+    boxes = preselected.context["form"]["requests"].subwidgets
+    assert [(box.data["value"], box.data["selected"]) for box in boxes] == [
+        (newest.pk, False),
+        (meeting.pk, True),
+    ]
+    # An older request, not listed, is still hers to export.
+    assert posted.status_code == 200
+    export = Export.objects.get()
+    assert export.scope["requests"] == [meeting.pk]
+
+
+def test_a_short_record_lists_every_request_and_no_note(signed_in, dispute):
+    response = signed_in.get(reverse("exports:export-create"))
+
+    choices = response.context["form"].fields["requests"].widget.choices
+    assert [value for value, _ in choices] == [dispute["other"].pk, dispute["meeting"].pk]
+    assert b"most recent requests" not in response.content
 
 
 def test_export_form_withholds_private_notes_unless_she_unticks_them(signed_in, dispute):
