@@ -100,7 +100,7 @@ def main() -> int:
     hr_counts.counted_requests_refresh()
     from django.conf import settings
     from django.db import connection
-    from pages import pages_of
+    from pages import pages_of, planned_pages
 
     # One JSON line per sign-in and per export made here is the security log's business
     # in production, not this report's (set after migrate, which configures logging anew).
@@ -129,8 +129,16 @@ def main() -> int:
     queries_file.write_text(json_dump({name: page.reads for name, page in captured.items()}))
     import plans
 
-    # On Django's connection, so the reads are planned with the pages' planner settings.
-    figures = [plans.figure({name: page.reads for name, page in captured.items()})]
+    # The pages above and the forms and pages not load-tested, planned on Django's
+    # connection, so with the pages' planner settings.
+    planned = {name: page.reads for name, page in captured.items()}
+    for extra in planned_pages(cast) if not args.pages else ():
+        session = sessions.get(extra.user) or personas.session_key(extra.user)
+        page = capture.captured_get(capture.client_for(session), extra.path)
+        if page.status != 200:
+            raise SystemExit(f"{extra.path} answered {page.status}, not 200")
+        planned[extra.name] = page.reads
+    figures = [plans.figure(planned)]
     connection.close()
     print(f"Captured the SQL of {len(pages)} pages in {time.monotonic() - started:.0f} s")
 

@@ -87,3 +87,38 @@ def pages_of(cast: Cast) -> list[Page]:
         Page("hr-dashboard", "HR: dashboard", cast.hr, "/hr/", HR_RATIO, 150),
         Page("hr-requests", "HR: requests", cast.hr, "/hr/requests/", HR_RATIO),
     ]
+
+
+@dataclass(frozen=True)
+class PlannedPage:
+    """A page whose reads are planned on the big data set (plans.py) but not load-tested:
+    the forms and the pages opened now and then."""
+
+    name: str
+    user: int
+    path: str
+
+
+def planned_pages(cast: Cast) -> list[PlannedPage]:
+    long_request = f"/requests/{cast.long_request}"
+    pages = [
+        PlannedPage(f"{who}-{name}", user, path)
+        for who, user in (("employee", cast.employee), ("heavy", cast.heavy))
+        for name, path in (
+            ("log-a-request", "/requests/new/"),
+            ("new-export", "/exports/new/"),
+            ("open-requests", "/my-record/?status=open"),
+            ("profile", "/me/profile/"),
+            ("new-account", "/me/accounts/new/"),
+            ("receipts", "/my-record/receipts/"),
+            ("close-account", "/me/close/"),
+        )
+    ]
+    return [
+        *pages,
+        PlannedPage("decide", cast.long_request_owner, f"{long_request}/decide/"),
+        PlannedPage("follow-up", cast.long_request_owner, f"{long_request}/follow-up/"),
+        PlannedPage("hr-request", cast.hr, f"/hr/requests/{cast.filed_request}/"),
+        PlannedPage("hr-pattern", cast.hr, "/hr/requests/?pattern=asked-again-after-decline"),
+        PlannedPage("people-invite", cast.hr, "/people/invite/"),
+    ]
