@@ -146,6 +146,38 @@ def hr_view_record(*, viewer: User, promotion_request_id: int) -> TimelineEvent 
         return None
 
 
+def _hr_views_insert(*, viewer: User, request_ids: list[int], now: datetime) -> list[int]:
+    """HrView rows for HR's reads of these requests today; the ids newly read, in order.
+
+    On PostgreSQL one INSERT … ON CONFLICT DO NOTHING RETURNING: an export running at
+    the same time waits on the unique index and gets only the rows it inserted, so no
+    read is appended twice. SQLite (`make run`) has no unnest(): it reads which rows
+    exist, then inserts the rest, which is as safe there, because its transactions
+    take the database's write lock as they begin (settings: transaction_mode)."""
+    day = hr_day(viewer, now)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {HrView._meta.db_table} "
+                "(viewer_id, promotion_request_id, day, viewed_at) "
+                "SELECT %s, unnest(%s::bigint[]), %s, %s "
+                "ON CONFLICT (viewer_id, promotion_request_id, day) DO NOTHING "
+                "RETURNING promotion_request_id",
+                [viewer.pk, request_ids, day, now],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+    read = set(
+        HrView.objects.filter(
+            viewer=viewer, day=day, promotion_request_id__in=request_ids
+        ).values_list("promotion_request_id", flat=True)
+    )
+    new = [pk for pk in request_ids if pk not in read]
+    HrView.objects.bulk_create(
+        HrView(viewer=viewer, promotion_request_id=pk, day=day, viewed_at=now) for pk in new
+    )
+    return new
+
+
 @transaction.atomic
 def hr_export_record(
     *,
@@ -161,9 +193,8 @@ def hr_export_record(
     HR user today (the same HrView rows coalesce them, so a page opened and an export
     made the same day are one read).
 
-    Side effects, in order: the HrExport row; HrView rows, inserted with ON CONFLICT DO
-    NOTHING, which returns only the new ones; one VIEWED_BY_HR event per new one,
-    naming the export."""
+    Side effects, in order: the HrExport row; HrView rows for those not read today
+    (_hr_views_insert); one VIEWED_BY_HR event per new one, naming the export."""
     now = timezone.now()
     export = HrExport.objects.create(
         requested_by=viewer,
@@ -180,17 +211,7 @@ def hr_export_record(
     )
     if not allowed:
         return export
-    day = hr_day(viewer, now)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {HrView._meta.db_table} "
-            "(viewer_id, promotion_request_id, day, viewed_at) "
-            "SELECT %s, unnest(%s::bigint[]), %s, %s "
-            "ON CONFLICT (viewer_id, promotion_request_id, day) DO NOTHING "
-            "RETURNING promotion_request_id",
-            [viewer.pk, sorted(allowed), day, now],
-        )
-        new = sorted(row[0] for row in cursor.fetchall())
+    new = _hr_views_insert(viewer=viewer, request_ids=sorted(allowed), now=now)
     for request_id in new:
         timeline_append(
             employee=User(pk=allowed[request_id]),

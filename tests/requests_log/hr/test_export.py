@@ -8,11 +8,12 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from requests_log import sharing
-from requests_log.models import HrExport, TimelineEvent
+from requests_log.models import HrExport, HrView, TimelineEvent
 from requests_log.timeline import verify_chain
 from tests.factories import log_request
 
@@ -63,6 +64,29 @@ def test_an_export_and_a_read_the_same_day_are_one_mark(hana, hr, employee):
 
     assert TimelineEvent.objects.filter(kind=TimelineEvent.Kind.VIEWED_BY_HR).count() == 1
     assert HrExport.objects.count() == 2
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_an_export_marks_each_request_read_once_a_day_on_either_database(
+    hana, hr, employee, monkeypatch, vendor
+):
+    """`make run` keeps its data in SQLite, which has no unnest(): the export marks its
+    requests read there too (the other way is taken on this PostgreSQL)."""
+    read, unread = log_request(employee), log_request(employee)
+    sharing.promotion_requests_share(employee=employee, request_pks=[read.pk, unread.pk])
+    hana.get(reverse("hr:request-detail", args=[read.pk]))
+    monkeypatch.setattr(connection, "vendor", vendor)
+
+    first = hana.post(reverse("hr:export"), {})
+    again = hana.post(reverse("hr:export"), {})
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    marks = TimelineEvent.objects.filter(kind=TimelineEvent.Kind.VIEWED_BY_HR)
+    assert sorted((e.promotion_request_id, "export" in e.payload) for e in marks) == [
+        (read.pk, False),
+        (unread.pk, True),
+    ]
+    assert HrView.objects.filter(viewer=hr).count() == 2
 
 
 def test_the_export_takes_the_dashboard_filters(hana, employee, manager, second_employee):
