@@ -238,8 +238,6 @@ class PromotionRequestForm(forms.ModelForm):
             self.initial.setdefault(
                 "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
             )
-            if employee.manager_id and "requester_user" in self.fields:
-                self.initial.setdefault("requester_user", employee.manager_id)
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}
         self.helper.layout = Layout(
@@ -280,7 +278,14 @@ class PromotionRequestForm(forms.ModelForm):
         super().clean()
         cleaned = self.cleaned_data
         requester_user = cleaned.get("requester_user")
-        if not cleaned.get("requester_name") and "requester_name" not in self.errors:
+        typed = cleaned.get("requester_name")
+        if typed and requester_user is not None and not same_person(typed, requester_user):
+            self.add_error(
+                "requester_user",
+                f"You typed “{typed}” but picked {requester_user.display_name}: "
+                "clear one of them, so the request names one person.",
+            )
+        if not typed and "requester_name" not in self.errors:
             if requester_user is not None:
                 cleaned["requester_name"] = requester_user.display_name
                 cleaned["requester_title"] = (
@@ -301,6 +306,13 @@ class PromotionRequestForm(forms.ModelForm):
     def request_details(self) -> dict:
         fields = (set(self.Meta.fields) & set(self.fields)) - {"target_accounts"}
         return {field: self.cleaned_data[field] for field in fields}
+
+
+def same_person(typed: str, picked: User) -> bool:
+    """Whether a typed name can be the picked person's: every word of one is a word of
+    the other ("Daniel" for Daniel Reyes), case aside."""
+    words, name = set(typed.casefold().split()), set(picked.display_name.casefold().split())
+    return words <= name or name <= words
 
 
 class CorrectionForm(PromotionRequestForm):

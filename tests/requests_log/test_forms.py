@@ -115,6 +115,39 @@ def test_request_form_takes_name_and_title_from_requester_user(employee):
     )
 
 
+def test_request_form_picks_nobody_until_she_does(employee, manager):
+    form = PromotionRequestForm(employee=employee)
+
+    assert employee.manager == manager
+    assert form["requester_user"].value() is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "errors"),
+    [
+        ("Daniel Reyes", {}),
+        ("daniel", {}),
+        (
+            "Priya Nair",
+            {
+                "requester_user": [
+                    "You typed “Priya Nair” but picked Daniel Reyes: clear one of them, so "
+                    "the request names one person."
+                ]
+            },
+        ),
+    ],
+)
+def test_request_form_refuses_a_typed_name_that_is_not_the_person_picked(employee, typed, errors):
+    manager = UserFactory(role="manager", display_name="Daniel Reyes")
+    employee.manager = manager
+    employee.save(update_fields=["manager"])
+
+    form = request_form(employee, requester_name=typed, requester_user=str(manager.pk))
+
+    assert form.errors == errors
+
+
 def test_request_form_without_colleagues_in_boundary_asks_for_a_name(db):
     alone = UserFactory(display_name="The first person on this instance")
 
