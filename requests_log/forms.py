@@ -303,6 +303,12 @@ class PromotionRequestForm(forms.ModelForm):
             self.add_error("deadline", "The deadline cannot be before the request was made.")
         return cleaned
 
+    @property
+    def files_to_attach_again(self) -> list[str]:
+        """The names of the files sent with a refused form: the page sent back cannot
+        hold them, so she is told to attach them again."""
+        return [item.name for item in self.files.getlist("evidence")] if self.errors else []
+
     def request_details(self) -> dict:
         fields = (set(self.Meta.fields) & set(self.fields)) - {"target_accounts"}
         return {field: self.cleaned_data[field] for field in fields}

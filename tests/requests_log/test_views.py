@@ -87,6 +87,21 @@ def test_log_request_with_evidence_hashes_the_file(client, maya, evidence_root):
     assert (evidence_root / evidence.file.name).read_bytes() == PNG
 
 
+def test_a_refused_request_with_files_asks_for_them_again(client, maya):
+    upload = SimpleUploadedFile("whiteboard.png", PNG, content_type="image/png")
+    bad_deadline = {"deadline": "2001-01-01T10:00"}
+
+    with_file = client.post(
+        reverse("requests_log:request-create"), request_form_data(evidence=[upload], **bad_deadline)
+    )
+    without = client.post(reverse("requests_log:request-create"), request_form_data(**bad_deadline))
+
+    assert (with_file.status_code, without.status_code) == (200, 200)
+    assert "attach whiteboard.png again" in plain(with_file.content.decode())
+    assert "not kept" not in plain(without.content.decode())
+    assert not PromotionRequest.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
