@@ -126,21 +126,33 @@ class Flag:
     level: str  # "danger" or "warning": how the page colours it
     details: tuple[str, ...] = ()  # what it is about: the accounts, the follow-ups
     earlier: DeclinedRequest | None = None  # the "no" an ask repeats, to name and link
+    # The details as someone other than the employee reads them (HR), where they differ.
+    details_about_her: tuple[str, ...] | None = None
 
-    def text(self, shown: Container[int] | None = None) -> str:
+    def text(self, shown: Container[int] | None = None, *, about_her: bool = False) -> str:
         """The flag in words, naming the earlier declined request when there is one.
         `shown`: the requests the reader may see (an export's scope); one outside it
-        is mentioned but not named."""
+        is mentioned but not named. Spoken to the employee ("you declined"), as her
+        pages and her exports say it (an export's context holds these words, and a
+        verifier folds them again: they stay as they are); `about_her` for HR's page."""
         details = list(self.details)
+        who = "you"
+        if about_her:
+            details, who = list(self.details_about_her or self.details), "the employee"
         if self.earlier is not None:
             if shown is None or self.earlier.pk in shown:
                 title = isolated(self.earlier.title)
-                details.append(f"you declined “{title}” from the same person")
+                details.append(f"{who} declined “{title}” from the same person")
             else:
                 details.append(
-                    "you declined an earlier request from the same person (not in this export)"
+                    f"{who} declined an earlier request from the same person (not in this export)"
                 )
         return f"{self.label}: {'; '.join(details)}" if details else self.label
+
+    @property
+    def text_about_her(self) -> str:
+        """text() as HR reads it: about the employee, not to her."""
+        return self.text(about_her=True)
 
 
 @dataclass(frozen=True)
@@ -308,10 +320,14 @@ def _asked_again(earlier: DeclinedRequest | None, pressed: int) -> Flag | None:
     if earlier is None and not pressed:
         return None
     details: tuple[str, ...] = ()
+    about_her: tuple[str, ...] = ()
     if pressed:
-        plural = "s" if pressed != 1 else ""
-        details = (f"{pressed} follow-up{plural} after your decline of this request",)
-    return Flag("asked_after_decline", "Asked again after a decline", "danger", details, earlier)
+        follow_ups = f"{pressed} follow-up{'s' if pressed != 1 else ''}"
+        details = (f"{follow_ups} after your decline of this request",)
+        about_her = (f"{follow_ups} after the employee's decline of this request",)
+    return Flag(
+        "asked_after_decline", "Asked again after a decline", "danger", details, earlier, about_her
+    )
 
 
 def disclosure_pending_accounts(facts: Mapping[str, Any]) -> list[Any]:

@@ -2,6 +2,7 @@
 "viewed by HR" once a day on the employee's record, and a dashboard of aggregates that
 names nobody, in the same number of queries for 1 and 30 requests."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -12,10 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from boundary.models import SocialAccount, User
-from requests_log import hr_selectors, services, sharing
+from requests_log import hr_selectors, selectors, services, sharing
+from requests_log.flags import isolated
 from requests_log.hr_selectors import Filters
 from requests_log.models import PromotionRequest, TimelineEvent
 from tests.factories import SocialAccountFactory, UserFactory, decline, log_request
+from tests.support import plain
 
 from .conftest import as_user, file_request
 
@@ -29,6 +32,43 @@ def shared_request(employee: User, **overrides) -> PromotionRequest:
 
 
 # --- The request page ----------------------------------------------------------------------
+
+
+def test_hr_reads_the_flags_about_the_employee_not_to_her(hana, employee):
+    now = timezone.now()
+    first = shared_request(
+        employee,
+        requester_name="Lee Park",
+        promoted_item="Spring",
+        occurred_at=now - timedelta(days=5),
+    )
+    decline(first, at=now - timedelta(days=4))
+    again = shared_request(employee, requester_name="Lee Park", occurred_at=now - timedelta(days=3))
+    decline(again, at=now - timedelta(days=2))
+    services.follow_up_add(
+        promotion_request=again,
+        actor=employee,
+        kind="pressure",
+        occurred_at=now - timedelta(days=1),
+        who="Lee Park",
+        what_was_said="Think again.",
+    )
+
+    response = hana.get(reverse("hr:request-detail", args=[again.pk]))
+    hr_page = plain(html.unescape(response.content.decode()))
+    flag = selectors.flags_of(again).items[-1]
+
+    assert (
+        "Asked again after a decline: 1 follow-up after the employee's decline of this request; "
+        "the employee declined “Spring” from the same person"
+    ) in hr_page
+    assert "you declined" not in hr_page
+    assert "your decline" not in hr_page
+    # Her own pages and exports keep speaking to her (an export's context holds these words).
+    assert flag.text() == (
+        "Asked again after a decline: 1 follow-up after your decline of this request; "
+        f"you declined “{isolated('Spring')}” from the same person"
+    )
 
 
 def test_hr_opens_a_shared_request_and_the_employee_sees_who_and_when(hana, hr, employee):
