@@ -87,8 +87,17 @@ def test_maya_exports_and_hr_verifies(
     screenshot(page, "export form")
     check_accessibility(page, "export form")
 
+    # A first try refused (nothing ticked) comes back with its error; the next try, a
+    # download that leaves the page as it is, clears it and says what is happening.
+    page.get_by_role("checkbox", name=re.compile("#1")).uncheck()
+    page.get_by_role("button", name="Export").click()
+    expect(page.get_by_text("Tick at least one request")).to_be_visible()
+    page.get_by_role("checkbox", name=re.compile("#1")).check()
     pdf = export(page, "PDF: to read", tmp_path)
     assert pdf.read_bytes().startswith(b"%PDF-")
+    expect(page.get_by_text("Tick at least one request")).to_have_count(0)
+    expect(page.get_by_role("status")).to_contain_text("listed under Exports")
+    screenshot(page, "export form after a download")
     page.get_by_label("Witnesses' names").check()
     record = export(page, "JSON: to verify", tmp_path)
 
