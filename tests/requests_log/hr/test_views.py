@@ -64,6 +64,7 @@ def test_hr_reads_the_flags_about_the_employee_not_to_her(hana, employee):
     ) in hr_page
     assert "you declined" not in hr_page
     assert "your decline" not in hr_page
+    assert "Times are in your time zone, UTC." in hr_page
     # Her own pages and exports keep speaking to her (an export's context holds these words).
     assert flag.text() == (
         "Asked again after a decline: 1 follow-up after your decline of this request; "
