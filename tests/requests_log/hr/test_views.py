@@ -288,6 +288,10 @@ def test_the_filters_keep_what_was_chosen_and_say_what_is_wrong(hana, employee):
     assert 'name="date_from" value="2026-01-01" class="form-control"' in html
     assert backwards.status_code == 200
     assert "The period starts after it ends." in backwards.content.decode()
+    unapplied = "Until these filters are fixed, what is shown below covers every department"
+    assert unapplied in backwards.content.decode()
+    assert unapplied in garbled.content.decode()
+    assert unapplied not in html
     assert garbled.status_code == 200
     assert 'class="form-control is-invalid"' in garbled.content.decode()
     assert "Enter a valid date." in garbled.content.decode()
