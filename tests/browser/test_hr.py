@@ -126,6 +126,20 @@ def test_shared_then_seen_by_hr_and_the_employee_sees_the_read(
     views = TimelineEvent.objects.filter(kind=TimelineEvent.Kind.VIEWED_BY_HR).count()
     assert views == 1
 
+    # Sharing everything she logged takes two steps: the first says what it means.
+    maya.goto("/my-record/")
+    share_all = maya.get_by_role("button", name="Share them all with HR")
+    expect(share_all).to_be_hidden()
+    maya.get_by_text("Share all I logged…").click()
+    expect(maya.locator(".share-all")).to_contain_text("HR will see every request you logged")
+    screenshot(maya, "dashboard-share-all")
+    check_accessibility(maya, "dashboard, share all opened")
+    share_all.click()
+    expect(maya.get_by_role("status")).to_contain_text("Shared 1 request with HR.")
+    response = hr.goto(hr_url)
+    assert response is not None
+    assert response.status == 200
+
 
 def test_the_hr_dashboard_charts_and_lists(
     desktop_page: Page, live_server, people, screenshot, check_accessibility
