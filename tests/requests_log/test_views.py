@@ -364,7 +364,7 @@ def test_dashboard_shows_the_pending_due_soonest_and_links_them_all(client, maya
     assert [item for item, _flags in response.context["pending"]] == by_deadline[:PENDING_SHOWN]
     assert all(flags for _item, flags in response.context["pending"])
     assert response.context["pending_total"] == PENDING_SHOWN + 5
-    assert f"{PENDING_SHOWN + 5} waiting — showing the {PENDING_SHOWN} due soonest" in (
+    assert f"{PENDING_SHOWN + 5} open — showing the {PENDING_SHOWN} due soonest" in (
         response.content.decode()
     )
     assert 'href="?status=open#all-heading"' in response.content.decode()
