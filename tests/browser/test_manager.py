@@ -17,6 +17,8 @@ from requests_log import services
 from requests_log.models import Decision, TimelineEvent
 from tests.factories import SocialAccountFactory, UserFactory, log_request
 
+from .conftest import DESKTOP, PHONE
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PRIVATE_NOTE = "Between us: I need the money for the studio roof."
@@ -128,6 +130,13 @@ def test_a_paid_disclosed_request_is_accepted_and_the_manager_reads_the_answer(
     expect(daniel.get_by_text("New answer")).to_be_visible()
     screenshot(daniel, "requests-i-filed")
     check_accessibility(daniel, "requests I filed")
+    # On a phone the marker of a new answer is on screen, not in a column off to the right.
+    daniel.set_viewport_size(PHONE)
+    box = daniel.get_by_text("New answer").bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= PHONE["width"]
+    screenshot(daniel, "requests-i-filed-phone")
+    daniel.set_viewport_size(DESKTOP)
     daniel.get_by_role("link", name="The autumn collection").click()
     answer = daniel.locator(".answer-card")
     expect(answer.get_by_text("Accept with conditions")).to_be_visible()
