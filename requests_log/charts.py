@@ -189,15 +189,19 @@ def chart_html(chart: Chart, chart_id: str) -> SafeString:
     )
     legend = format_html_join(
         "",
-        '<span class="me-3"><span class="legend-swatch series-{}" aria-hidden="true"></span>'
-        "{}</span>",
+        '<span class="me-3 legend-item">'
+        '<span class="legend-swatch series-{}" aria-hidden="true"></span>{}</span>',
         chart.legend,
     )
+    # On a phone a chart scrolls sideways (app.css); the months' starts at the newest.
+    scroll = "" if chart.horizontal else " data-newest-last"
     return format_html(
-        '<figure class="mb-3"><svg class="chart" viewBox="{}" role="img" '
-        'aria-labelledby="{}-title {}-desc" focusable="false">'
-        '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>\n{}\n</svg>'
+        '<figure class="mb-3"><div class="chart-scroll"{}>'
+        '<svg class="chart" viewBox="{}" role="img" aria-labelledby="{}-title {}-desc" '
+        'focusable="false">'
+        '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>\n{}\n</svg></div>'
         '<figcaption class="small">{}</figcaption></figure>',
+        scroll,
         chart.view_box,
         chart_id,
         chart_id,

@@ -19,6 +19,8 @@ from requests_log.models import HrExport, PromotionRequest, TimelineEvent
 from tests.factories import SocialAccountFactory, UserFactory, decline, log_request
 from tests.support import login_with_otp
 
+from .conftest import DESKTOP, PHONE
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -173,6 +175,17 @@ def test_the_hr_dashboard_charts_and_lists(
     for key in ("maya", "sam", "daniel"):  # Hana's own name is on her log-out button
         assert people[key].display_name not in html
     screenshot(page, "hr-dashboard")
+    # On a phone the charts' labels stay readable (the chart scrolls sideways instead).
+    page.set_viewport_size(PHONE)
+    page.reload()
+    label = page.locator(".chart text").first.bounding_box()
+    assert label is not None
+    assert label["height"] >= 10
+    months = page.locator(".chart-scroll[data-newest-last]")
+    # Scrolled to its end, where the newest months are.
+    assert months.evaluate("f => f.scrollWidth > f.clientWidth && f.scrollLeft > 0")
+    screenshot(page, "hr-dashboard-phone")
+    page.set_viewport_size(DESKTOP)
     check_accessibility(page, "HR dashboard")
 
     page.get_by_role("link", name="Framed as required or with consequences").click()
