@@ -253,6 +253,8 @@ def test_the_dashboard_names_nobody_and_ranks_nobody(hana, hr, employee, second_
     assert labels & people == set()
     assert {b.label for b in board.by_department} == {"Design", "Marketing", "Sales"}
     assert "rank" not in html.lower()
+    # Overdue ones are among the pending and negotiating ones: the tiles say so.
+    assert "past their deadline: they are counted there too" in html
 
 
 def test_opening_the_dashboard_appends_nothing(hana, employee):
