@@ -395,8 +395,8 @@ class DecisionForm(forms.ModelForm):
         }
         help_texts = {
             "details": (
-                "Decline: more about why. Accept: other conditions. Counter: what you propose "
-                "instead (this goes in your reply)."
+                "Needed for a counter-proposal: what you propose instead (it goes in your "
+                "reply). For a decline, more about why; to accept, other conditions."
             ),
             "details_in_reply": "Otherwise they stay on your record only.",
             "message_to_requester": (
