@@ -46,7 +46,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("login/code/", views.login_code, name="login-code"),
     # Django's other account pages; its own login route would only shadow the one above.
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password_change/done/",

@@ -6,6 +6,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -155,6 +156,17 @@ def _next_or(request: HttpRequest, default: str) -> str:
     ):
         return target
     return resolve_url(default)
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout, then a word on the login page that it worked."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        signed_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if signed_in:
+            messages.info(request, "You are logged out.")
+        return response
 
 
 @never_cache

@@ -34,6 +34,7 @@ def test_login_with_email_and_logout(client, settings):
     assert logged_in["Location"] == reverse("requests_log:my-record")
     assert logged_out["Location"] == reverse("login")
     assert after.status_code == 302
+    assert "You are logged out." in client.get(reverse("login")).content.decode()
 
 
 def test_login_with_wrong_password_says_so(client, settings):
