@@ -965,11 +965,13 @@ def covers(result: Result) -> str:
     manifest, summary = result.manifest or {}, result.chain or chain.ChainSummary()
     employee = manifest.get("employee", {}).get("name", "the employee")
     withheld = ""
-    if summary.withheld or summary.fields_withheld:
-        withheld = (
-            f"; {summary.withheld} event(s) and {summary.fields_withheld} field(s) withheld, "
-            "each accounted for by its hash"
-        )
+    counts = [
+        f"{count} {noun}{'s' if count != 1 else ''}"
+        for count, noun in ((summary.withheld, "event"), (summary.fields_withheld, "field"))
+        if count
+    ]
+    if counts:
+        withheld = f"; {' and '.join(counts)} withheld, each accounted for by its hash"
     events = "event #1" if summary.head_seq == 1 else f"events #1 to #{summary.head_seq}"
     return f"{employee}'s record: {events}, {summary.shown} shown{withheld}"
 

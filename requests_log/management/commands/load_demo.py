@@ -461,7 +461,7 @@ class DemoStory:
             requester_title="Brand lead",
             occurred_at=asked + timedelta(days=20 + index),
             channel=Channel.MEETING,
-            promoted_item="the product launch stories",
+            promoted_item="the product launch",
             content_format=ContentFormat.STORIES,
             quantity=2,
             deadline=asked + timedelta(days=27 + index),

@@ -47,7 +47,7 @@ def test_withheld_field_is_absent_but_the_record_verifies(dispute, maya, trusted
     assert b"Priya Shah" not in data
     # The request's and the follow-up's; the other request named no witness.
     assert result.chain.fields_withheld == 2
-    assert "2 field(s) withheld" in result.reason
+    assert "shown; 2 fields withheld, each accounted for by its hash" in result.reason
 
 
 def test_withheld_request_leaves_a_visible_gap(dispute, maya, trusted):
