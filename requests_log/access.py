@@ -14,7 +14,7 @@ Refusals are boring on purpose: `get_or_404` raises the same Http404 for "missin
 apart.
 """
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
@@ -182,17 +182,18 @@ def requester_candidates(viewer: User) -> QuerySet[User]:
     manager and theirs, and anyone who filed a request to her or was named on one), so
     the picker is no directory of the company."""
     on_her_record = own_promotion_requests(viewer).order_by()
-    her_manager = User.objects.filter(pk=viewer.manager_id).order_by()
     # One UNION of ids, each part read by an index: an OR over the people table joined
     # to itself twice made PostgreSQL walk all of it (20,000 people: 11-19 ms a query).
     # DISTINCT: a record of 2,000 requests names the same few people, and PostgreSQL,
     # told so, looks them up by key rather than scanning everyone.
-    related = her_manager.values("pk").union(
-        her_manager.values("manager"),
+    parts: list[QuerySet[Any]] = [
         on_her_record.values("filed_by").distinct(),
         on_her_record.values("requester_user").distinct(),
-        all=True,
-    )
+    ]
+    if viewer.manager_id is not None:
+        her_manager = User.objects.filter(pk=viewer.manager_id).order_by()
+        parts += [her_manager.values("pk"), her_manager.values("manager")]
+    related = parts[0].union(*parts[1:], all=True)
     return User.objects.filter(pk__in=related).exclude(pk=viewer.pk)
 
 

@@ -307,7 +307,9 @@ class PromotionRequestForm(forms.ModelForm):
     def files_to_attach_again(self) -> list[str]:
         """The names of the files sent with a refused form: the page sent back cannot
         hold them, so she is told to attach them again."""
-        return [item.name for item in self.files.getlist("evidence")] if self.errors else []
+        if not self.errors:
+            return []
+        return [item.name for item in self.files.getlist("evidence") if item.name]
 
     def request_details(self) -> dict:
         fields = (set(self.Meta.fields) & set(self.fields)) - {"target_accounts"}

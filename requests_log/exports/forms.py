@@ -4,6 +4,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
+from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse_lazy
 
@@ -77,8 +78,9 @@ class ExportForm(forms.Form):
         super().__init__(*args, **kwargs)
         requests = cast(RequestChoiceField, self.fields["requests"])
         # Any of her requests may be ticked; the newest are listed (listed_requests).
-        requests.queryset = access.own_promotion_requests(employee).order_by("-occurred_at", "-id")
-        requests.widget.choices, self.requests_cut = self.listed_requests(requests)
+        own = access.own_promotion_requests(employee).order_by("-occurred_at", "-id")
+        requests.queryset = own
+        requests.widget.choices, self.requests_cut = self.listed_requests(requests, own)
         # Her photos that would tell where they were taken: the page names them.
         self.located_evidence = evidence_privacy.located_evidence(employee)
         self.helper = FormHelper()
@@ -105,17 +107,19 @@ class ExportForm(forms.Form):
             Submit("submit", "Export", css_class="btn-primary btn-lg"),
         )
 
-    def listed_requests(self, field: RequestChoiceField) -> tuple[list[tuple[int, str]], int]:
-        """The requests to tick, (pk, label) newest first: the REQUESTS_LISTED newest and
-        any older one ticked already (from the request's page, or a refused form), and
-        how many are listed if that cut the list short (else 0)."""
-        newest = list(field.queryset[: REQUESTS_LISTED + 1])
+    def listed_requests(
+        self, field: RequestChoiceField, own: QuerySet[PromotionRequest]
+    ) -> tuple[list[tuple[int, str]], int]:
+        """Her requests (`own`) to tick, (pk, label) newest first: the REQUESTS_LISTED
+        newest and any older one ticked already (from the request's page, or a refused
+        form), and how many are listed if that cut the list short (else 0)."""
+        newest = list(own[: REQUESTS_LISTED + 1])
         cut = len(newest) > REQUESTS_LISTED
         listed = newest[:REQUESTS_LISTED]
         ticked = {str(value) for value in self["requests"].value() or ()}
         older = ticked - {str(item.pk) for item in listed}
         if cut and older:
-            listed += field.queryset.filter(pk__in=[v for v in older if v.isdigit()])
+            listed += own.filter(pk__in=[value for value in older if value.isdigit()])
         choices = [(item.pk, field.label_from_instance(item)) for item in listed]
         return choices, REQUESTS_LISTED if cut else 0
 
