@@ -324,9 +324,14 @@ def copy_template() -> None:
 
 
 def collect_static(environment: dict[str, str]) -> None:
-    """Production settings serve hashed static files from a manifest: make it once."""
-    if (ROOT / "staticfiles" / "staticfiles.json").exists():
-        return
+    """Production settings serve hashed static files from a manifest: make it when there
+    is none, or a file in static/ is newer (a page naming a file the manifest lacks
+    answers 500). About 15 s, so not on every run."""
+    manifest = ROOT / "staticfiles" / "staticfiles.json"
+    if manifest.exists():
+        collected = manifest.stat().st_mtime
+        if all(path.stat().st_mtime <= collected for path in (ROOT / "static").rglob("*")):
+            return
     subprocess.run(  # noqa: S603 - a fixed argument list
         [str(VENV_BIN / "python"), "manage.py", "collectstatic", "--noinput", "--verbosity=0"],
         cwd=ROOT,
