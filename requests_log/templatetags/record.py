@@ -18,6 +18,19 @@ def chain_time(text: str) -> str:
     return receiptformat.readable_time(text)
 
 
+# A share of every request names this many, then how many more.
+NUMBERS_NAMED = 5
+
+
+@register.filter
+def request_numbers(numbers: list[int]) -> str:
+    """Requests by number, as a line holds them: "#3, #5" or, for a share of all of a long
+    record, "#1, #2, #3, #4, #5 and 1,995 more"."""
+    named = ", ".join(f"#{number}" for number in numbers[:NUMBERS_NAMED])
+    more = len(numbers) - NUMBERS_NAMED
+    return f"{named} and {more:,} more" if more > 0 else named
+
+
 @register.simple_tag
 def bar_chart(chart: charts.Chart, chart_id: str) -> SafeString:
     """A stacked bar chart as inline SVG in a <figure> (charts.chart_html)."""

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pgtrigger
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from requests_log import access, chain, hr_selectors, sharing
@@ -14,7 +15,7 @@ from requests_log.timeline import verify_chain
 from tests.factories import decline, log_request
 from tests.support import as_owner
 
-from .conftest import file_request
+from .conftest import as_user, file_request
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,20 @@ def test_share_one_appends_an_event_naming_it_and_sets_the_cache(employee, hr):
     assert other.shared_with_hr_at is None
     assert list(access.promotion_requests_for_hr(hr)) == [mine]
     assert verify_chain(employee=employee).ok
+
+
+def test_her_dashboard_names_a_few_shared_requests_and_counts_the_rest(employee):
+    for _ in range(8):
+        log_request(employee)
+    sharing.promotion_requests_share(employee=employee, request_pks=None)
+    sharing.promotion_requests_share_stop(employee=employee, request_pks=None)
+
+    html = as_user(employee).get(reverse("requests_log:my-record")).content.decode()
+    history = html[html.index('class="list-unstyled small mb-0 sharing-history"') :]
+
+    assert "Shared all you logged (#1, #2, #3, #4, #5 and 3 more)" in history
+    assert "Stopped sharing all (#1, #2, #3, #4, #5 and 3 more)" in history
+    assert "#8" not in history
 
 
 def test_share_all_is_one_event_and_skips_filed_and_already_shared(employee, manager, hr):
