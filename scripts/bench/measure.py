@@ -135,8 +135,9 @@ def main() -> int:
     # connection, so with the pages' planner settings.
     planned = {name: page.reads for name, page in captured.items()}
     for extra in planned_pages(cast) if not args.pages else ():
-        session = sessions.get(extra.user) or personas.session_key(extra.user)
-        page = capture.captured_get(capture.client_for(session), extra.path)
+        if extra.user not in sessions:
+            sessions[extra.user] = personas.session_key(extra.user)
+        page = capture.captured_get(capture.client_for(sessions[extra.user]), extra.path)
         if page.status != 200:
             raise SystemExit(f"{extra.path} answered {page.status}, not 200")
         planned[extra.name] = page.reads

@@ -23,7 +23,7 @@ def sequential_scans(reads_by_page: dict[str, list[str]]) -> list[SequentialScan
     """Every sequential scan of a big table in the plans of the pages' reads."""
     from django.db import connection
 
-    found = []
+    found, sizes = [], {}
     with connection.cursor() as cursor:
         for page, reads in reads_by_page.items():
             for sql in reads:
@@ -34,7 +34,9 @@ def sequential_scans(reads_by_page: dict[str, list[str]]) -> list[SequentialScan
                 cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
                 plan = cursor.fetchone()[0][0]["Plan"]
                 for table in scanned_tables(plan):
-                    rows = estimated_rows(cursor, table)
+                    if table not in sizes:
+                        sizes[table] = estimated_rows(cursor, table)
+                    rows = sizes[table]
                     if rows > BIG_TABLE_ROWS:
                         found.append(SequentialScan(page, table, rows, sql))
     return found
