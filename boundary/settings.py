@@ -415,7 +415,8 @@ if not CACHE_URL and PRODUCTION and CELERY_BROKER_URL.startswith(("redis://", "r
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, keeping its Redis clients (boundary/cache.py).
+            "BACKEND": "boundary.cache.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "boundary",
         }

@@ -35,7 +35,7 @@ def session_engine(request, settings):
     if request.param == "cached_db":
         settings.CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "boundary.cache.RedisCache",
                 "LOCATION": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
                 "KEY_PREFIX": f"test-sessions-{uuid4().hex}",
             }
