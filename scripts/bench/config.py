@@ -20,6 +20,9 @@ HOST = "127.0.0.1"
 APP_PORT = int(os.environ.get("BENCH_APP_PORT", "8471"))
 FLOOR_PORT = int(os.environ.get("BENCH_FLOOR_PORT", "8472"))
 WORKERS = 2
+# A page served only by make bench's processes (preloaded.py): Boundary's frame, signed
+# in, around an empty body (pages.py, "reference").
+FRAME_PATH = "/bench/frame/"
 
 
 def database_url(name: str = DATABASE) -> str:

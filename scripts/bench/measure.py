@@ -61,6 +61,7 @@ class PageResult:
     min_ratio: float
     target: str
     passed: bool
+    reference: bool = False
 
     @property
     def ratio(self) -> float | None:
@@ -231,6 +232,7 @@ def measure_page(page, captured, cookie: str, args) -> PageResult:
         min_ratio=page.min_ratio,
         target=page.target,
         passed=passed,
+        reference=page.reference,
     )
 
 
@@ -298,11 +300,8 @@ def print_result(result: PageResult) -> None:
             f"floor, {page_rate:.0f} vs {floor_rate:.0f}/s; p50 {result.p50_ms:.1f} ms, "
             f"p95 {result.p95_ms:.1f} ms"
         )
-    print(
-        f"  {result.label:<38} {measured}; {result.queries} queries; "
-        f"{report.verdict(asdict(result))} ({result.target})",
-        flush=True,
-    )
+    verdict = f"{report.verdict(asdict(result))} ({result.target})".strip()
+    print(f"  {result.label:<38} {measured}; {result.queries} queries; {verdict}", flush=True)
 
 
 def empty_cache() -> None:

@@ -68,6 +68,8 @@ def markdown(results: dict) -> str:
 
 
 def verdict(page: dict) -> str:
+    if page.get("reference"):
+        return ""
     if page["slow"]:
         return "MISS (over 0.4 s: time in-process)"
     return "PASS" if page["passed"] else "MISS"
@@ -84,13 +86,17 @@ def chart(pages: list[dict], path) -> None:
     medians = [0 if page["slow"] else page["ratio"] for page in pages]
     low = [0 if page["slow"] else page["ratio"] - min(page["ratios"]) for page in pages]
     high = [0 if page["slow"] else max(page["ratios"]) - page["ratio"] for page in pages]
-    colours = ["#2e7d32" if page["passed"] else "#c62828" for page in pages]
+    colours = [
+        "#757575" if page.get("reference") else "#2e7d32" if page["passed"] else "#c62828"
+        for page in pages
+    ]
     figure, axes = plt.subplots(figsize=(9, 0.35 * len(pages) + 1.6))
     rows = range(len(pages))
     axes.barh(rows, medians, xerr=[low, high], color=colours, capsize=3)
     for row, page in enumerate(pages):
         # Each page's own target as a tick on its bar: 0.25 for most, 0.20 for HR's.
-        axes.plot([page["min_ratio"]] * 2, [row - 0.4, row + 0.4], color="black", lw=1.5)
+        if not page.get("reference"):
+            axes.plot([page["min_ratio"]] * 2, [row - 0.4, row + 0.4], color="black", lw=1.5)
         label = (
             f"not load-tested: {page['p50_ms'] / 1000:.1f} s a request in-process"
             if page["slow"]
@@ -100,7 +106,7 @@ def chart(pages: list[dict], path) -> None:
     axes.set_yticks(list(rows), labels)
     axes.invert_yaxis()
     axes.set_xlabel("page ÷ floor, requests per second (median, min-max); black: target")
-    axes.set_title("Boundary pages against the bare floor (green: target met)")
+    axes.set_title("Boundary pages against the bare floor (green: target met; grey: reference)")
     axes.set_xlim(0, max(0.5, *(medians[row] + high[row] for row in rows)) * 1.1)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
