@@ -415,3 +415,28 @@ def test_the_profile_offers_the_browser_s_time_zone(
     assert "Europe/Berlin" in zones
     assert not {"US/Pacific", "Asia/Calcutta", "GB"} & set(zones)
     next(pages, None)
+
+
+def test_a_backwards_period_is_refused_with_the_whole_date_in_view_on_a_phone(
+    phone_page: Page, live_server, screenshot
+):
+    page = phone_page
+    maya = User.objects.create_user(
+        email=MAYA["email"], password=MAYA["password"], display_name=MAYA["name"]
+    )
+    log_request(maya, promoted_item="the new product line")
+    log_in(page, MAYA["email"], MAYA["password"])
+
+    page.goto("/my-record/?date_from=2026-06-30&date_to=2026-01-31")
+    date_to = page.get_by_label("To")
+    expect(page.get_by_text("“To” must be on or after “From”.")).to_be_visible()
+    expect(date_to).to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(date_to).to_have_value("2026-01-31")
+    # No invalid-field icon in the half-width field: it left the date too little room.
+    room = date_to.evaluate(
+        "field => { const style = getComputedStyle(field);"
+        " return [style.backgroundImage, style.paddingLeft, style.paddingRight]; }"
+    )
+    assert room[0] == "none"
+    assert room[1] == room[2]
+    screenshot(page, "dashboard-backwards-period-phone")
