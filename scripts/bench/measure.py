@@ -300,7 +300,8 @@ def print_result(result: PageResult) -> None:
             f"floor, {page_rate:.0f} vs {floor_rate:.0f}/s; p50 {result.p50_ms:.1f} ms, "
             f"p95 {result.p95_ms:.1f} ms"
         )
-    verdict = f"{report.verdict(asdict(result))} ({result.target})".strip()
+    verdict = report.verdict(asdict(result))
+    verdict = f"{verdict} ({result.target})" if verdict else result.target
     print(f"  {result.label:<38} {measured}; {result.queries} queries; {verdict}", flush=True)
 
 

@@ -26,7 +26,7 @@ class Page:
     @property
     def target(self) -> str:
         if self.reference:
-            return "none (reference)"
+            return "none: a reference"
         target = f"≥ {self.min_ratio:.2f}"
         if self.max_p50_ms is not None:
             target += f", p50 < {self.max_p50_ms:.0f} ms"
