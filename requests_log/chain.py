@@ -586,8 +586,8 @@ class Replay:
             if name in REQUEST_FIELDS and isinstance(change, dict):
                 item[name] = change.get("new")
         item["title"] = item["promoted_item"]
-        if item["requester_user"] is None:
-            item["requester_key"] = requester_key(None, item["requester_name"])
+        # A correction may change the name typed or the person picked (requester_user).
+        item["requester_key"] = requester_key(item["requester_user"], item["requester_name"])
 
     def _account(self, kind: str, header: dict[str, Any], values: dict[str, Any]) -> None:
         account_id = values.get("account")

@@ -333,23 +333,25 @@ class CorrectionForm(PromotionRequestForm):
     evidence = None
 
     class Meta(PromotionRequestForm.Meta):
-        fields = tuple(
-            f
-            for f in PromotionRequestForm.Meta.fields
-            if f not in {"target_accounts", "requester_user"}
-        )
+        fields = tuple(f for f in PromotionRequestForm.Meta.fields if f != "target_accounts")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper.layout = Layout(
-            *[field for field in self.Meta.fields],
-            "reason",
-        )
+        # As on the form that logged it: the name and title, then the person picked (when
+        # she has anyone to pick: requests she logged name them, so whoever is picked now
+        # stays a choice).
+        shown = [field for field in self.Meta.fields if field in self.fields]
+        if "requester_user" in shown:
+            shown.remove("requester_user")
+            shown.insert(shown.index("requester_title") + 1, "requester_user")
+        self.helper.layout = Layout(*shown, "reason")
         self.helper.inputs = []
         self.helper.add_input(Submit("submit", "Save correction"))
 
     def request_details(self) -> dict:
-        return {field: self.cleaned_data[field] for field in self.Meta.fields}
+        return {
+            field: self.cleaned_data[field] for field in self.Meta.fields if field in self.fields
+        }
 
 
 class DecisionForm(forms.ModelForm):

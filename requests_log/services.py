@@ -179,14 +179,19 @@ def promotion_request_correct(
     **changes: Any,
 ) -> TimelineEvent | None:
     """Correct details of a request: updates its current fields and appends a
-    "detail corrected" event holding each changed field's old and new value.
-    Returns None when nothing changed."""
-    unknown = set(changes) - set(CORRECTABLE_FIELDS)
+    "detail corrected" event holding each changed field's old and new value. The person
+    picked as who asked (`requester_user`) may be corrected too: the flags and HR's
+    counts follow whom it names. Returns None when nothing changed."""
+    unknown = set(changes) - set(CORRECTABLE_FIELDS) - {"requester_user"}
     if unknown:
         raise TypeError(f"Not correctable: {sorted(unknown)}")
     promotion_request = PromotionRequest.objects.select_for_update().get(pk=promotion_request.pk)
     changed = {
-        field: {"old": json_value(getattr(promotion_request, field)), "new": json_value(value)}
+        field: (
+            requester_user_change(getattr(promotion_request, field), value)
+            if field == "requester_user"
+            else {"old": json_value(getattr(promotion_request, field)), "new": json_value(value)}
+        )
         for field, value in changes.items()
         if getattr(promotion_request, field) != value
     }
@@ -195,8 +200,10 @@ def promotion_request_correct(
     for field, value in changes.items():
         setattr(promotion_request, field, value)
     update_fields = [*changed, "updated_at"]
-    if {"requester_name"} & set(changed) and promotion_request.requester_user_id is None:
-        promotion_request.requester_key = requester_key(None, promotion_request.requester_name)
+    if {"requester_name", "requester_user"} & set(changed):
+        promotion_request.requester_key = requester_key(
+            promotion_request.requester_user_id, promotion_request.requester_name
+        )
         update_fields.append("requester_key")
     promotion_request.save(update_fields=update_fields)
     if {"deadline", "occurred_at"} & set(changed):
@@ -208,6 +215,17 @@ def promotion_request_correct(
         payload={"changes": changed, "reason": reason},
         promotion_request=promotion_request,
     )
+
+
+def requester_user_change(old: User | None, new: User | None) -> dict[str, Any]:
+    """A correction of the person picked: their ids, which the chain's replay follows
+    (chain.Replay), and their names as they are now, which the record shows."""
+    return {
+        "old": old.pk if old else None,
+        "new": new.pk if new else None,
+        "old_name": old.display_name if old else "",
+        "new_name": new.display_name if new else "",
+    }
 
 
 STATUS_AFTER_DECISION: dict[str, str] = {

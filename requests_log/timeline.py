@@ -350,6 +350,8 @@ def projection_drift(*, employee: User, replay: chain.Replay) -> Iterator[str]:
             for field in chain.REQUEST_FIELDS
         }
         table_values["status"] = row.status
+        # Whom "asked again" matches on (chain.requester_key): the flags follow it.
+        table_values["requester_key"] = row.requester_key
         # A cache the sharing services keep: shared since the share that is in force.
         table_values["shared_with_hr_at"] = json_value(row.shared_with_hr_at)
         told = {**told, "disclosure_pending": bool(flags.disclosure_pending_accounts(told))}

@@ -223,8 +223,7 @@ def corrected(entry: Entry) -> SafeString:
                 format_html(
                     "<li>{}: <del>{}</del> → <ins>{}</ins></li>",
                     field_label(field),
-                    record_value(change.get("old", ""), field),
-                    record_value(change.get("new", ""), field),
+                    *changed_values(field, change),
                 )
                 for field, change in changes.items()
             ),
@@ -235,7 +234,17 @@ def corrected(entry: Entry) -> SafeString:
     return join(parts)
 
 
+def changed_values(field: str, change: dict[str, Any]) -> tuple[Any, Any]:
+    """A correction's old and new value as she reads them. A change of the person picked
+    holds their ids (for the chain's replay) and their names (services.requester_user_change)."""
+    if field == "requester_user":
+        return change.get("old_name") or "—", change.get("new_name") or "—"
+    return record_value(change.get("old", ""), field), record_value(change.get("new", ""), field)
+
+
 def field_label(field: str) -> str:
+    if field == "requester_user":
+        return "Person picked in Boundary"
     try:
         label = getattr(PromotionRequest._meta.get_field(field), "verbose_name", field)
         return str(label).capitalize()

@@ -253,6 +253,59 @@ def test_correct_requester_name_updates_requester_key(employee):
     assert promotion_request.requester_key == "name:daniel reyes"
 
 
+def test_correct_the_person_picked_moves_the_flags_and_keeps_the_chain_whole(employee):
+    """A request mislinked to her manager (she typed Priya but the picker said Daniel) is
+    linked to Priya: the "asked again after a decline" flag then follows Priya's decline."""
+    daniel = UserFactory(display_name="Daniel Reyes")
+    priya = UserFactory(display_name="Priya Nair")
+    earlier = log_request(employee, requester_user=priya, requester_name="Priya Nair")
+    decline(earlier, at=timezone.now() - timedelta(minutes=30))
+    mislinked = log_request(
+        employee,
+        requester_user=daniel,
+        requester_name="Priya Nair",
+        occurred_at=timezone.now() - timedelta(minutes=10),
+    )
+    assert ("asked_after_decline", "danger") not in flag_codes(mislinked)
+
+    event = services.promotion_request_correct(
+        promotion_request=mislinked, actor=employee, requester_user=priya, reason="Wrong pick"
+    )
+
+    mislinked.refresh_from_db()
+    assert (mislinked.requester_user, mislinked.requester_key) == (priya, f"user:{priya.pk}")
+    assert event.payload["changes"] == {
+        "requester_user": {
+            "old": daniel.pk,
+            "new": priya.pk,
+            "old_name": "Daniel Reyes",
+            "new_name": "Priya Nair",
+        }
+    }
+    assert ("asked_after_decline", "danger") in flag_codes(mislinked)
+    # The chain's replay follows the pick too: no table says other than the events.
+    report = timeline.verify_chain(employee=employee)
+    assert (report.ok, report.drift) == (True, ())
+
+
+def test_correct_unpicking_the_person_keys_the_request_by_the_name_typed(employee):
+    daniel = UserFactory(display_name="Daniel Reyes")
+    promotion_request = log_request(employee, requester_user=daniel, requester_name="Dan")
+
+    event = services.promotion_request_correct(
+        promotion_request=promotion_request, actor=employee, requester_user=None
+    )
+
+    promotion_request.refresh_from_db()
+    assert (promotion_request.requester_user, promotion_request.requester_key) == (
+        None,
+        "name:dan",
+    )
+    assert event.payload["changes"]["requester_user"]["new_name"] == ""
+    report = timeline.verify_chain(employee=employee)
+    assert (report.ok, report.drift) == (True, ())
+
+
 def test_correct_refuses_fields_that_are_not_correctable(employee):
     promotion_request = log_request(employee)
 

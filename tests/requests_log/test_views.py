@@ -244,6 +244,67 @@ def test_correction_keeps_the_original_on_the_timeline(client, maya):
     assert "<del>Spring line</del> → <ins>Autumn line</ins>" in page
 
 
+def correction_data(promotion_request, **overrides):
+    """The correction form as it comes filled in, with `overrides` typed over it."""
+    return request_form_data(
+        **{
+            "requester_name": promotion_request.requester_name,
+            "requester_title": promotion_request.requester_title,
+            "occurred_at": local_minute(promotion_request.occurred_at),
+            "channel": promotion_request.channel,
+            "setting": promotion_request.setting,
+            "framing": promotion_request.framing,
+            "promoted_item": promotion_request.promoted_item,
+            "content_format": promotion_request.content_format,
+            "quantity": str(promotion_request.quantity),
+            "deadline": "",
+            "words_used": promotion_request.words_used,
+            "compensation_offered": promotion_request.compensation_offered,
+            "requester_user": promotion_request.requester_user_id or "",
+            **overrides,
+        }
+    )
+
+
+def test_correction_links_a_mislinked_request_to_the_person_named(client, maya):
+    daniel = UserFactory(display_name="Daniel Reyes")
+    priya = UserFactory(display_name="Priya Nair")
+    log_request(maya, requester_user=priya, requester_name="Priya Nair")
+    mislinked = log_request(maya, requester_user=daniel, requester_name="Priya Nair")
+    url = reverse("requests_log:request-correct", args=[mislinked.pk])
+
+    # Anything corrected with the pick left as it is: the form names the mismatch.
+    refused = client.post(url, correction_data(mislinked, setting="The launch meeting"))
+    assert refused.status_code == 200
+    assert "You typed “Priya Nair” but picked Daniel Reyes" in plain(refused.content.decode())
+
+    client.post(url, correction_data(mislinked, requester_user=priya.pk, reason="Wrong pick"))
+
+    mislinked.refresh_from_db()
+    assert (mislinked.requester_user, mislinked.setting) == (priya, "Marketing meeting")
+    page = client.get(mislinked.get_absolute_url()).content.decode()
+    assert "Person picked in Boundary: <del>Daniel Reyes</del> → <ins>Priya Nair</ins>" in page
+
+
+def test_correction_cannot_pick_someone_with_no_tie_to_her(client, maya):
+    stranger = UserFactory(display_name="Sam Stranger")
+    promotion_request = log_request(maya)
+
+    response = client.post(
+        reverse("requests_log:request-correct", args=[promotion_request.pk]),
+        correction_data(promotion_request, requester_name="", requester_user=stranger.pk),
+    )
+
+    assert response.status_code == 200
+    assert "requester_user" in response.context["form"].errors
+    promotion_request.refresh_from_db()
+    assert (promotion_request.requester_user, promotion_request.requester_name) == (
+        None,
+        "Daniel Reyes",
+    )
+    assert list(promotion_request.events.values_list("kind", flat=True)) == ["logged"]
+
+
 def test_evidence_download_is_an_attachment_for_the_owner(client, maya):
     promotion_request = log_request(maya)
     evidence = services.evidence_add(

@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -15,10 +16,10 @@ from requests_log.exports import containerformat, fileformat, verifier
 from requests_log.exports import services as export_services
 from requests_log.exports.record import Scope
 from requests_log.models import Export, FollowUp, TimelineEvent
-from tests.factories import UserFactory, log_request
+from tests.factories import UserFactory, decline, log_request
 from tests.support import plain
 
-from .conftest import check
+from .conftest import check, record_for
 from .test_formats import csv_rows, make, make_csv, make_json, make_pdf, make_zip
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +83,23 @@ def test_correction_of_a_withheld_field_is_withheld_too(dispute, maya, trusted):
 
     assert check(data, trusted).verdict == verifier.INTACT
     assert b"Ana Lim" not in data
+
+
+def test_the_flags_follow_a_corrected_pick_in_the_export_and_its_check(maya, trusted):
+    """An export's flags are folded from its events (chain.Replay), as the verifier folds
+    them again: after the person picked is corrected, both follow the new pick."""
+    priya, daniel = UserFactory(display_name="Priya Nair"), UserFactory(display_name="Dan")
+    now = timezone.now()
+    first = log_request(maya, requester_user=priya, occurred_at=now - timedelta(hours=3))
+    decline(first, at=now - timedelta(hours=2))
+    later = log_request(maya, requester_user=daniel, occurred_at=now - timedelta(hours=1))
+    services.promotion_request_correct(promotion_request=later, actor=maya, requester_user=priya)
+
+    data = make_json(maya)
+
+    assert check(data, trusted).verdict == verifier.INTACT
+    # What the export says of the later request, folded from its events as the check does.
+    assert "asked_after_decline" in [flag.code for flag in record_for(maya).flags()[later.pk]]
 
 
 def test_withheld_details_are_named_in_the_pdf(dispute, maya):
