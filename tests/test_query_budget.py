@@ -172,7 +172,8 @@ BUDGETS: dict[str, Budget] = {
     "requests_log:my-record": Budget(EMPLOYEE, 8, more_requests),
     "requests_log:request-create": Budget(EMPLOYEE, 4, more_accounts),
     "requests_log:request-detail": Budget(EMPLOYEE, 8, more_follow_ups),
-    "requests_log:request-correct": Budget(EMPLOYEE, 1, more_accounts),
+    # The request, and the who-asked picker (whether she has anyone to pick, and whom).
+    "requests_log:request-correct": Budget(EMPLOYEE, 3, more_accounts),
     "requests_log:decision-create": Budget(EMPLOYEE, 2, more_accounts),
     "requests_log:follow-up-create": Budget(EMPLOYEE, 1, more_follow_ups),
     "requests_log:request-withdraw": Budget(EMPLOYEE, 1, more_follow_ups),
