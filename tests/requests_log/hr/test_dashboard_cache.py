@@ -142,6 +142,15 @@ def correct_the_requester(record, employee, manager) -> None:
     )
 
 
+def pick_the_same_person_on_each(record, employee, manager) -> None:
+    """Each of Maya's shared asks linked to Daniel, picked rather than typed: Lee Park's
+    is now asked again after a decline too."""
+    for name in ("first", "again", "later"):
+        services.promotion_request_correct(
+            promotion_request=record[name], actor=employee, requester_user=manager
+        )
+
+
 def withdraw_the_filed_one(record, employee, manager) -> None:
     services.promotion_request_withdraw_filed(promotion_request=record["filed"], manager=manager)
 
@@ -169,6 +178,7 @@ def move_to_another_department(record, employee, manager) -> None:
         file_another,
         decline_the_filed_one,
         correct_the_requester,
+        pick_the_same_person_on_each,
         withdraw_the_filed_one,
         press_after_the_decline,
         move_to_another_department,
