@@ -1,8 +1,10 @@
 """Tags that turn the stored record back into words."""
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django import template
+from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from .. import charts, timeline_display
@@ -16,6 +18,14 @@ register = template.Library()
 def chain_time(text: str) -> str:
     """A time as the chain and the manifests write it, as a person reads it."""
     return receiptformat.readable_time(text)
+
+
+@register.filter
+def moment(value: datetime, day_pattern: str) -> str:
+    """`value` in the viewer's time zone, as `|date:"<day_pattern>, H:i"` writes it, with
+    each day's words formatted once (timeline_display.moment_text): for lists of dates,
+    where Django's date filter formats every one whole."""
+    return timeline_display.moment_text(timezone.localtime(value), day_pattern)
 
 
 # A share of every request names this many, then how many more.

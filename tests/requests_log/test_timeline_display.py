@@ -2,6 +2,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.template import Context, Template
 from django.utils import timezone, translation
 from django.utils.dateformat import format as date_format
 
@@ -44,6 +45,28 @@ def test_a_moment_reads_as_django_formats_it_whole(pattern):
     assert texts[0].endswith(", 10:05")  # in Paris, an hour after UTC
     assert texts[1].endswith(", 00:59")  # the next day there
     assert texts[1].split(",")[0] != texts[0].split(",")[0]  # 23:59 UTC: 3 March there
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "America/New_York", "Asia/Kolkata"])
+def test_the_moment_filter_writes_what_the_date_filter_writes(zone):
+    """{{ when|moment:"D j M Y" }} (lists of dates: HR's reads, notifications) against
+    Django's {{ when|date:"D j M Y, H:i" }}, each in the viewer's time zone."""
+    template = Template(
+        '{% load record %}{% for when in moments %}{{ when|moment:"D j M Y" }}|'
+        '{{ when|date:"D j M Y, H:i" }};{% endfor %}'
+    )
+    moments = [
+        datetime(2026, month, day, hour, minute, tzinfo=UTC)
+        for month, day, hour, minute in ((3, 8, 6, 59), (3, 29, 1, 30), (11, 1, 5, 45))
+    ]
+    with timezone.override(zone), translation.override("en"):
+        pairs = [
+            line.split("|")
+            for line in template.render(Context({"moments": moments}))[:-1].split(";")
+        ]
+
+    assert len(pairs) == 3
+    assert all(ours == django for ours, django in pairs)
 
 
 def test_an_entry_shows_its_time_in_the_active_zone_its_heading_and_its_hash():
