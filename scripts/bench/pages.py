@@ -102,6 +102,15 @@ def pages_of(cast: Cast) -> list[Page]:
         Page(
             "manager-file", "manager: file a request", cast.manager, "/team/file/", EMPLOYEE_RATIO
         ),
+        # HR's frame reads its second factor's device on every request too.
+        Page(
+            "hr-frame",
+            "reference: an empty page in HR's frame",
+            cast.hr,
+            FRAME_PATH,
+            0.0,
+            reference=True,
+        ),
         Page("hr-dashboard", "HR: dashboard", cast.hr, "/hr/", HR_RATIO, 150),
         Page("hr-requests", "HR: requests", cast.hr, "/hr/requests/", HR_RATIO),
     ]
