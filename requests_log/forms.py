@@ -312,8 +312,13 @@ class PromotionRequestForm(forms.ModelForm):
         return [item.name for item in self.files.getlist("evidence") if item.name]
 
     def request_details(self) -> dict:
-        fields = (set(self.Meta.fields) & set(self.fields)) - {"target_accounts"}
-        return {field: self.cleaned_data[field] for field in fields}
+        """The request's details, in the form's order: the fields it shows but its targets
+        (passed on their own)."""
+        return {
+            field: self.cleaned_data[field]
+            for field in self.Meta.fields
+            if field in self.fields and field != "target_accounts"
+        }
 
 
 def same_person(typed: str, picked: User) -> bool:
@@ -347,11 +352,6 @@ class CorrectionForm(PromotionRequestForm):
         self.helper.layout = Layout(*shown, "reason")
         self.helper.inputs = []
         self.helper.add_input(Submit("submit", "Save correction"))
-
-    def request_details(self) -> dict:
-        return {
-            field: self.cleaned_data[field] for field in self.Meta.fields if field in self.fields
-        }
 
 
 class DecisionForm(forms.ModelForm):
