@@ -8,14 +8,12 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
-from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
 
 from .models import PLATFORM_RULES, SocialAccount, User, normalise_email, normalise_handle
 from .selectors import social_accounts_in_use
 from .services import PROFILE_FIELDS, invitable_roles
+from .widgets import PlainSelect
 
 
 def canonical_time_zones() -> list[str]:
@@ -151,39 +149,6 @@ class InvitationForm(forms.Form):
         return normalise_email(self.cleaned_data["email"])
 
 
-class LongSelect(forms.Select):
-    """A select of hundreds of plain options (time zones, countries) whose options are
-    written here, escaped by format_html, instead of by Django's select template with one
-    option template included for each: the profile page's three selects (about 630
-    options) took some 45 ms that way, most of the page. Groups are kept; an option's own
-    attributes, which no select here sets, are not written."""
-
-    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        groups = format_html_join(
-            "",
-            "{}",
-            ((self._group(label, options),) for label, options, _ in widget["optgroups"]),
-        )
-        return format_html(
-            '<select name="{}"{}>{}</select>', name, flatatt(widget["attrs"]), groups
-        )
-
-    @staticmethod
-    def _group(label: str | None, options: list[dict]) -> SafeString:
-        written = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option["value"], " selected" if option["selected"] else "", option["label"])
-                for option in options
-            ),
-        )
-        return (
-            format_html('<optgroup label="{}">{}</optgroup>', label, written) if label else written
-        )
-
-
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
@@ -197,9 +162,9 @@ class ProfileForm(forms.ModelForm):
             "quiet_hours_end": "Until",
         }
         widgets = {
-            "time_zone": LongSelect,
-            "work_country": LongSelect,
-            "work_state": LongSelect,
+            "time_zone": PlainSelect,
+            "work_country": PlainSelect,
+            "work_state": PlainSelect,
             "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }

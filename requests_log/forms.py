@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from boundary.models import SocialAccount, User
+from boundary.widgets import PlainSelect
 
 from . import access, flags, selectors
 from .models import Decision, FollowUp, PromotionRequest
@@ -594,7 +595,7 @@ def bootstrap_classes(form: forms.Form) -> None:
     """Bootstrap's classes on a form's visible fields, marked invalid where they have
     errors: for filter forms written out in a template (requests_log/
     dashboard_filter_field.html), where crispy's per-field templates cost more than the
-    rest of the page."""
+    rest of the page. Their selects are PlainSelects, for the same reason."""
     for name, field in form.fields.items():
         if field.widget.is_hidden:
             continue
@@ -608,18 +609,23 @@ class DashboardFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=200)
     status = forms.ChoiceField(
         required=False,
+        widget=PlainSelect,
         choices=[
             ("", "Any status"),
             (selectors.OPEN, "Waiting for your answer"),
             *PromotionRequest.Status.choices,
         ],
     )
-    requester = forms.ChoiceField(required=False, choices=[("", "Anyone")])
+    requester = forms.ChoiceField(required=False, widget=PlainSelect, choices=[("", "Anyone")])
     platform = forms.ChoiceField(
-        required=False, choices=[("", "Any platform"), *SocialAccount.Platform.choices]
+        required=False,
+        widget=PlainSelect,
+        choices=[("", "Any platform"), *SocialAccount.Platform.choices],
     )
     framing = forms.ChoiceField(
-        required=False, choices=[("", "Any framing"), *PromotionRequest.Framing.choices]
+        required=False,
+        widget=PlainSelect,
+        choices=[("", "Any framing"), *PromotionRequest.Framing.choices],
     )
     date_from = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})

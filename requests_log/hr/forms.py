@@ -5,6 +5,8 @@ from urllib.parse import urlencode
 
 from django import forms
 
+from boundary.widgets import PlainSelect
+
 from ..forms import bootstrap_classes
 from ..hr_selectors import Filters
 
@@ -12,7 +14,9 @@ from ..hr_selectors import Filters
 class HrFilterForm(forms.Form):
     """Department and period, for the dashboard, its lists and the export."""
 
-    department = forms.ChoiceField(required=False, choices=[("", "Every department")])
+    department = forms.ChoiceField(
+        required=False, widget=PlainSelect, choices=[("", "Every department")]
+    )
     date_from = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -5,8 +5,9 @@ from django import forms
 from django.test.html import parse_html
 from django.utils import timezone
 
-from boundary.forms import LongSelect, ProfileForm, SocialAccountForm
+from boundary.forms import ProfileForm, SocialAccountForm
 from boundary.models import PLATFORM_RULES, SocialAccount
+from boundary.widgets import PlainSelect
 from tests.factories import SocialAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -239,7 +240,7 @@ def test_account_form_refuses_what_is_not_a_follower_count(typed):
     assert list(form.errors) == ["follower_count"]
 
 
-# --- LongSelect: the profile's long selects, written without a template per option ----------
+# --- PlainSelect: the profile's long selects, written without a template per option ----------
 
 CHOICES = [
     ("", "Choose…"),
@@ -253,7 +254,7 @@ CHOICES = [
 def test_long_select_writes_what_djangos_select_writes(value):
     attrs = {"id": "id_zone", "class": "form-select", "required": True, "data-browser-zone": "s"}
 
-    ours = LongSelect(choices=CHOICES).render("zone", value, attrs)
+    ours = PlainSelect(choices=CHOICES).render("zone", value, attrs)
     django = forms.Select(choices=CHOICES).render("zone", value, attrs)
 
     assert parse_html(ours) == parse_html(django)
@@ -264,7 +265,7 @@ def test_the_profile_form_uses_long_selects_for_its_long_lists(employee):
     form = ProfileForm(instance=employee)
 
     for name in ("time_zone", "work_country", "work_state"):
-        assert isinstance(form.fields[name].widget, LongSelect)
+        assert isinstance(form.fields[name].widget, PlainSelect)
     page = str(form["time_zone"])
     assert 'data-browser-zone="suggest"' in page
     assert f'<option value="{employee.time_zone}" selected>' in page
