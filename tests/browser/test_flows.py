@@ -432,6 +432,9 @@ def test_a_backwards_period_is_refused_with_the_whole_date_in_view_on_a_phone(
     expect(page.get_by_text("“To” must be on or after “From”.")).to_be_visible()
     expect(date_to).to_have_class(re.compile(r"\bis-invalid\b"))
     expect(date_to).to_have_value("2026-01-31")
+    # A screen reader reads the message with the field: what aria-describedby names exists.
+    described_by = date_to.get_attribute("aria-describedby")
+    expect(page.locator(f"#{described_by}")).to_have_text("“To” must be on or after “From”.")
     # No invalid-field icon in the half-width field: it left the date too little room.
     room = date_to.evaluate(
         "field => { const style = getComputedStyle(field);"
